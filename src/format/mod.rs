@@ -1,0 +1,136 @@
+//! Input formats: detection and dispatch to one parser per format.
+//!
+//! Every parser has the same face: `sniff(&[u8]) -> bool` where the format can be told
+//! from its first bytes, and `parse(source, data, limits)` returning snapshots or an error
+//! that names the input. Nothing here does I/O; bytes come from [`crate::source`].
+
+pub mod debug1;
+pub(crate) mod labels;
+pub(crate) mod logprefix;
+pub mod pprof;
+pub mod text;
+
+use crate::limits::Limits;
+use crate::model::{Format, Snapshot};
+use crate::Error;
+use std::borrow::Cow;
+use std::io::Read;
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Parses `data` (auto-detected unless `forced`) into one or more snapshots.
+pub fn parse(source: &str, data: &[u8], forced: Option<Format>, limits: &Limits) -> crate::Result<Vec<Snapshot>> {
+    let data = gunzip_if_needed(source, data, limits)?;
+    let data: &[u8] = &data;
+    let format = match forced {
+        Some(f) => f,
+        None => detect(source, data)?,
+    };
+    let snaps = match format {
+        Format::Debug0 => vec![pprof::parse(source, data, limits)?],
+        Format::Debug1 => vec![debug1::parse(source, data, limits)?],
+        Format::Debug2 | Format::Panic | Format::Sigquit => text::parse(source, data, false, limits)?,
+        Format::Log => text::parse(source, data, true, limits)?,
+    };
+    if snaps.is_empty() {
+        return Err(Error::parse(source, "no goroutine found in the input (no \"goroutine N [state]:\" header)"));
+    }
+    if snaps.len() as u64 > limits.max_snapshots {
+        return Err(Error::Limit {
+            source_name: source.into(),
+            message: format!("more than {} dumps in one input; raise the limit with --max-snapshots", limits.max_snapshots),
+        });
+    }
+    Ok(snaps)
+}
+
+/// Tells the format from the content.
+pub fn detect(source: &str, data: &[u8]) -> crate::Result<Format> {
+    let unknown = |why: &str| Error::UnknownFormat { source_name: source.into(), why: why.into() };
+    if data.is_empty() {
+        return Err(unknown("the input is empty"));
+    }
+    let trimmed = trim_leading_space(data);
+    if debug1::sniff(trimmed) {
+        return Ok(Format::Debug1);
+    }
+    let head = &data[..data.len().min(4096)];
+    let binary = head.iter().filter(|&&b| b < 0x09 || (0x0e..0x20).contains(&b)).count() * 20 > head.len();
+    if binary {
+        if pprof::sniff(data) {
+            return Ok(Format::Debug0);
+        }
+        return Err(unknown("binary data that is neither gzip nor a pprof protobuf"));
+    }
+    // Text: find the first goroutine header, and see what comes before it.
+    match first_header(data) {
+        Some((line_start, prefixed)) => {
+            if prefixed {
+                return Ok(Format::Log);
+            }
+            let before = &data[..line_start];
+            let first_line = before.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).find(|l| !l.is_empty());
+            Ok(match first_line {
+                None => Format::Debug2,
+                Some(l) if l.starts_with(b"SIG") => Format::Sigquit,
+                Some(l) if l.starts_with(b"panic: ") || l.starts_with(b"fatal error: ") || l.starts_with(b"runtime: ") => {
+                    Format::Panic
+                }
+                Some(_) => Format::Log,
+            })
+        }
+        None => {
+            if pprof::sniff(data) && std::str::from_utf8(head).is_err() {
+                return Ok(Format::Debug0);
+            }
+            let first = String::from_utf8_lossy(&trimmed[..trimmed.len().min(60)]).into_owned();
+            let first = first.lines().next().unwrap_or("").to_string();
+            Err(unknown(&format!("no \"goroutine N [state]:\" header or profile header; it starts with {first:?}")))
+        }
+    }
+}
+
+/// The byte offset of the line holding the first goroutine header, and whether that line
+/// carries a log prefix.
+fn first_header(data: &[u8]) -> Option<(usize, bool)> {
+    for pos in memchr::memmem::find_iter(data, b"goroutine ") {
+        let line_start = memchr::memrchr(b'\n', &data[..pos]).map_or(0, |i| i + 1);
+        let line_end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+        let line = &data[line_start..line_end];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let p = logprefix::strip_prefix(line);
+        let rest = p.rest;
+        if rest.starts_with(b"goroutine ") && rest.get(10).is_some_and(u8::is_ascii_digit) && rest.contains(&b'[') {
+            return Some((line_start, p.time_nanos.is_some()));
+        }
+    }
+    None
+}
+
+fn trim_leading_space(data: &[u8]) -> &[u8] {
+    let n = data.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    &data[n..]
+}
+
+/// Gunzips `data` if it starts with the gzip magic, stopping at `limits.max_decompressed`
+/// so a gzip bomb ends in an error, not out of memory.
+pub fn gunzip_if_needed<'a>(source: &str, data: &'a [u8], limits: &Limits) -> crate::Result<Cow<'a, [u8]>> {
+    if !data.starts_with(&GZIP_MAGIC) {
+        return Ok(Cow::Borrowed(data));
+    }
+    let mut out = Vec::with_capacity((data.len() * 4).min(limits.max_decompressed as usize));
+    let mut reader = flate2::read::MultiGzDecoder::new(data).take(limits.max_decompressed + 1);
+    reader.read_to_end(&mut out).map_err(|e| {
+        let what = if e.kind() == std::io::ErrorKind::UnexpectedEof { "truncated gzip data".to_string() } else { format!("bad gzip data ({e})") };
+        Error::parse(source, what)
+    })?;
+    if out.len() as u64 > limits.max_decompressed {
+        return Err(Error::TooLarge {
+            source_name: source.into(),
+            what: "the decompressed data",
+            limit: limits.max_decompressed,
+            flag: "--max-decompressed",
+        });
+    }
+    Ok(Cow::Owned(out))
+}

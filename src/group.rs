@@ -1,0 +1,345 @@
+//! Grouping: goroutines with the same key (by default category, state and blocking site)
+//! become one [`Group`] with counts, wait minutes, creators, labels and an example stack.
+//!
+//! A pure function of a snapshot and [`GroupSettings`]. Keys are integer ids from the
+//! snapshot's tables; strings are resolved only for the groups that come out. Goroutine
+//! ids are used for one thing: telling orphans (parent gone) — never as a key.
+
+use crate::classify::{Category, Classifier};
+use crate::model::{flags, FrameId, Goroutine, Snapshot, StackId, Tables, NONE};
+use regex::Regex;
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// How goroutines are grouped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupBy {
+    /// Category, state and blocking site (the default).
+    Site,
+    /// Category, state and the whole stack.
+    Stack,
+    /// The `created by` site.
+    Creator,
+    /// Blocking site split by the value of one pprof label.
+    Label(String),
+}
+
+impl std::str::FromStr for GroupBy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "site" => Ok(GroupBy::Site),
+            "stack" => Ok(GroupBy::Stack),
+            "creator" => Ok(GroupBy::Creator),
+            _ => match s.strip_prefix("label:") {
+                Some(k) if !k.is_empty() => Ok(GroupBy::Label(k.to_string())),
+                _ => Err(format!("unknown grouping {s:?}; choose site, stack, creator or label:KEY")),
+            },
+        }
+    }
+}
+
+/// What to group by and which goroutines to keep.
+#[derive(Debug, Clone)]
+pub struct GroupSettings {
+    pub by: GroupBy,
+    /// Keep only goroutines with a frame (function or file) matching this.
+    pub focus: Option<Regex>,
+    /// Drop goroutines with a frame matching this.
+    pub ignore: Option<Regex>,
+    /// Keep only these categories or states (exact names).
+    pub states: Vec<String>,
+    /// Drop groups smaller than this.
+    pub min_count: u64,
+    /// How many distinct label sets and creators to keep per group.
+    pub keep_examples: usize,
+}
+
+impl Default for GroupSettings {
+    fn default() -> Self {
+        GroupSettings { by: GroupBy::Site, focus: None, ignore: None, states: Vec::new(), min_count: 1, keep_examples: 5 }
+    }
+}
+
+/// A code location, resolved to strings.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Site {
+    pub function: String,
+    pub file: String,
+    pub line: u32,
+}
+
+impl Site {
+    pub fn of(t: &Tables, f: FrameId) -> Site {
+        let fr = t.frame(f);
+        Site { function: t.str(fr.function).to_string(), file: t.str(fr.file).to_string(), line: fr.line }
+    }
+    pub fn unknown() -> Site {
+        Site { function: String::new(), file: String::new(), line: 0 }
+    }
+    /// `file:line`, with the file's directory dropped for display.
+    pub fn short_location(&self) -> String {
+        let base = self.file.rsplit('/').next().unwrap_or(&self.file);
+        format!("{base}:{}", self.line)
+    }
+}
+
+/// A label set with how many goroutines of the group carry it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LabelCount {
+    pub labels: BTreeMap<String, String>,
+    pub count: u64,
+}
+
+/// A creator (`created by` site) with how many goroutines of the group it started.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatorCount {
+    #[serde(flatten)]
+    pub site: Site,
+    pub count: u64,
+}
+
+/// One group of goroutines. The fields `count`, `category`, `state` and `site` are the
+/// JSON contract; the rest is detail.
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub count: u64,
+    pub category: Category,
+    pub state: String,
+    pub site: Site,
+    /// The label value this group is split by (`--group-by label:KEY`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label_value: Option<String>,
+    /// `[min, max]` of the `N minutes` the runtime printed; absent where none was printed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait_minutes: Option<[u32; 2]>,
+    pub locked_to_thread: u64,
+    pub leaked: u64,
+    /// Goroutines whose creating goroutine is no longer in the dump.
+    pub orphaned: u64,
+    pub creators: Vec<CreatorCount>,
+    pub labels: Vec<LabelCount>,
+    /// How many distinct label sets the group holds (all of them, not only those listed).
+    pub distinct_label_sets: u64,
+    /// Up to five goroutine ids, lowest first (tracebacks only).
+    pub goroutine_ids: Vec<u64>,
+    /// One goroutine's stack, leaf first.
+    pub example_stack: Vec<Site>,
+}
+
+/// The groups of one snapshot, ready to render.
+#[derive(Debug, Clone, Serialize)]
+pub struct SnapshotReport {
+    pub source: String,
+    pub format: crate::model::Format,
+    pub profile: crate::model::ProfileKind,
+    pub total: u64,
+    /// Capture time, RFC 3339, where known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preamble: Option<String>,
+    pub truncated: bool,
+    pub skipped: u64,
+    pub notes: Vec<String>,
+    /// Goroutines left after filters.
+    pub shown: u64,
+    pub groups: Vec<Group>,
+}
+
+#[derive(Default)]
+struct Acc {
+    count: u64,
+    category: Option<Category>,
+    state: u32,
+    site: u32,
+    min_minutes: u32,
+    max_minutes: u32,
+    locked: u64,
+    leaked: u64,
+    orphaned: u64,
+    creators: FxHashMap<FrameId, u64>,
+    labels: FxHashMap<u32, u64>,
+    ids: Vec<u64>,
+    example: StackId,
+}
+
+/// Groups one snapshot's goroutines.
+pub fn group(snap: &mut Snapshot, settings: &GroupSettings) -> SnapshotReport {
+    let mut classifier = Classifier::new(snap);
+    let frames_complete = snap.format == crate::model::Format::Debug0;
+    let ids: FxHashSet<u64> = if snap.format.is_traceback() {
+        snap.goroutines.iter().map(|g| g.id).collect()
+    } else {
+        FxHashSet::default()
+    };
+    let label_key = match &settings.by {
+        GroupBy::Label(k) => snap.tables.strings.lookup(k),
+        _ => None,
+    };
+    let mut keep_stack: FxHashMap<StackId, bool> = FxHashMap::default();
+    let mut accs: FxHashMap<(Category, u32, u32, u32), Acc> = FxHashMap::default();
+    let mut shown = 0u64;
+
+    let goroutines = std::mem::take(&mut snap.goroutines);
+    for g in &goroutines {
+        if (settings.focus.is_some() || settings.ignore.is_some())
+            && !*keep_stack.entry(g.stack).or_insert_with(|| stack_passes(&snap.tables, g.stack, settings))
+        {
+            continue;
+        }
+        let (category, state) = classifier.category(snap, g.state, g.stack, frames_complete);
+        if !settings.states.is_empty() {
+            let st = snap.tables.str(state);
+            if !settings.states.iter().any(|s| s == category.name() || s == st) {
+                continue;
+            }
+        }
+        shown += g.count;
+        let site = classifier.site(snap, g.stack).unwrap_or(NONE);
+        let key = match &settings.by {
+            GroupBy::Site => (category, state, site, 0),
+            GroupBy::Stack => (category, state, site, g.stack),
+            GroupBy::Creator => (category, state, g.creator, 0),
+            GroupBy::Label(_) => {
+                let v = label_key
+                    .and_then(|k| snap.tables.label_sets.get(g.labels).iter().find(|(lk, _)| *lk == k).map(|(_, v)| *v))
+                    .unwrap_or(NONE);
+                (category, state, site, v)
+            }
+        };
+        let a = accs.entry(key).or_insert_with(|| Acc {
+            category: Some(category),
+            state,
+            site,
+            min_minutes: NONE,
+            example: g.stack,
+            ..Acc::default()
+        });
+        add(a, g, &ids, settings);
+    }
+    snap.goroutines = goroutines;
+
+    let t = &snap.tables;
+    let mut groups: Vec<Group> = accs
+        .into_iter()
+        .filter(|(_, a)| a.count >= settings.min_count)
+        .map(|(key, a)| resolve(t, key, a, settings))
+        .collect();
+    sort_groups(&mut groups);
+    SnapshotReport {
+        source: snap.source.clone(),
+        format: snap.format,
+        profile: snap.profile,
+        total: snap.total(),
+        time: snap.time_nanos.map(crate::report::rfc3339),
+        preamble: snap.preamble.clone(),
+        truncated: snap.truncated,
+        skipped: snap.skipped,
+        notes: snap.notes.clone(),
+        shown,
+        groups,
+    }
+}
+
+fn add(a: &mut Acc, g: &Goroutine, ids: &FxHashSet<u64>, settings: &GroupSettings) {
+    a.count += g.count;
+    if let Some(m) = g.minutes() {
+        a.min_minutes = a.min_minutes.min(m);
+        a.max_minutes = a.max_minutes.max(m);
+    } else if g.id != 0 {
+        // A goroutine without the annotation waited under a minute (or was not yet seen
+        // by a GC): the group's minimum is 0.
+        a.min_minutes = 0;
+    }
+    if g.has(flags::LOCKED) {
+        a.locked += g.count;
+    }
+    if g.has(flags::LEAKED) {
+        a.leaked += g.count;
+    }
+    if g.parent != 0 && !ids.is_empty() && !ids.contains(&g.parent) {
+        a.orphaned += g.count;
+    }
+    if let Some(c) = g.creator() {
+        *a.creators.entry(c).or_default() += g.count;
+    }
+    if g.labels != 0 {
+        *a.labels.entry(g.labels).or_default() += g.count;
+    }
+    if g.id != 0 {
+        if a.ids.len() < settings.keep_examples.max(5) {
+            a.ids.push(g.id);
+        } else if let Some(max) = a.ids.iter_mut().max() {
+            if g.id < *max {
+                *max = g.id;
+            }
+        }
+    }
+}
+
+fn resolve(t: &Tables, key: (Category, u32, u32, u32), a: Acc, settings: &GroupSettings) -> Group {
+    let (category, _, site_or_creator, extra) = key;
+    let site = if a.site != NONE { Site::of(t, a.site) } else { Site::unknown() };
+    let label_value = match &settings.by {
+        GroupBy::Label(_) => Some(if extra == NONE { String::new() } else { t.str(extra).to_string() }),
+        _ => None,
+    };
+    let _ = site_or_creator;
+    let mut creators: Vec<CreatorCount> =
+        a.creators.iter().map(|(&f, &n)| CreatorCount { site: Site::of(t, f), count: n }).collect();
+    creators.sort_by(|x, y| y.count.cmp(&x.count).then_with(|| x.site.cmp(&y.site)));
+    creators.truncate(settings.keep_examples);
+    let distinct = a.labels.len() as u64;
+    let mut labels: Vec<LabelCount> = a
+        .labels
+        .iter()
+        .map(|(&l, &n)| LabelCount { labels: t.labels(l).map(|(k, v)| (k.to_string(), v.to_string())).collect(), count: n })
+        .collect();
+    labels.sort_by(|x, y| y.count.cmp(&x.count).then_with(|| x.labels.cmp(&y.labels)));
+    labels.truncate(settings.keep_examples);
+    let mut ids = a.ids;
+    ids.sort_unstable();
+    Group {
+        count: a.count,
+        category: a.category.unwrap_or(category),
+        state: t.str(a.state).to_string(),
+        site,
+        label_value,
+        wait_minutes: (a.max_minutes > 0 || (a.min_minutes != NONE && a.min_minutes > 0))
+            .then_some([if a.min_minutes == NONE { 0 } else { a.min_minutes }, a.max_minutes]),
+        locked_to_thread: a.locked,
+        leaked: a.leaked,
+        orphaned: a.orphaned,
+        creators,
+        labels,
+        distinct_label_sets: distinct,
+        goroutine_ids: ids,
+        example_stack: t.stacks.get(a.example).iter().map(|&f| Site::of(t, f)).collect(),
+    }
+}
+
+fn stack_passes(t: &Tables, stack: StackId, s: &GroupSettings) -> bool {
+    let frames = t.stacks.get(stack);
+    let matches = |re: &Regex| {
+        frames.iter().any(|&f| {
+            let fr = t.frame(f);
+            re.is_match(t.str(fr.function)) || re.is_match(t.str(fr.file))
+        })
+    };
+    s.focus.as_ref().is_none_or(matches) && !s.ignore.as_ref().is_some_and(matches)
+}
+
+/// Largest first; ties broken by category, site and label value so output is stable.
+pub fn sort_groups(groups: &mut [Group]) {
+    groups.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.category.cmp(&b.category))
+            .then_with(|| a.state.cmp(&b.state))
+            .then_with(|| a.site.cmp(&b.site))
+            .then_with(|| a.label_value.cmp(&b.label_value))
+            .then_with(|| a.example_stack.cmp(&b.example_stack))
+    });
+}
