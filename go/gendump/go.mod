@@ -1,0 +1,3 @@
+module github.com/goroscope/gendump
+
+go 1.21

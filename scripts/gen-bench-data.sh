@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Usage: scripts/gen-bench-data.sh [OUTDIR]        (default OUTDIR: bench-data)
+#
+# Builds go/gendump with Go 1.27.3 (via scripts/install-go.sh; override with GO=/path/to/go)
+# and writes synthetic goroutine dumps with 10k, 100k and 1M goroutines into OUTDIR:
+#
+#   goroutines-N.debug2.txt         /debug/pprof/goroutine?debug=2 text
+#   goroutines-N.sigquit.txt        SIGQUIT crash dump (level 2: runtime frames, fp/sp/pc, registers)
+#   goroutines-N.debug1.txt         ?debug=1 text (aggregated records)
+#   goroutines-N.pb.gz              ?debug=0 gzipped profile.proto
+#   goroutines-N.unique.debug1.txt  same, with a unique request_id/job_id label on the labeled third
+#   goroutines-N.unique.pb.gz       (these hardly aggregate: ~1/3 of N records)
+#   goroutines-N.truth.json         per-blocking-site counts for debug2/debug1/debug0 (same seed)
+#   goroutines-N.sigquit.truth.json per-blocking-site counts for the SIGQUIT dump
+#
+# Files that already exist are skipped (delete them to regenerate). Seed: SEED (default 1).
+# The 1M set takes ~5 GB (debug2 ~1.9 GB, sigquit ~3 GB) and about a minute.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd -P)
+out=${1:-bench-data}
+seed=${SEED:-1}
+mkdir -p "$out"
+out=$(cd "$out" && pwd -P)
+
+if [[ -z ${GO:-} ]]; then
+	if [[ -x $root/scripts/install-go.sh ]]; then
+		GO=$("$root/scripts/install-go.sh" 1.27.3)
+	elif command -v go >/dev/null; then
+		GO=go
+	else
+		echo "gen-bench-data.sh: no Go toolchain (set GO=/path/to/go)" >&2
+		exit 1
+	fi
+fi
+
+bin=$out/.gendump
+echo "building gendump with $("$GO" version)" >&2
+(cd "$root/go/gendump" && GOPROXY=off GOTOOLCHAIN=local GOFLAGS=-mod=mod "$GO" build -o "$bin" .)
+
+# gen FILE ARGS...: write FILE atomically unless it exists
+gen() {
+	local file=$1
+	shift
+	if [[ -e $file ]]; then
+		echo "skip  $(basename "$file") (exists)" >&2
+		return
+	fi
+	local t0=$SECONDS
+	"$bin" -seed "$seed" "$@" -o "$file.tmp"
+	mv -f "$file.tmp" "$file"
+	echo "wrote $(basename "$file") in $((SECONDS - t0))s" >&2
+}
+
+for spec in 10k:10000 100k:100000 1m:1000000; do
+	name=${spec%%:*}
+	n=${spec#*:}
+	base=$out/goroutines-$name
+	truth=()
+	[[ -e $base.truth.json ]] || truth=(-truth "$base.truth.json")
+	gen "$base.debug2.txt" -n "$n" -format debug2 "${truth[@]}"
+	[[ -e $base.truth.json ]] || "$bin" -seed "$seed" -n "$n" -format debug1 -o /dev/null -truth "$base.truth.json"
+	gen "$base.debug1.txt" -n "$n" -format debug1
+	gen "$base.pb.gz" -n "$n" -format debug0
+	gen "$base.unique.debug1.txt" -n "$n" -format debug1 -unique-labels
+	gen "$base.unique.pb.gz" -n "$n" -format debug0 -unique-labels
+	truth=()
+	[[ -e $base.sigquit.truth.json ]] || truth=(-truth "$base.sigquit.truth.json")
+	gen "$base.sigquit.txt" -n "$n" -format sigquit "${truth[@]}"
+	[[ -e $base.sigquit.truth.json ]] || "$bin" -seed "$seed" -n "$n" -format sigquit -o /dev/null -truth "$base.sigquit.truth.json"
+done
+
+echo
+echo "$out:"
+(cd "$out" && ls -l goroutines-* | awk '{printf "%14.0f  %8.1f MB  %s\n", $5, $5/1048576, $9}')
