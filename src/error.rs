@@ -20,8 +20,13 @@ pub enum Error {
     #[error("{source_name}: {err}")]
     Io { source_name: String, err: std::io::Error },
 
-    #[error("{0}")]
-    Fetch(String),
+    /// A URL could not be fetched; `source_name` is the URL without credentials.
+    #[error("{source_name}: {message}")]
+    Fetch { source_name: String, message: String },
+
+    /// Several URLs could not be fetched: one line each.
+    #[error("{} URLs could not be fetched:{}", .0.len(), .0.iter().map(|e| format!("\n  {e}")).collect::<String>())]
+    FetchMany(Vec<Error>),
 
     #[error("{0}")]
     Usage(String),

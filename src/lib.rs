@@ -9,6 +9,7 @@
 pub mod app;
 pub mod classify;
 pub mod error;
+pub mod fetch;
 pub mod format;
 pub mod group;
 pub mod limits;

@@ -6,7 +6,8 @@ use clap::{Args, Parser, Subcommand};
 use goroscope::app::{self, LoadSettings, ShowSettings};
 use goroscope::group::{GroupBy, GroupSettings};
 use goroscope::limits::Limits;
-use goroscope::model::Format;
+use goroscope::fetch::FetchSettings;
+use goroscope::model::{Format, ProfileKind};
 use goroscope::report::Style;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -23,6 +24,9 @@ enum Command {
     /// Group goroutines by blocking site and print a table (or JSON).
     #[command(after_help = "EXAMPLES:\n  goroscope show dump.txt\n  goroscope show --json profile.pb.gz\n  curl -s localhost:6060/debug/pprof/goroutine?debug=2 | goroscope show -\n  goroscope show --state chan_send --stacks dump.txt")]
     Show(ShowArgs),
+    /// Save a profile from a running service, byte for byte, to open later.
+    #[command(after_help = "The file holds exactly what the service sent, so it opens later in goroscope or `go tool pprof`. It is written through a temporary file in the same folder, so a failed fetch leaves nothing behind.\n\nEXAMPLES:\n  goroscope fetch http://localhost:6060 -o goroutine.pb.gz\n  goroscope fetch --debug 2 http://localhost:6060 -o dump.txt\n  goroscope fetch --bearer-token-file token https://svc:6060 -o leak.pb.gz --profile goroutineleak")]
+    Fetch(FetchCmdArgs),
 }
 
 #[derive(Args)]
@@ -40,7 +44,99 @@ struct ShowArgs {
     group: GroupArgs,
     #[command(flatten)]
     input: InputArgs,
+    #[command(flatten)]
+    fetch: FetchArgs,
 }
+
+#[derive(Args)]
+struct FetchCmdArgs {
+    /// The service: http(s)://HOST:PORT (meaning /debug/pprof/goroutine) or a full profile URL.
+    #[arg(value_name = "URL")]
+    url: String,
+    /// The file to write.
+    #[arg(short, long, value_name = "FILE")]
+    output: std::path::PathBuf,
+    /// Overwrite FILE if it exists.
+    #[arg(long)]
+    force: bool,
+    /// Largest response, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_input, hide_short_help = true)]
+    max_input: u64,
+    #[command(flatten)]
+    fetch: FetchArgs,
+}
+
+const DEBUG_HELP: &str = "Ask the service for ?debug=N (0, 1 or 2) instead of the default 0.
+
+0: a gzipped protobuf. Since Go 1.19 it costs the service one short pause of fixed length whatever its size. It has stacks and labels, but no wait states, no wait times and no goroutine ids: states are inferred from the stacks.
+1: the same counted stacks as text; still no wait states.
+2: every goroutine's own traceback, as a crash prints it: its wait state and for how many minutes it has waited (the surest sign of a leak), its id, and the goroutine that created it. The cost: the runtime stops the world for the whole dump, a pause users notice on a service with many goroutines, and cuts the dump off at 64 MiB.";
+
+/// How URLs are fetched.
+#[derive(Args)]
+#[command(next_help_heading = "Fetching from a URL")]
+struct FetchArgs {
+    /// The profile a base URL means: goroutine, or goroutineleak (only leaked goroutines; recent Go).
+    #[arg(long, value_name = "NAME", value_parser = parse_profile)]
+    profile: Option<ProfileKind>,
+    /// Ask for ?debug=1 or 2 instead of 0: wait states, minutes, ids, creators, at a cost (see --help).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=2), long_help = DEBUG_HELP)]
+    debug: Option<u8>,
+    /// Send a request header, 'Name: value' (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'")]
+    headers: Vec<String>,
+    /// Send Authorization: Bearer with the token in FILE.
+    #[arg(long, value_name = "FILE")]
+    bearer_token_file: Option<std::path::PathBuf>,
+    /// Basic auth (or put user:pass@ in the URL).
+    #[arg(long, value_name = "USER:PASS")]
+    user: Option<String>,
+    /// Also trust the CA certificates (PEM) in FILE.
+    #[arg(long, value_name = "FILE")]
+    cacert: Option<std::path::PathBuf>,
+    /// Client certificate (PEM) for mutual TLS; it may hold the key too.
+    #[arg(long, value_name = "FILE")]
+    cert: Option<std::path::PathBuf>,
+    /// Private key (PEM) of --cert.
+    #[arg(long, value_name = "FILE")]
+    key: Option<std::path::PathBuf>,
+    /// Do not check the server's certificate (dangerous: anyone on the path sees your credentials).
+    #[arg(long)]
+    insecure: bool,
+    /// Give up on a fetch after this long, connecting included: 30s, 500ms, 2m [default: 60s].
+    #[arg(long, value_name = "DURATION", value_parser = goroscope::fetch::parse_duration)]
+    timeout: Option<std::time::Duration>,
+    /// Connect through this Unix socket (the URL then only names the path, e.g. http://localhost).
+    #[arg(long, value_name = "PATH")]
+    unix_socket: Option<std::path::PathBuf>,
+}
+
+fn parse_profile(s: &str) -> Result<ProfileKind, String> {
+    [ProfileKind::Goroutine, ProfileKind::Goroutineleak]
+        .into_iter()
+        .find(|p| p.name() == s)
+        .ok_or_else(|| format!("unknown profile {s:?}; choose goroutine or goroutineleak"))
+}
+
+impl FetchArgs {
+    fn settings(self) -> FetchSettings {
+        FetchSettings {
+            profile: self.profile,
+            debug: self.debug,
+            headers: self.headers,
+            bearer_token_file: self.bearer_token_file,
+            user: self.user,
+            cacert: self.cacert,
+            cert: self.cert,
+            key: self.key,
+            insecure: self.insecure,
+            timeout: self.timeout,
+            unix_socket: self.unix_socket,
+            progress: std::io::stderr().is_terminal(),
+        }
+    }
+}
+
 
 #[derive(Args)]
 struct GroupArgs {
@@ -109,6 +205,7 @@ impl InputArgs {
                 max_goroutines: self.max_goroutines,
                 max_snapshots: self.max_snapshots,
             },
+            fetch: FetchSettings::default(),
         }
     }
 }
@@ -140,13 +237,30 @@ fn main() -> ExitCode {
         Command::Show(a) => {
             let s = ShowSettings {
                 sources: a.sources,
-                load: a.input.settings(),
+                load: LoadSettings { fetch: a.fetch.settings(), ..a.input.settings() },
                 group: a.group.settings(),
                 json: a.json,
                 stacks: a.stacks,
                 style: style(),
             };
-            app::show(&s, &mut out).map(|_| ExitCode::SUCCESS)
+            let shown = app::show(&s, &mut out);
+            if shown.is_ok() {
+                if let Some(note) = goroscope::fetch::debug0_note(&s.sources, &s.load.fetch) {
+                    let _ = out.flush();
+                    eprintln!("goroscope: {note}");
+                }
+            }
+            shown.map(|_| ExitCode::SUCCESS)
+        }
+        Command::Fetch(a) => {
+            let s = app::FetchCommandSettings {
+                url: a.url,
+                output: a.output,
+                force: a.force,
+                fetch: a.fetch.settings(),
+                limits: Limits { max_input: a.max_input, ..Limits::default() },
+            };
+            app::fetch(&s, &mut out).map(|_| ExitCode::SUCCESS)
         }
     };
     let flushed = out.flush();
