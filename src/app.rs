@@ -74,6 +74,118 @@ pub fn show(settings: &ShowSettings, out: &mut impl Write) -> crate::Result<()> 
     r.map_err(|e| crate::Error::io("stdout", e))
 }
 
+/// How a series is put in time order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Order {
+    /// Capture time where every snapshot has one; else file names (natural order); else
+    /// modification times.
+    #[default]
+    Auto,
+    /// The order given on the command line.
+    AsGiven,
+}
+
+/// Settings of `goroscope diff` and `goroscope trend`.
+#[derive(Debug, Clone)]
+pub struct CompareSettings {
+    pub sources: Vec<String>,
+    pub load: LoadSettings,
+    pub group: GroupSettings,
+    pub trend: crate::compare::TrendSettings,
+    pub order: Order,
+    pub json: bool,
+    pub style: Style,
+    pub view: crate::report::CompareView,
+    /// Rows of steady sites to show (0 = all).
+    pub limit: usize,
+}
+
+/// `goroscope diff OLD NEW` and `goroscope trend SOURCE...`: growth per blocking site.
+/// Returns the comparison so callers can act on suspects.
+pub fn compare(settings: &CompareSettings, out: &mut impl Write) -> crate::Result<crate::compare::Trend> {
+    let mut loaded = load(&settings.sources, &settings.load)?;
+    if loaded.len() < 2 {
+        return Err(crate::Error::Usage(format!(
+            "{} snapshot(s) found in {}; comparing needs at least 2",
+            loaded.len(),
+            settings.sources.join(" ")
+        )));
+    }
+    if settings.view == crate::report::CompareView::Diff && loaded.len() != 2 {
+        return Err(crate::Error::Usage(format!(
+            "diff compares two snapshots, and {} were found (a log may hold several dumps); use trend for a series",
+            loaded.len()
+        )));
+    }
+    if settings.view == crate::report::CompareView::Trend {
+        order(&mut loaded, settings.order);
+    }
+    let mut group = settings.group.clone();
+    group.by = crate::group::GroupBy::Site;
+    let reports: Vec<SnapshotReport> = loaded
+        .into_iter()
+        .map(|mut l| {
+            if l.snapshot.time_nanos.is_none() {
+                l.snapshot.time_nanos = l.mtime_nanos;
+            }
+            crate::group::group(&mut l.snapshot, &group)
+        })
+        .collect();
+    let trend = crate::compare::compare(&reports, &settings.trend);
+    let r = if settings.json {
+        crate::report::trend_json(out, &trend)
+    } else {
+        crate::report::trend_table(out, &trend, settings.style, settings.view, settings.limit)
+    };
+    r.map_err(|e| crate::Error::io("stdout", e))?;
+    Ok(trend)
+}
+
+/// Puts a series in time order (stable: ties keep the given order).
+fn order(loaded: &mut [Loaded], how: Order) {
+    if how == Order::AsGiven {
+        return;
+    }
+    if loaded.iter().all(|l| l.snapshot.time_nanos.is_some()) {
+        loaded.sort_by_key(|l| l.snapshot.time_nanos);
+        return;
+    }
+    let names: Vec<&str> = loaded.iter().map(|l| l.snapshot.source.as_str()).collect();
+    let distinct = names.iter().collect::<std::collections::HashSet<_>>().len() == names.len();
+    if distinct && names.iter().all(|n| n.bytes().any(|b| b.is_ascii_digit())) {
+        loaded.sort_by(|a, b| natural_cmp(&a.snapshot.source, &b.snapshot.source));
+        return;
+    }
+    loaded.sort_by_key(|l| l.mtime_nanos);
+}
+
+/// Compares names with digit runs as numbers: `snap-2` before `snap-10`.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    while !x.is_empty() && !y.is_empty() {
+        if x[0].is_ascii_digit() && y[0].is_ascii_digit() {
+            let dx = x.iter().take_while(|c| c.is_ascii_digit()).count();
+            let dy = y.iter().take_while(|c| c.is_ascii_digit()).count();
+            let nx = std::str::from_utf8(&x[..dx]).ok().and_then(|s| s.trim_start_matches('0').parse::<u128>().ok()).unwrap_or(0);
+            let ny = std::str::from_utf8(&y[..dy]).ok().and_then(|s| s.trim_start_matches('0').parse::<u128>().ok()).unwrap_or(0);
+            match nx.cmp(&ny) {
+                std::cmp::Ordering::Equal => {}
+                o => return o,
+            }
+            x = &x[dx..];
+            y = &y[dy..];
+        } else {
+            match x[0].cmp(&y[0]) {
+                std::cmp::Ordering::Equal => {}
+                o => return o,
+            }
+            x = &x[1..];
+            y = &y[1..];
+        }
+    }
+    x.len().cmp(&y.len())
+}
+
 /// Settings of `goroscope fetch`.
 #[derive(Debug, Clone)]
 pub struct FetchCommandSettings {

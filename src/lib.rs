@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod classify;
+pub mod compare;
 pub mod error;
 pub mod fetch;
 pub mod format;

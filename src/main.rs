@@ -27,6 +27,77 @@ enum Command {
     /// Save a profile from a running service, byte for byte, to open later.
     #[command(after_help = "The file holds exactly what the service sent, so it opens later in goroscope or `go tool pprof`. It is written through a temporary file in the same folder, so a failed fetch leaves nothing behind.\n\nEXAMPLES:\n  goroscope fetch http://localhost:6060 -o goroutine.pb.gz\n  goroscope fetch --debug 2 http://localhost:6060 -o dump.txt\n  goroscope fetch --bearer-token-file token https://svc:6060 -o leak.pb.gz --profile goroutineleak")]
     Fetch(FetchCmdArgs),
+    /// Compare two snapshots per blocking site: before, after, delta.
+    #[command(after_help = "Sites are matched by function, file and line, so snapshots in different formats compare.\n\nEXAMPLES:\n  goroscope diff before.pb.gz after.pb.gz\n  goroscope diff --json old.txt new.txt")]
+    Diff(DiffArgs),
+    /// Growth per blocking site across three or more snapshots; flags leak suspects.
+    #[command(after_help = "Snapshots are put in time order by their capture time (pprof time_nanos, log timestamps), else by file name (snap-2 before snap-10), else by modification time; --in-order keeps the order given.\n\nA site is growing when its count rises in most steps and never falls back to its first value. Suspects: growing sites, sites blocked forever by construction (nil channels, select {}), orphans whose count rose (the creator is gone: the forgotten sender's signature), goroutines the runtime marked leaked. Exit status: 0, or 1 with --fail-on-suspect when there is a suspect.\n\nEXAMPLES:\n  goroscope trend snapshots/\n  goroscope trend --json s1.pb.gz s2.pb.gz s3.pb.gz")]
+    Trend(TrendArgs),
+}
+
+#[derive(Args)]
+struct DiffArgs {
+    /// The earlier snapshot.
+    #[arg(value_name = "OLD")]
+    old: String,
+    /// The later snapshot.
+    #[arg(value_name = "NEW")]
+    new: String,
+    #[command(flatten)]
+    compare: CompareArgs,
+}
+
+#[derive(Args)]
+struct TrendArgs {
+    /// Files, folders, or URLs: at least two snapshots, three or more to judge growth.
+    #[arg(required = true, value_name = "SOURCE")]
+    sources: Vec<String>,
+    /// Keep the order given instead of sorting by capture time.
+    #[arg(long)]
+    in_order: bool,
+    #[command(flatten)]
+    compare: CompareArgs,
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// Print one JSON document instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Show every site, not only suspects and the 20 largest others.
+    #[arg(long)]
+    all: bool,
+    /// Least growth (last minus first) that counts as growth.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    min_growth: u64,
+    /// Exit 1 when there is a leak suspect (for CI).
+    #[arg(long)]
+    fail_on_suspect: bool,
+    /// Keep only goroutines with a frame (function or file) matching REGEX.
+    #[arg(long, value_name = "REGEX")]
+    focus: Option<regex::Regex>,
+    /// Drop goroutines with a frame (function or file) matching REGEX.
+    #[arg(long, value_name = "REGEX")]
+    ignore: Option<regex::Regex>,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+impl CompareArgs {
+    fn settings(self, sources: Vec<String>, view: goroscope::report::CompareView, in_order: bool) -> (app::CompareSettings, bool) {
+        let s = app::CompareSettings {
+            sources,
+            load: self.input.settings(),
+            group: GroupSettings { focus: self.focus, ignore: self.ignore, ..GroupSettings::default() },
+            trend: goroscope::compare::TrendSettings { min_growth: self.min_growth, ..Default::default() },
+            order: if in_order { app::Order::AsGiven } else { app::Order::Auto },
+            json: self.json,
+            style: style(),
+            view,
+            limit: if self.all { 0 } else { 20 },
+        };
+        (s, self.fail_on_suspect)
+    }
 }
 
 #[derive(Args)]
@@ -137,7 +208,6 @@ impl FetchArgs {
     }
 }
 
-
 #[derive(Args)]
 struct GroupArgs {
     /// Group by: site (wait state + blocking site), stack, creator, or label:KEY.
@@ -229,6 +299,11 @@ fn style() -> Style {
     Style { color: terminal && !no_color, terminal }
 }
 
+fn run_compare(s: &app::CompareSettings, fail_on_suspect: bool, out: &mut impl Write) -> goroscope::Result<ExitCode> {
+    let trend = app::compare(s, out)?;
+    Ok(if fail_on_suspect && trend.suspects().next().is_some() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let stdout = std::io::stdout();
@@ -261,6 +336,14 @@ fn main() -> ExitCode {
                 limits: Limits { max_input: a.max_input, ..Limits::default() },
             };
             app::fetch(&s, &mut out).map(|_| ExitCode::SUCCESS)
+        }
+        Command::Diff(a) => {
+            let (s, fail) = a.compare.settings(vec![a.old, a.new], goroscope::report::CompareView::Diff, true);
+            run_compare(&s, fail, &mut out)
+        }
+        Command::Trend(a) => {
+            let (s, fail) = a.compare.settings(a.sources, goroscope::report::CompareView::Trend, a.in_order);
+            run_compare(&s, fail, &mut out)
         }
     };
     let flushed = out.flush();

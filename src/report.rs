@@ -205,3 +205,134 @@ mod tests {
         assert_eq!(n, 1_767_323_045_500_000_000);
     }
 }
+
+/// Which comparison a table shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareView {
+    /// Two snapshots: before, after, delta.
+    Diff,
+    /// A series: sparkline, growth, rate.
+    Trend,
+}
+
+#[derive(Serialize)]
+struct TrendDoc<'a> {
+    schema_version: u32,
+    snapshots: &'a [crate::compare::Point],
+    sites: &'a [crate::compare::SiteTrend],
+}
+
+/// Writes the `diff --json` / `trend --json` document:
+/// `{"schema_version": 1, "snapshots": [{"source", "time", "format", "total"}],
+///   "sites": [{"category", "state", "site", "counts", "delta", "rate_per_min",
+///              "growing", "suspect", "reasons", "hint"?, "change", "orphaned", …}]}`.
+pub fn trend_json(out: &mut impl Write, trend: &crate::compare::Trend) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &TrendDoc { schema_version: 1, snapshots: &trend.snapshots, sites: &trend.sites })?;
+    writeln!(out)
+}
+
+/// Writes the `diff` or `trend` table: suspects first (growing `chan send` at the top),
+/// then the rest; `limit` caps the rows of non-suspects (0 = all).
+pub fn trend_table(out: &mut impl Write, trend: &crate::compare::Trend, style: Style, view: CompareView, limit: usize) -> io::Result<()> {
+    use crate::compare::{sparkline, Change};
+    let n = trend.snapshots.len();
+    match (trend.snapshots.first(), trend.snapshots.last()) {
+        (Some(a), Some(b)) if view == CompareView::Diff => {
+            writeln!(out, "{} ({} goroutines) → {} ({} goroutines)", a.source, a.total, b.source, b.total)?
+        }
+        (Some(a), Some(b)) => {
+            let span = match (a.time_nanos, b.time_nanos) {
+                (Some(x), Some(y)) if y > x => format!(" over {}", human_duration(y - x)),
+                _ => String::new(),
+            };
+            writeln!(out, "{n} snapshots{span}: {} → {} goroutines", a.total, b.total)?
+        }
+        _ => return Ok(()),
+    }
+    let suspects = trend.sites.iter().filter(|s| s.suspect).count();
+    writeln!(out, "{} sites, {} leak suspect{}", trend.sites.len(), suspects, if suspects == 1 { "" } else { "s" })?;
+
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_BORDERS_ONLY);
+    t.set_content_arrangement(if style.terminal { ContentArrangement::Dynamic } else { ContentArrangement::Disabled });
+    let header: Vec<&str> = match view {
+        CompareView::Diff => vec!["", "BEFORE", "AFTER", "DELTA", "WAITING ON", "BLOCKING SITE", "WHY"],
+        CompareView::Trend => vec!["", "COUNTS", "LAST", "DELTA", "PER MIN", "WAITING ON", "BLOCKING SITE", "WHY"],
+    };
+    t.set_header(header.into_iter().map(|h| Cell::new(h).add_attribute(Attribute::Bold)));
+    let mut shown_rest = 0usize;
+    let mut hidden = 0usize;
+    for s in &trend.sites {
+        if !s.suspect {
+            if limit > 0 && shown_rest >= limit {
+                hidden += 1;
+                continue;
+            }
+            shown_rest += 1;
+        }
+        let hot = s.suspect && s.category == Category::ChanSend && s.delta > 0;
+        let marker = match (s.suspect, hot) {
+            (true, true) => "!!",
+            (true, false) => "!",
+            _ => "",
+        };
+        let mut waiting = Cell::new(if s.state.is_empty() || s.state == s.category.name() {
+            s.category.name().to_string()
+        } else {
+            format!("{}\n{}", s.category.name(), s.state)
+        });
+        let mut marker_cell = Cell::new(marker);
+        if style.color && hot {
+            waiting = waiting.fg(Color::Red).add_attribute(Attribute::Bold);
+            marker_cell = marker_cell.fg(Color::Red).add_attribute(Attribute::Bold);
+        } else if style.color && s.suspect {
+            marker_cell = marker_cell.fg(Color::Yellow);
+        }
+        let site = if s.site.function.is_empty() { "?".into() } else { format!("{}\n{}", s.site.function, s.site.short_location()) };
+        let mut why = s.reasons.clone();
+        if let Some(h) = &s.hint {
+            why.push(format!("hint: {h}"));
+        }
+        match s.change {
+            Change::New => why.insert(0, "new".into()),
+            Change::Vanished => why.insert(0, "vanished".into()),
+            _ => {}
+        }
+        let delta = format!("{:+}", s.delta);
+        let mut row = vec![marker_cell];
+        match view {
+            CompareView::Diff => {
+                row.push(Cell::new(s.counts.first().copied().unwrap_or(0)).set_alignment(CellAlignment::Right));
+                row.push(Cell::new(s.counts.last().copied().unwrap_or(0)).set_alignment(CellAlignment::Right));
+                row.push(Cell::new(delta).set_alignment(CellAlignment::Right));
+            }
+            CompareView::Trend => {
+                row.push(Cell::new(sparkline(&s.counts)));
+                row.push(Cell::new(s.counts.last().copied().unwrap_or(0)).set_alignment(CellAlignment::Right));
+                row.push(Cell::new(delta).set_alignment(CellAlignment::Right));
+                row.push(Cell::new(s.rate_per_min.map(|r| format!("{r:.1}")).unwrap_or_default()).set_alignment(CellAlignment::Right));
+            }
+        }
+        row.push(waiting);
+        row.push(Cell::new(site));
+        row.push(Cell::new(why.join("\n")));
+        t.add_row(row);
+    }
+    writeln!(out, "{t}")?;
+    if hidden > 0 {
+        writeln!(out, "({hidden} more steady sites not shown; --all shows them)")?;
+    }
+    if !style.color && trend.sites.iter().any(|s| s.suspect) {
+        writeln!(out, "!! = growing chan send (forgotten sender shape), ! = other leak suspect")?;
+    }
+    Ok(())
+}
+
+fn human_duration(nanos: i64) -> String {
+    let s = nanos / 1_000_000_000;
+    match s {
+        0..=119 => format!("{s}s"),
+        120..=7199 => format!("{}m{}s", s / 60, s % 60),
+        _ => format!("{}h{}m", s / 3600, s % 3600 / 60),
+    }
+}

@@ -1,0 +1,372 @@
+//! Growth across snapshots: per blocking site, the count series, its growth, and whether
+//! the site is a leak suspect (and why).
+//!
+//! A pure function of grouped snapshots ([`SnapshotReport`]s grouped by site), already in
+//! time order. Sites are matched across snapshots by function (type arguments folded to
+//! `[...]`, so debug=0 shape names meet the text formats' `[...]`), file and line — not by
+//! category, since debug=1 cannot name a channel wait that debug=2 names.
+
+use crate::classify::Category;
+use crate::group::{Site, SnapshotReport};
+use crate::model::Format;
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+/// Thresholds of the suspect rules.
+#[derive(Debug, Clone)]
+pub struct TrendSettings {
+    /// Least growth (last minus first) that counts as growth.
+    pub min_growth: u64,
+    /// Wait minutes from which a wait is called long (a reason, not a verdict alone).
+    pub long_wait_minutes: u32,
+}
+
+impl Default for TrendSettings {
+    fn default() -> Self {
+        TrendSettings { min_growth: 1, long_wait_minutes: 10 }
+    }
+}
+
+/// One snapshot of the series.
+#[derive(Debug, Clone, Serialize)]
+pub struct Point {
+    pub source: String,
+    /// Capture time, RFC 3339, where known.
+    pub time: Option<String>,
+    #[serde(skip)]
+    pub time_nanos: Option<i64>,
+    pub format: Format,
+    pub total: u64,
+}
+
+/// What happened to a site between the first and last snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    New,
+    Vanished,
+    Grew,
+    Shrank,
+    Same,
+}
+
+/// One blocking site across the series. `category`, `state`, `site`, `counts`, `delta`,
+/// `rate_per_min`, `growing`, `suspect` and `reasons` are the JSON contract.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteTrend {
+    pub category: Category,
+    pub state: String,
+    pub site: Site,
+    pub counts: Vec<u64>,
+    pub delta: i64,
+    /// Growth per minute from the first to the last snapshot; null without capture times.
+    pub rate_per_min: Option<f64>,
+    /// Sustained growth: rises in most steps and never falls back to the first value.
+    pub growing: bool,
+    pub suspect: bool,
+    pub reasons: Vec<String>,
+    /// The usual fix, for the forgotten-sender shape.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    pub change: Change,
+    /// Orphaned goroutines (creator gone) in the last snapshot.
+    pub orphaned: u64,
+    /// Longest wait printed for the site in any snapshot, in minutes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_wait_minutes: Option<u32>,
+    pub leaked: u64,
+    /// The most common creator in the last snapshot that has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+}
+
+/// The comparison of a series.
+#[derive(Debug, Clone, Serialize)]
+pub struct Trend {
+    pub snapshots: Vec<Point>,
+    pub sites: Vec<SiteTrend>,
+}
+
+impl Trend {
+    pub fn suspects(&self) -> impl Iterator<Item = &SiteTrend> {
+        self.sites.iter().filter(|s| s.suspect)
+    }
+}
+
+/// The key that matches a site across snapshots, formats and Go versions.
+pub fn site_key(site: &Site) -> (String, String, u32) {
+    (canonical_function(&site.function), site.file.clone(), site.line)
+}
+
+/// Folds everything from the first `[` to the last `]` into `[...]`: Go prints generics
+/// as `F[...]` in text, `F[go.shape.int]` in profiles, and 1.27 as `T[...].M[...]`.
+pub fn canonical_function(f: &str) -> String {
+    match (f.find('['), f.rfind(']')) {
+        (Some(a), Some(b)) if b > a => format!("{}[...]{}", &f[..a], &f[b + 1..]),
+        _ => f.to_string(),
+    }
+}
+
+struct Acc {
+    site: Site,
+    counts: Vec<u64>,
+    /// Count per category, with how precise its source format was.
+    categories: FxHashMap<Category, (u64, u8)>,
+    states: FxHashMap<String, u64>,
+    orphaned_last: u64,
+    orphaned_any: bool,
+    max_wait: Option<u32>,
+    leaked_last: u64,
+    created_by: Option<String>,
+}
+
+/// How precisely a format names waits: tracebacks print them, debug=0 implies them from
+/// runtime frames, debug=1 hides the channel frames.
+fn precision(f: Format) -> u8 {
+    match f {
+        Format::Debug1 => 1,
+        Format::Debug0 => 2,
+        _ => 3,
+    }
+}
+
+/// Compares grouped snapshots (in time order).
+pub fn compare(reports: &[SnapshotReport], settings: &TrendSettings) -> Trend {
+    let n = reports.len();
+    let mut index: FxHashMap<(String, String, u32), usize> = FxHashMap::default();
+    let mut accs: Vec<Acc> = Vec::new();
+    for (i, r) in reports.iter().enumerate() {
+        for g in &r.groups {
+            let key = site_key(&g.site);
+            let slot = *index.entry(key).or_insert_with(|| {
+                accs.push(Acc {
+                    site: g.site.clone(),
+                    counts: vec![0; n],
+                    categories: FxHashMap::default(),
+                    states: FxHashMap::default(),
+                    orphaned_last: 0,
+                    orphaned_any: false,
+                    max_wait: None,
+                    leaked_last: 0,
+                    created_by: None,
+                });
+                accs.len() - 1
+            });
+            let a = &mut accs[slot];
+            a.counts[i] += g.count;
+            let p = precision(r.format);
+            let e = a.categories.entry(g.category).or_insert((0, 0));
+            e.0 += g.count;
+            e.1 = e.1.max(p);
+            if !g.state.is_empty() && g.category != Category::Unknown {
+                *a.states.entry(g.state.clone()).or_default() += g.count * p as u64;
+            }
+            if i + 1 == n {
+                a.orphaned_last += g.orphaned;
+                a.leaked_last += g.leaked;
+            }
+            a.orphaned_any |= g.orphaned > 0;
+            if let Some([_, max]) = g.wait_minutes {
+                a.max_wait = Some(a.max_wait.map_or(max, |m| m.max(max)));
+            }
+            if let Some(c) = g.creators.first() {
+                a.created_by = Some(c.site.function.clone());
+            }
+        }
+    }
+
+    let minutes = match (reports.first().and_then(time_of), reports.last().and_then(time_of)) {
+        // Under a second apart (files copied together, say): no meaningful rate.
+        (Some(a), Some(b)) if b - a >= 1_000_000_000 && n >= 2 => Some((b - a) as f64 / 60e9),
+        _ => None,
+    };
+    let mut sites: Vec<SiteTrend> = accs.into_iter().map(|a| judge(a, minutes, settings)).collect();
+    sites.sort_by(|a, b| {
+        b.suspect
+            .cmp(&a.suspect)
+            .then_with(|| (b.suspect && b.growing && b.category == Category::ChanSend).cmp(&(a.suspect && a.growing && a.category == Category::ChanSend)))
+            .then_with(|| b.delta.cmp(&a.delta))
+            .then_with(|| b.counts.last().cmp(&a.counts.last()))
+            .then_with(|| a.site.cmp(&b.site))
+    });
+    let snapshots = reports
+        .iter()
+        .map(|r| Point {
+            source: r.source.clone(),
+            time: r.time.clone(),
+            time_nanos: time_of(r),
+            format: r.format,
+            total: r.total,
+        })
+        .collect();
+    Trend { snapshots, sites }
+}
+
+fn time_of(r: &SnapshotReport) -> Option<i64> {
+    r.time.as_deref().and_then(|t| crate::format::logprefix::rfc3339(t.as_bytes())).map(|(n, _)| n)
+}
+
+fn judge(a: Acc, minutes: Option<f64>, settings: &TrendSettings) -> SiteTrend {
+    let counts = a.counts;
+    let first = counts[0];
+    let last = *counts.last().unwrap_or(&0);
+    let delta = last as i64 - first as i64;
+    let steps = counts.len().saturating_sub(1);
+    let rises = counts.windows(2).filter(|w| w[1] > w[0]).count();
+    let growing = steps > 0
+        && delta >= settings.min_growth as i64
+        && rises * 2 > steps
+        && counts[1..].iter().all(|&c| c > first);
+    let category = a
+        .categories
+        .iter()
+        .filter(|(c, _)| **c != Category::Unknown)
+        .max_by_key(|(c, (n, p))| (*p, *n, std::cmp::Reverse(**c)))
+        .map(|(c, _)| *c)
+        .unwrap_or(Category::Unknown);
+    let state = a
+        .states
+        .iter()
+        .max_by(|x, y| x.1.cmp(y.1).then_with(|| y.0.cmp(x.0)))
+        .map(|(s, _)| s.clone())
+        .unwrap_or_else(|| category.implied_state().to_string());
+    let rate_per_min = minutes.map(|m| delta as f64 / m);
+    let change = match (first, last) {
+        (0, l) if l > 0 => Change::New,
+        (f, 0) if f > 0 => Change::Vanished,
+        (f, l) if l > f => Change::Grew,
+        (f, l) if l < f => Change::Shrank,
+        _ => Change::Same,
+    };
+
+    let mut reasons = Vec::new();
+    let mut suspect = false;
+    if growing {
+        suspect = true;
+        let rate = rate_per_min.map(|r| format!(", {r:.1}/min")).unwrap_or_default();
+        reasons.push(format!("sustained growth: {first} → {last} over {} snapshots{rate}", counts.len()));
+    }
+    let is_main = a.site.function == "main.main";
+    if category.blocked_forever() && last > 0 && !is_main {
+        suspect = true;
+        reasons.push(format!("blocked forever by construction ({})", category.implied_state()));
+    }
+    if a.orphaned_last > 0 && delta > 0 {
+        suspect = true;
+        reasons.push(format!("{} orphaned: the goroutine that created them has exited", a.orphaned_last));
+    } else if a.orphaned_last > 0 && suspect {
+        reasons.push(format!("{} orphaned: the goroutine that created them has exited", a.orphaned_last));
+    }
+    if let Some(m) = a.max_wait.filter(|&m| m >= settings.long_wait_minutes) {
+        reasons.push(format!("waiting up to {m} minutes"));
+    }
+    if a.leaked_last > 0 {
+        suspect = true;
+        reasons.push(format!("{} marked leaked by the Go runtime's leak detector", a.leaked_last));
+    }
+    let hint = (suspect && category == Category::ChanSend && delta > 0 && (a.orphaned_any || growing)).then(|| {
+        "forgotten sender: the receiver gave up and nobody reads the channel; \
+         make it buffered (cap 1) or send in a select with <-ctx.Done()"
+            .to_string()
+    });
+    SiteTrend {
+        category,
+        state,
+        site: a.site,
+        counts,
+        delta,
+        rate_per_min,
+        growing,
+        suspect,
+        reasons,
+        hint,
+        change,
+        orphaned: a.orphaned_last,
+        max_wait_minutes: a.max_wait,
+        leaked: a.leaked_last,
+        created_by: a.created_by,
+    }
+}
+
+/// Eight-level sparkline of a count series.
+pub fn sparkline(counts: &[u64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = counts.iter().copied().max().unwrap_or(0);
+    let min = counts.iter().copied().min().unwrap_or(0);
+    counts
+        .iter()
+        .map(|&c| if max == min { BARS[if max == 0 { 0 } else { 3 }] } else { BARS[((c - min) * 7 / (max - min)) as usize] })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::group::Group;
+
+    fn report(counts: &[(&str, u64, Category)]) -> SnapshotReport {
+        SnapshotReport {
+            source: "s".into(),
+            format: Format::Debug2,
+            profile: crate::model::ProfileKind::Goroutine,
+            total: counts.iter().map(|c| c.1).sum(),
+            time: None,
+            preamble: None,
+            truncated: false,
+            skipped: 0,
+            notes: vec![],
+            shown: 0,
+            groups: counts
+                .iter()
+                .map(|&(f, n, c)| Group {
+                    count: n,
+                    category: c,
+                    state: c.implied_state().into(),
+                    site: Site { function: f.into(), file: "/a.go".into(), line: 1 },
+                    label_value: None,
+                    wait_minutes: None,
+                    locked_to_thread: 0,
+                    leaked: 0,
+                    orphaned: 0,
+                    creators: vec![],
+                    labels: vec![],
+                    distinct_label_sets: 0,
+                    goroutine_ids: vec![],
+                    example_stack: vec![],
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn growth_is_sustained_or_not() {
+        let s = |v: &[u64]| {
+            let rs: Vec<_> = v.iter().map(|&n| report(&[("main.f", n, Category::ChanSend)])).collect();
+            compare(&rs, &TrendSettings::default()).sites[0].growing
+        };
+        assert!(s(&[1, 2, 3, 4]));
+        assert!(s(&[1, 2, 2, 3]));
+        assert!(!s(&[5, 5, 5, 5]), "steady");
+        assert!(!s(&[5, 10, 15, 15, 15, 15]), "growth stopped");
+        assert!(!s(&[3, 9, 1, 9]), "fell back to the first value");
+    }
+
+    #[test]
+    fn diff_of_a_snapshot_with_itself_shows_no_growth() {
+        let r = report(&[("main.f", 5, Category::ChanSend), ("main.g", 1, Category::IoWait)]);
+        let t = compare(&[r.clone(), r], &TrendSettings::default());
+        assert!(t.sites.iter().all(|s| s.delta == 0 && !s.growing && s.change == Change::Same));
+    }
+
+    #[test]
+    fn generics_match_across_formats() {
+        assert_eq!(canonical_function("main.G[go.shape.int].M[go.shape.int]"), "main.G[...]");
+        assert_eq!(canonical_function("main.G[...].M[...]"), "main.G[...]");
+    }
+
+    #[test]
+    fn sparkline_scales() {
+        assert_eq!(sparkline(&[0, 7]), "▁█");
+        assert_eq!(sparkline(&[2, 2]), "▄▄");
+    }
+}
