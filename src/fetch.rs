@@ -835,6 +835,8 @@ fn send_error(ctx: &Ctx, e: &reqwest::Error) -> String {
     {
         let hint = if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
             "; pass the CA that signed the service's certificate with --cacert FILE (or skip the check with --insecure)"
+        } else if lower.contains("certificaterequired") || lower.contains("certificate required") {
+            "; the service wants a client certificate: pass --cert FILE and --key FILE"
         } else if lower.contains("corrupt message") || lower.contains("invalidcontenttype") {
             "; does the service speak plain http:// on this port?"
         } else {

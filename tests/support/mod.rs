@@ -318,7 +318,7 @@ impl Service {
         let bin = leaky(version);
         let dir = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(bin);
-        cmd.args(["-addr", "127.0.0.1:0", "-tick", "50ms"])
+        cmd.args(["-addr", "127.0.0.1:0", "-tick", "1h"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
