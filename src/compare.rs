@@ -206,17 +206,24 @@ fn time_of(r: &SnapshotReport) -> Option<i64> {
     r.time.as_deref().and_then(|t| crate::format::logprefix::rfc3339(t.as_bytes())).map(|(n, _)| n)
 }
 
+/// Sustained growth of a count series: it grew by at least `min_growth` from first to
+/// last, rose in most steps, and never fell back to its first value. The rule `trend`
+/// marks `growing` with, and [`crate::rules`] applies to the recent history of a target.
+pub fn is_growing(counts: &[u64], min_growth: u64) -> bool {
+    let (Some(&first), Some(&last)) = (counts.first(), counts.last()) else {
+        return false;
+    };
+    let steps = counts.len() - 1;
+    let rises = counts.windows(2).filter(|w| w[1] > w[0]).count();
+    steps > 0 && last as i64 - first as i64 >= min_growth as i64 && rises * 2 > steps && counts[1..].iter().all(|&c| c > first)
+}
+
 fn judge(a: Acc, minutes: Option<f64>, settings: &TrendSettings) -> SiteTrend {
     let counts = a.counts;
     let first = counts[0];
     let last = *counts.last().unwrap_or(&0);
     let delta = last as i64 - first as i64;
-    let steps = counts.len().saturating_sub(1);
-    let rises = counts.windows(2).filter(|w| w[1] > w[0]).count();
-    let growing = steps > 0
-        && delta >= settings.min_growth as i64
-        && rises * 2 > steps
-        && counts[1..].iter().all(|&c| c > first);
+    let growing = is_growing(&counts, settings.min_growth);
     let category = a
         .categories
         .iter()

@@ -4,6 +4,10 @@
 
 use clap::{Args, Parser, Subcommand};
 use goroscope::app::{self, LoadSettings, ShowSettings};
+use goroscope::alert::{HttpPoster, NotifySettings};
+use goroscope::clock::SystemClock;
+use goroscope::rules::Rules;
+use goroscope::watch::{CheckSettings, Target, WatchSettings};
 use goroscope::group::{GroupBy, GroupSettings};
 use goroscope::limits::Limits;
 use goroscope::fetch::FetchSettings;
@@ -33,6 +37,166 @@ enum Command {
     /// Growth per blocking site across three or more snapshots; flags leak suspects.
     #[command(after_help = "Snapshots are put in time order by their capture time (pprof time_nanos, log timestamps), else by file name (snap-2 before snap-10), else by modification time; --in-order keeps the order given.\n\nA site is growing when its count rises in most steps and never falls back to its first value. Suspects: growing sites, sites blocked forever by construction (nil channels, select {}), orphans whose count rose (the creator is gone: the forgotten sender's signature), goroutines the runtime marked leaked. Exit status: 0, or 1 with --fail-on-suspect when there is a suspect.\n\nEXAMPLES:\n  goroscope trend snapshots/\n  goroscope trend --json s1.pb.gz s2.pb.gz s3.pb.gz")]
     Trend(TrendArgs),
+    /// Poll services once, record per-site counts in a history, alert on leak growth (cron, CI).
+    #[command(after_help = CHECK_HELP)]
+    Check(CheckArgs),
+    /// Poll services on an interval: live table or JSON Lines events, alerts, /metrics.
+    #[command(after_help = WATCH_HELP)]
+    Watch(WatchArgs),
+}
+
+const CHECK_HELP: &str = concat!(
+    "Fetches each target once, records the snapshot in the history (an SQLite file; create it by naming it), judges the target's recent history and prints the findings. Run it from cron, a Kubernetes CronJob or CI, on a schedule.\n\nExit status: 0 no alert, 1 an alert fires, 2 a target could not be checked (or another error).\n\n",
+    "RULES (defaults):\n  The last 6 snapshots of a target are looked at (--window). A site alerts when, over its last K snapshots, its count grew in a sustained way (rose in most steps, never fell back to where it started), by at least --min-growth goroutines and by at least --min-relative of its starting count, and it still grew within the last --resolve-after snapshots.\n  default:                                  K >= 4 snapshots, +10 goroutines, +50%\n  chan_send, nil_chan_send, orphaned sites: K >= 3 snapshots, +3 goroutines, +20% (they alert earlier)\n  An alert resolves once the site has not grown for 2 snapshots (--resolve-after). A steady count (fixed pools, idle connections, tickers, accept loops) never alerts. The --min-* flags set the default thresholds; --rules FILE (TOML) sets per-category ones and an allowlist (see the README).\n\n",
+    "EXAMPLES:\n  goroscope check http://localhost:6060 --history leaks.db\n  goroscope check --targets fleet.txt --history /var/lib/goroscope/history.db --retain 7d --metrics-file /var/lib/node_exporter/goroscope.prom\n  goroscope check http://svc:6060 --history h.db --alertmanager http://alertmanager:9093 --json"
+);
+
+const WATCH_HELP: &str = "Polls every target every --every, as `check` does, until SIGINT or SIGTERM (the poll under way finishes and is recorded). On a terminal it redraws a table; otherwise it prints JSON Lines events: {\"type\": \"snapshot\" | \"alert\" | \"resolved\" | \"error\", ...}. A failed poll is reported and counted, and the loop goes on. Without --history the history lives in memory. The rules are those of `goroscope check --help`.\n\nEXAMPLES:\n  goroscope watch http://localhost:6060 --every 30s\n  goroscope watch --targets fleet.txt --listen 127.0.0.1:9187 --history h.db --json";
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Services: http(s)://HOST:PORT (meaning /debug/pprof/goroutine) or a full profile URL.
+    #[arg(value_name = "TARGET")]
+    targets: Vec<String>,
+    /// The history file (SQLite; created when missing).
+    #[arg(long, value_name = "FILE")]
+    history: std::path::PathBuf,
+    /// Also write metrics in Prometheus text format to PATH, atomically (node_exporter textfile).
+    #[arg(long, value_name = "PATH")]
+    metrics_file: Option<std::path::PathBuf>,
+    /// Print JSON Lines events instead of text.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    poll: PollArgs,
+}
+
+#[derive(Args)]
+struct WatchArgs {
+    /// Services: http(s)://HOST:PORT (meaning /debug/pprof/goroutine) or a full profile URL.
+    #[arg(value_name = "TARGET")]
+    targets: Vec<String>,
+    /// Time between polls: 30s, 5m, 1h.
+    #[arg(long, value_name = "SPAN", default_value = "30s", value_parser = goroscope::clock::parse_span)]
+    every: std::time::Duration,
+    /// Keep the history in FILE (SQLite) instead of in memory.
+    #[arg(long, value_name = "FILE")]
+    history: Option<std::path::PathBuf>,
+    /// Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9187.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<std::net::SocketAddr>,
+    /// Print JSON Lines events even on a terminal.
+    #[arg(long)]
+    json: bool,
+    /// Stop after N polls.
+    #[arg(long, value_name = "N", hide = true)]
+    polls: Option<u64>,
+    #[command(flatten)]
+    poll: PollArgs,
+}
+
+/// What `check` and `watch` share: targets, history keeping, rules, alert destinations.
+#[derive(Args)]
+struct PollArgs {
+    /// Read targets from FILE: one `URL [NAME]` a line, `#` comments.
+    #[arg(long = "targets", value_name = "FILE")]
+    targets_file: Option<std::path::PathBuf>,
+    /// Also keep every raw profile in DIR (opens in goroscope or `go tool pprof`).
+    #[arg(long, value_name = "DIR")]
+    keep_raw: Option<std::path::PathBuf>,
+    /// Forget snapshots (and kept raw profiles) older than SPAN: 7d, 12h.
+    #[arg(long, value_name = "SPAN", value_parser = goroscope::clock::parse_span)]
+    retain: Option<std::time::Duration>,
+    /// Polls in flight at once.
+    #[arg(long, value_name = "N", default_value_t = goroscope::watch::DEFAULT_CONCURRENCY)]
+    concurrency: usize,
+    /// Rules file (TOML): thresholds per category, allowlist (see --help).
+    #[arg(long, value_name = "FILE", help_heading = "Rules")]
+    rules: Option<std::path::PathBuf>,
+    /// Snapshots of a target looked at [default: 6].
+    #[arg(long, value_name = "N", help_heading = "Rules")]
+    window: Option<usize>,
+    /// Least snapshots growth must be sustained over [default: 4].
+    #[arg(long, value_name = "N", help_heading = "Rules")]
+    min_snapshots: Option<usize>,
+    /// Least growth, in goroutines [default: 10].
+    #[arg(long, value_name = "N", help_heading = "Rules")]
+    min_growth: Option<u64>,
+    /// Least growth relative to the starting count, 0.5 = +50% [default: 0.5].
+    #[arg(long, value_name = "FRACTION", help_heading = "Rules")]
+    min_relative: Option<f64>,
+    /// Snapshots without growth before an alert resolves [default: 2].
+    #[arg(long, value_name = "N", help_heading = "Rules")]
+    resolve_after: Option<usize>,
+    /// Never alert for sites whose function or file matches REGEX (repeatable).
+    #[arg(long, value_name = "REGEX", help_heading = "Rules")]
+    allow: Vec<regex::Regex>,
+    /// POST new and resolved alerts as JSON to URL.
+    #[arg(long, value_name = "URL", help_heading = "Alerts")]
+    webhook: Option<String>,
+    /// Send alerts to Prometheus Alertmanager at URL (its v2 API), e.g. http://alertmanager:9093.
+    #[arg(long, value_name = "URL", help_heading = "Alerts")]
+    alertmanager: Option<String>,
+    /// Timeout of one alert request.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = goroscope::fetch::parse_duration, help_heading = "Alerts")]
+    alert_timeout: std::time::Duration,
+    /// Retries of a failed alert request (with backoff 1s, 2s, 4s, …).
+    #[arg(long, value_name = "N", default_value_t = 3, help_heading = "Alerts")]
+    alert_retries: u32,
+    #[command(flatten)]
+    fetch: FetchArgs,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+impl PollArgs {
+    fn settings(self, urls: Vec<String>, history: Option<std::path::PathBuf>, json: bool, metrics_file: Option<std::path::PathBuf>) -> goroscope::Result<CheckSettings> {
+        let mut targets: Vec<Target> = urls.iter().map(|u| Target::new(u, None)).collect();
+        if let Some(f) = &self.targets_file {
+            targets.extend(goroscope::watch::read_targets(f)?);
+        }
+        if targets.is_empty() {
+            return Err(goroscope::Error::Usage("no targets: name a URL or pass --targets FILE".into()));
+        }
+        let mut rules = match &self.rules {
+            Some(p) => {
+                let name = p.display().to_string();
+                let text = std::fs::read_to_string(p).map_err(|e| goroscope::Error::io(&name, e))?;
+                Rules::from_toml(&name, &text)?
+            }
+            None => Rules::default(),
+        };
+        if let Some(w) = self.window {
+            rules.window = w.max(2);
+        }
+        if let Some(q) = self.resolve_after {
+            rules.resolve_after = q.max(1);
+        }
+        rules.default.min_snapshots = self.min_snapshots.unwrap_or(rules.default.min_snapshots);
+        rules.default.min_growth = self.min_growth.unwrap_or(rules.default.min_growth);
+        rules.default.min_relative = self.min_relative.unwrap_or(rules.default.min_relative);
+        rules.allow.extend(self.allow.into_iter().map(|pattern| goroscope::rules::Allow { pattern, expires: None, reason: None }));
+        let mut fetch = self.fetch.settings();
+        fetch.progress = false;
+        Ok(CheckSettings {
+            targets,
+            history,
+            load: LoadSettings { fetch, ..self.input.settings() },
+            rules,
+            keep_raw: self.keep_raw,
+            retain: self.retain,
+            concurrency: self.concurrency.max(1),
+            json,
+            notify: NotifySettings {
+                webhook: self.webhook,
+                alertmanager: self.alertmanager,
+                timeout: self.alert_timeout,
+                retries: self.alert_retries,
+                ..NotifySettings::default()
+            },
+            metrics_file,
+        })
+    }
 }
 
 #[derive(Args)]
@@ -81,6 +245,8 @@ struct CompareArgs {
     ignore: Option<regex::Regex>,
     #[command(flatten)]
     input: InputArgs,
+    #[command(flatten)]
+    fetch: FetchArgs,
 }
 
 impl CompareArgs {
@@ -344,6 +510,25 @@ fn main() -> ExitCode {
         Command::Trend(a) => {
             let (s, fail) = a.compare.settings(a.sources, goroscope::report::CompareView::Trend, a.in_order);
             run_compare(&s, fail, &mut out)
+        }
+        Command::Check(a) => a.poll.settings(a.targets, Some(a.history), a.json, a.metrics_file).and_then(|s| {
+            let poster = HttpPoster::new(s.notify.timeout)?;
+            let outcome = goroscope::watch::check(&s, &SystemClock, &poster, &mut out, &mut std::io::stderr())?;
+            Ok(ExitCode::from(outcome.exit_code()))
+        }),
+        Command::Watch(a) => {
+            let table = !a.json && std::io::stdout().is_terminal();
+            let (every, listen, polls) = (a.every, a.listen, a.polls);
+            a.poll.settings(a.targets, a.history, true, None).and_then(|check| {
+                let poster = HttpPoster::new(check.notify.timeout)?;
+                let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+                for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+                    signal_hook::flag::register(sig, stop.clone()).map_err(|e| goroscope::Error::Usage(format!("cannot handle signals: {e}")))?;
+                }
+                let s = WatchSettings { check, every, listen, table, polls };
+                goroscope::watch::watch(&s, &SystemClock, &poster, &stop, &mut out, &mut std::io::stderr())?;
+                Ok(ExitCode::SUCCESS)
+            })
         }
     };
     let flushed = out.flush();

@@ -1,0 +1,677 @@
+//! The watcher: `check` (poll every target once, record, judge, tell) and `watch` (the
+//! same on an interval until stopped). It owns the loop and its I/O — fetching through
+//! [`crate::fetch`], the [`History`], keeping raw profiles, metrics files, alert delivery
+//! and the output — and leaves the judging to [`crate::rules`] and the growth maths to
+//! [`crate::compare`]. Time comes from an injected [`Clock`].
+//!
+//! Output with `--json` (and from `watch` when stdout is not a terminal) is JSON Lines,
+//! one [`Event`] per line, each `{"type": "snapshot" | "alert" | "resolved" | "error",
+//! "v": 1, "time": RFC 3339, "target": …, …}`:
+//! - `snapshot`: `goroutines`, `sites`, `firing` (alerts firing for the target now);
+//! - `alert`: `category`, `state`, `site` {`function`, `file`, `line`}, `counts` (oldest
+//!   first), `delta`, `rate_per_min`, `orphaned`, `reasons`, `hint`, `since`, `new`
+//!   (`check` lists every firing alert, `watch` only new ones);
+//! - `resolved`: `category`, `site`, `count`, `since`;
+//! - `error`: `message`, `fetch_errors` (failed polls of the target so far).
+
+use crate::alert::{Firing, NotifySettings, Poster, Resolved};
+use crate::app::LoadSettings;
+use crate::clock::Clock;
+use crate::compare::site_key;
+use crate::group::{GroupBy, GroupSettings, SnapshotReport};
+use crate::history::{ActiveAlert, History};
+use crate::metrics::TargetMetrics;
+use crate::rules::Rules;
+use crate::Error;
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Polls in flight at once, unless `--concurrency` says otherwise.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// One service to poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// How findings, history and metrics name it.
+    pub name: String,
+    pub url: String,
+}
+
+impl Target {
+    /// A target named `name`, or by its URL without `user:pass@`.
+    pub fn new(url: &str, name: Option<&str>) -> Target {
+        let shown = || match reqwest::Url::parse(url) {
+            Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+                u.to_string()
+            }
+            _ => url.to_string(),
+        };
+        Target {
+            name: name.map_or_else(shown, str::to_string),
+            url: url.to_string(),
+        }
+    }
+}
+
+/// Reads a `--targets` file: one `URL [NAME]` a line; blank lines and `#` comments skipped.
+pub fn read_targets(path: &Path) -> crate::Result<Vec<Target>> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(&name, e))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let url = words.next().unwrap_or("");
+        let label = words.next();
+        if !crate::source::is_url(url) || words.next().is_some() {
+            return Err(Error::Usage(format!(
+                "{name}:{}: expected \"URL [NAME]\", got {line:?}",
+                i + 1
+            )));
+        }
+        out.push(Target::new(url, label));
+    }
+    if out.is_empty() {
+        return Err(Error::Usage(format!(
+            "{name}: no targets in it; write one URL [NAME] a line"
+        )));
+    }
+    Ok(out)
+}
+
+/// Settings of `check` (and of each poll of `watch`).
+#[derive(Debug, Clone)]
+pub struct CheckSettings {
+    pub targets: Vec<Target>,
+    /// The history file; `None` keeps it in memory (`watch` only).
+    pub history: Option<PathBuf>,
+    pub load: LoadSettings,
+    pub rules: Rules,
+    /// Also keep each raw profile here.
+    pub keep_raw: Option<PathBuf>,
+    /// Forget snapshots older than this.
+    pub retain: Option<Duration>,
+    pub concurrency: usize,
+    pub json: bool,
+    pub notify: NotifySettings,
+    pub metrics_file: Option<PathBuf>,
+}
+
+/// Settings of `watch`.
+#[derive(Debug, Clone)]
+pub struct WatchSettings {
+    pub check: CheckSettings,
+    pub every: Duration,
+    /// Serve `/metrics` here.
+    pub listen: Option<std::net::SocketAddr>,
+    /// Redraw a table instead of printing JSON Lines (stdout is a terminal).
+    pub table: bool,
+    /// Stop after this many polls (tests).
+    pub polls: Option<u64>,
+}
+
+/// One line of JSON output; see the module docs for the wire format.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Event {
+    Snapshot {
+        v: u32,
+        time: String,
+        target: String,
+        goroutines: u64,
+        sites: usize,
+        firing: usize,
+    },
+    Alert {
+        v: u32,
+        time: String,
+        #[serde(flatten)]
+        alert: Firing,
+    },
+    Resolved {
+        v: u32,
+        time: String,
+        #[serde(flatten)]
+        resolved: Resolved,
+    },
+    Error {
+        v: u32,
+        time: String,
+        target: String,
+        message: String,
+        fetch_errors: u64,
+    },
+}
+
+/// What one poll of every target found.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub events: Vec<Event>,
+    /// Alerts firing now, over all targets.
+    pub firing: usize,
+    /// Targets that could not be checked.
+    pub errors: usize,
+    pub metrics: Vec<TargetMetrics>,
+}
+
+impl Outcome {
+    /// `check`'s exit status: 2 when a target could not be checked, else 1 when an
+    /// alert fires, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if self.errors > 0 {
+            2
+        } else if self.firing > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Polls, records and judges; holds the history between polls.
+pub struct Checker<'a> {
+    settings: CheckSettings,
+    history: History,
+    clock: &'a dyn Clock,
+    poster: &'a dyn Poster,
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(
+        settings: CheckSettings,
+        clock: &'a dyn Clock,
+        poster: &'a dyn Poster,
+    ) -> crate::Result<Checker<'a>> {
+        let history = match &settings.history {
+            Some(p) => History::open(p)?,
+            None => History::in_memory()?,
+        };
+        if let Some(dir) = &settings.keep_raw {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(&dir.display().to_string(), e))?;
+        }
+        Ok(Checker {
+            settings,
+            history,
+            clock,
+            poster,
+        })
+    }
+
+    /// Polls every target once; `log` gets notes and alert-delivery failures.
+    pub fn run_once(&mut self, log: &mut dyn Write) -> crate::Result<Outcome> {
+        let polled = poll_all(
+            &self.settings.targets,
+            &self.settings.load,
+            self.settings.concurrency,
+        );
+        let now = self.clock.now_nanos();
+        let time = crate::report::rfc3339(now);
+        let mut out = Outcome::default();
+        let (mut all_firing, mut all_resolved) = (Vec::new(), Vec::new());
+        for (t, polled) in self.settings.targets.clone().iter().zip(polled) {
+            let (raw, report, captured) = match polled {
+                Ok(p) => p,
+                Err(e) => {
+                    self.history.record_failure(&t.name)?;
+                    let status = self.history.status(&t.name)?;
+                    out.errors += 1;
+                    out.events.push(Event::Error {
+                        v: 1,
+                        time: time.clone(),
+                        target: t.name.clone(),
+                        message: e.to_string(),
+                        fetch_errors: status.fetch_errors,
+                    });
+                    let firing = self.history.active_alerts(&t.name)?.len() as u64;
+                    out.metrics.push(TargetMetrics {
+                        target: t.name.clone(),
+                        suspects: firing,
+                        fetch_errors: status.fetch_errors,
+                        last_success_nanos: status.last_success_nanos,
+                        ..TargetMetrics::default()
+                    });
+                    continue;
+                }
+            };
+            let captured = captured.unwrap_or(now);
+            let raw_path = match &self.settings.keep_raw {
+                Some(dir) => Some(keep_raw(dir, &t.name, captured, &report, &raw.bytes)?),
+                None => None,
+            };
+            self.history
+                .record(&t.name, captured, &report, raw_path.as_deref())?;
+            let recent = self.history.recent(&t.name, self.settings.rules.window)?;
+            let ev = crate::rules::evaluate(&t.name, &recent, &self.settings.rules, now);
+            for n in &ev.notes {
+                let _ = writeln!(log, "goroscope: {}: {n}", t.name);
+            }
+            let active = self.history.active_alerts(&t.name)?;
+            let mut firing = Vec::new();
+            for f in ev.firing {
+                let before = active
+                    .iter()
+                    .find(|a| site_key(&a.site) == site_key(&f.site));
+                firing.push(Firing {
+                    since: crate::report::rfc3339(before.map_or(now, |a| a.since_nanos)),
+                    new: before.is_none(),
+                    finding: f,
+                });
+            }
+            let resolved: Vec<Resolved> = active
+                .iter()
+                .filter(|a| {
+                    !firing
+                        .iter()
+                        .any(|f| site_key(&f.finding.site) == site_key(&a.site))
+                })
+                .map(|a| Resolved {
+                    target: t.name.clone(),
+                    category: a.category,
+                    site: a.site.clone(),
+                    count: report
+                        .groups
+                        .iter()
+                        .filter(|g| site_key(&g.site) == site_key(&a.site))
+                        .map(|g| g.count)
+                        .sum(),
+                    since: crate::report::rfc3339(a.since_nanos),
+                })
+                .collect();
+            let remembered: Vec<ActiveAlert> = firing
+                .iter()
+                .map(|f| ActiveAlert {
+                    site: f.finding.site.clone(),
+                    category: f.finding.category,
+                    since_nanos: active
+                        .iter()
+                        .find(|a| site_key(&a.site) == site_key(&f.finding.site))
+                        .map_or(now, |a| a.since_nanos),
+                })
+                .collect();
+            self.history.set_alerts(&t.name, &remembered)?;
+            let status = self.history.status(&t.name)?;
+            out.metrics.push(TargetMetrics {
+                target: t.name.clone(),
+                sites: report
+                    .groups
+                    .iter()
+                    .map(|g| (g.category, g.site.clone(), g.count))
+                    .collect(),
+                total: Some(report.total),
+                suspects: firing.len() as u64,
+                fetch_errors: status.fetch_errors,
+                last_success_nanos: status.last_success_nanos,
+            });
+            out.events.push(Event::Snapshot {
+                v: 1,
+                time: time.clone(),
+                target: t.name.clone(),
+                goroutines: report.total,
+                sites: report.groups.len(),
+                firing: firing.len(),
+            });
+            out.firing += firing.len();
+            for f in &firing {
+                out.events.push(Event::Alert {
+                    v: 1,
+                    time: time.clone(),
+                    alert: f.clone(),
+                });
+            }
+            for r in &resolved {
+                out.events.push(Event::Resolved {
+                    v: 1,
+                    time: time.clone(),
+                    resolved: r.clone(),
+                });
+            }
+            all_firing.extend(firing);
+            all_resolved.extend(resolved);
+        }
+        if let Some(keep) = self.settings.retain {
+            for raw in self.history.prune(now - keep.as_nanos() as i64)? {
+                let _ = std::fs::remove_file(raw);
+            }
+        }
+        crate::alert::notify(
+            &self.settings.notify,
+            self.poster,
+            self.clock,
+            &all_firing,
+            &all_resolved,
+            log,
+        );
+        if let Some(path) = &self.settings.metrics_file {
+            let mut page = Vec::new();
+            crate::metrics::render(&out.metrics, &mut page).map_err(|e| Error::io("metrics", e))?;
+            crate::metrics::write_atomic(path, &page)?;
+        }
+        Ok(out)
+    }
+}
+
+type Polled = crate::Result<(crate::source::Input, SnapshotReport, Option<i64>)>;
+
+/// Fetches, parses and groups every target, at most `limit` at once; results in order.
+fn poll_all(targets: &[Target], load: &LoadSettings, limit: usize) -> Vec<Polled> {
+    let next = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<Polled>>> = targets.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..limit.clamp(1, targets.len().max(1)) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(t) = targets.get(i) else { break };
+                let r = poll_one(t, load);
+                *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .expect("every target polled")
+        })
+        .collect()
+}
+
+fn poll_one(t: &Target, load: &LoadSettings) -> Polled {
+    let mut inputs = crate::fetch::fetch_all(
+        std::slice::from_ref(&t.url),
+        &load.fetch,
+        &load.limits,
+        load.format.is_none(),
+    )?;
+    let input = inputs.pop().ok_or_else(|| Error::Fetch {
+        source_name: t.name.clone(),
+        message: "nothing fetched".into(),
+    })?;
+    let mut snapshots = crate::source::parse_input(&input, load.format, &load.limits)?;
+    let mut snapshot = snapshots.pop().ok_or_else(|| Error::Parse {
+        source_name: t.name.clone(),
+        message: "no goroutine dump in the response".into(),
+    })?;
+    let captured = snapshot.time_nanos.or(input.mtime_nanos);
+    let report = crate::group::group(
+        &mut snapshot,
+        &GroupSettings {
+            by: GroupBy::Site,
+            ..GroupSettings::default()
+        },
+    );
+    Ok((input, report, captured))
+}
+
+/// Writes a raw profile as `DIR/NAME-TIME.EXT` (`.pb.gz` for debug=0, else `.txt`).
+fn keep_raw(
+    dir: &Path,
+    target: &str,
+    nanos: i64,
+    report: &SnapshotReport,
+    raw: &[u8],
+) -> crate::Result<String> {
+    let slug: String = target
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let ext = if report.format == crate::model::Format::Debug0 {
+        "pb.gz"
+    } else {
+        "txt"
+    };
+    let path = dir.join(format!("{slug}-{nanos}.{ext}"));
+    crate::metrics::write_atomic(&path, raw)?;
+    Ok(path.display().to_string())
+}
+
+/// `goroscope check`: one poll, printed (a line per finding, or JSON Lines).
+pub fn check(
+    settings: &CheckSettings,
+    clock: &dyn Clock,
+    poster: &dyn Poster,
+    out: &mut dyn Write,
+    log: &mut dyn Write,
+) -> crate::Result<Outcome> {
+    let mut c = Checker::new(settings.clone(), clock, poster)?;
+    let outcome = c.run_once(log)?;
+    let r = if settings.json {
+        write_json(out, &outcome.events, true)
+    } else {
+        write_text(out, &outcome.events)
+    };
+    r.map_err(|e| Error::io("stdout", e))?;
+    Ok(outcome)
+}
+
+/// `goroscope watch`: polls every `every` until `stop` is set (SIGINT/SIGTERM) or
+/// `polls` are done, printing each poll; serves `/metrics` with `listen`.
+pub fn watch(
+    s: &WatchSettings,
+    clock: &dyn Clock,
+    poster: &dyn Poster,
+    stop: &Arc<AtomicBool>,
+    out: &mut dyn Write,
+    log: &mut dyn Write,
+) -> crate::Result<()> {
+    let mut c = Checker::new(s.check.clone(), clock, poster)?;
+    let page = Arc::new(Mutex::new(String::new()));
+    let server_stop = Arc::new(AtomicBool::new(false));
+    let server = match s.listen {
+        Some(addr) => {
+            let l = std::net::TcpListener::bind(addr)
+                .map_err(|e| Error::Usage(format!("--listen {addr}: {e}")))?;
+            let _ = writeln!(
+                log,
+                "goroscope: serving metrics at http://{}/metrics",
+                l.local_addr().unwrap_or(addr)
+            );
+            Some(crate::metrics::serve(l, page.clone(), server_stop.clone()))
+        }
+        None => None,
+    };
+    let mut polls = 0u64;
+    let result = (|| {
+        while !stop.load(Ordering::SeqCst) {
+            let started = clock.now_nanos();
+            let outcome = c.run_once(log)?;
+            let mut text = Vec::new();
+            crate::metrics::render(&outcome.metrics, &mut text)
+                .map_err(|e| Error::io("metrics", e))?;
+            *page.lock().unwrap_or_else(|p| p.into_inner()) =
+                String::from_utf8_lossy(&text).into_owned();
+            let r = if s.table {
+                write_table(out, &outcome, s.every, started)
+            } else {
+                write_json(out, &outcome.events, false)
+            };
+            r.and_then(|_| out.flush())
+                .map_err(|e| Error::io("stdout", e))?;
+            polls += 1;
+            if s.polls.is_some_and(|p| polls >= p) {
+                break;
+            }
+            let until = started + s.every.as_nanos() as i64;
+            while !stop.load(Ordering::SeqCst) {
+                let left = until - clock.now_nanos();
+                if left <= 0 {
+                    break;
+                }
+                clock.sleep(Duration::from_nanos(left as u64).min(Duration::from_millis(200)));
+            }
+        }
+        Ok(())
+    })();
+    server_stop.store(true, Ordering::SeqCst);
+    if let Some(h) = server {
+        let _ = h.join();
+    }
+    result
+}
+
+fn write_json(out: &mut dyn Write, events: &[Event], every_alert: bool) -> std::io::Result<()> {
+    for e in events {
+        if !every_alert && matches!(e, Event::Alert { alert, .. } if !alert.new) {
+            continue;
+        }
+        serde_json::to_writer(&mut *out, e)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+fn write_text(out: &mut dyn Write, events: &[Event]) -> std::io::Result<()> {
+    for e in events {
+        match e {
+            Event::Snapshot {
+                target,
+                goroutines,
+                sites,
+                firing,
+                ..
+            } => {
+                let verdict = if *firing == 0 {
+                    "no leak growth".to_string()
+                } else {
+                    format!("{firing} site(s) leaking")
+                };
+                writeln!(
+                    out,
+                    "{target}: {goroutines} goroutines at {sites} sites; {verdict}"
+                )?;
+            }
+            Event::Alert { alert, .. } => {
+                let f = &alert.finding;
+                writeln!(
+                    out,
+                    "ALERT {} {} {} ({}:{}){}: {}",
+                    f.target,
+                    f.category.name(),
+                    f.site.function,
+                    f.site.file,
+                    f.site.line,
+                    if alert.new { " [new]" } else { "" },
+                    f.reasons.join("; ")
+                )?;
+                if let Some(h) = &f.hint {
+                    writeln!(out, "  hint: {h}")?;
+                }
+            }
+            Event::Resolved { resolved: r, .. } => {
+                writeln!(
+                    out,
+                    "RESOLVED {} {} {} ({}:{}): stopped growing at {}",
+                    r.target,
+                    r.category.name(),
+                    r.site.function,
+                    r.site.file,
+                    r.site.line,
+                    r.count
+                )?;
+            }
+            Event::Error {
+                target,
+                message,
+                fetch_errors,
+                ..
+            } => {
+                writeln!(
+                    out,
+                    "ERROR {target}: {message} ({fetch_errors} failed polls so far)"
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_table(
+    out: &mut dyn Write,
+    o: &Outcome,
+    every: Duration,
+    started: i64,
+) -> std::io::Result<()> {
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header([
+        "target",
+        "goroutines",
+        "alerts",
+        "fetch errors",
+        "last success",
+    ]);
+    let mut ms: Vec<&TargetMetrics> = o.metrics.iter().collect();
+    ms.sort_by(|a, b| a.target.cmp(&b.target));
+    for m in ms {
+        t.add_row([
+            m.target.clone(),
+            m.total.map_or("-".into(), |n| n.to_string()),
+            m.suspects.to_string(),
+            m.fetch_errors.to_string(),
+            m.last_success_nanos
+                .map_or("never".into(), crate::report::rfc3339),
+        ]);
+    }
+    // Clear the screen and draw from the top: a live table.
+    write!(out, "\x1b[2J\x1b[H")?;
+    writeln!(
+        out,
+        "goroscope watch: every {}s, last poll {} (Ctrl-C stops)",
+        every.as_secs_f64(),
+        crate::report::rfc3339(started)
+    )?;
+    writeln!(out, "{t}")?;
+    write_text(
+        out,
+        &o.events
+            .iter()
+            .filter(|e| !matches!(e, Event::Snapshot { .. }))
+            .cloned()
+            .collect::<Vec<_>>(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t");
+        std::fs::write(
+            &p,
+            "# fleet\nhttp://a:1 api\n\nhttp://u:pw@b:2/debug/pprof/ # no name\n",
+        )
+        .unwrap();
+        let t = read_targets(&p).unwrap();
+        assert_eq!(
+            t[0],
+            Target {
+                name: "api".into(),
+                url: "http://a:1".into()
+            }
+        );
+        assert_eq!(t[1].name, "http://b:2/debug/pprof/");
+        std::fs::write(&p, "a b c\n").unwrap();
+        assert!(read_targets(&p)
+            .unwrap_err()
+            .to_string()
+            .ends_with(":1: expected \"URL [NAME]\", got \"a b c\""));
+    }
+}
