@@ -37,7 +37,12 @@ pub fn load(specs: &[String], settings: &LoadSettings) -> crate::Result<Vec<Load
         } else {
             crate::source::read_local(&spec, &settings.limits)?
         };
-        for snapshot in crate::source::parse_input(&input, settings.format, &settings.limits)? {
+        let leak_url = crate::source::is_url(&spec) && url_path_names_leak_profile(&spec, &settings.fetch);
+        for mut snapshot in crate::source::parse_input(&input, settings.format, &settings.limits)? {
+            // debug=2 text does not name its profile; the URL does.
+            if leak_url && snapshot.format.is_traceback() {
+                snapshot.profile = crate::model::ProfileKind::Goroutineleak;
+            }
             out.push(Loaded { snapshot, mtime_nanos: input.mtime_nanos });
         }
         if out.len() as u64 > settings.limits.max_snapshots {
@@ -48,6 +53,12 @@ pub fn load(specs: &[String], settings: &LoadSettings) -> crate::Result<Vec<Load
         }
     }
     Ok(out)
+}
+
+/// True if the URL (as completed by the fetcher) asks for the goroutineleak profile.
+fn url_path_names_leak_profile(spec: &str, fetch: &crate::fetch::FetchSettings) -> bool {
+    let path = spec.split(['?', '#']).next().unwrap_or(spec);
+    path.trim_end_matches('/').ends_with("/goroutineleak") || fetch.profile == Some(crate::model::ProfileKind::Goroutineleak)
 }
 
 /// Settings of `goroscope show`.

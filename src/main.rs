@@ -253,7 +253,7 @@ impl CompareArgs {
     fn settings(self, sources: Vec<String>, view: goroscope::report::CompareView, in_order: bool) -> (app::CompareSettings, bool) {
         let s = app::CompareSettings {
             sources,
-            load: self.input.settings(),
+            load: LoadSettings { fetch: self.fetch.settings(), ..self.input.settings() },
             group: GroupSettings { focus: self.focus, ignore: self.ignore, ..GroupSettings::default() },
             trend: goroscope::compare::TrendSettings { min_growth: self.min_growth, ..Default::default() },
             order: if in_order { app::Order::AsGiven } else { app::Order::Auto },
