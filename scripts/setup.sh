@@ -20,3 +20,5 @@ apt_install() {
     fi
 }
 # Packages the tests need are listed below, one apt_install line each.
+apt_install promtool prometheus                                # tests/check_live.rs: promtool check metrics
+apt_install prometheus-alertmanager prometheus-alertmanager    # tests/check_live.rs: a real Alertmanager

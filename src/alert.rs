@@ -76,9 +76,7 @@ impl HttpPoster {
             .connect_timeout(timeout)
             .user_agent(concat!("goroscope/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| {
-                crate::Error::Usage(format!("cannot start the HTTP client for alerts ({e})"))
-            })?;
+            .map_err(|e| crate::Error::Usage(format!("cannot start the HTTP client for alerts ({e})")))?;
         Ok(HttpPoster { client })
     }
 }
@@ -146,12 +144,7 @@ pub fn notify(
     let new: Vec<Firing> = firing.iter().filter(|f| f.new).cloned().collect();
     if let Some(url) = &s.webhook {
         if !new.is_empty() || !resolved.is_empty() {
-            let body = serde_json::to_vec(&WebhookBody {
-                version: 1,
-                alerts: &new,
-                resolved,
-            })
-            .expect("serializable");
+            let body = serde_json::to_vec(&WebhookBody { version: 1, alerts: &new, resolved }).expect("serializable");
             failed += usize::from(!send(s, poster, clock, "webhook", url, &body, log));
         }
     }
@@ -186,12 +179,7 @@ fn send(
             Err(e) => last = e,
         }
     }
-    let _ = writeln!(
-        log,
-        "goroscope: {what} {}: giving up after {} attempts: {last}",
-        redact(url),
-        s.retries + 1
-    );
+    let _ = writeln!(log, "goroscope: {what} {}: giving up after {} attempts: {last}", redact(url), s.retries + 1);
     false
 }
 
@@ -216,12 +204,7 @@ fn alertmanager_body(firing: &[Firing], resolved: &[Resolved], now_nanos: i64) -
     let mut alerts = Vec::new();
     for f in firing {
         let d = &f.finding;
-        let counts = d
-            .counts
-            .iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join(" → ");
+        let counts = d.counts.iter().map(u64::to_string).collect::<Vec<_>>().join(" → ");
         alerts.push(json!({
             "labels": {
                 "alertname": "GoroutineLeak",
@@ -286,11 +269,7 @@ mod tests {
                 target: "svc".into(),
                 category: crate::classify::Category::ChanSend,
                 state: "chan send".into(),
-                site: crate::group::Site {
-                    function: "main.f".into(),
-                    file: "/m.go".into(),
-                    line: 3,
-                },
+                site: crate::group::Site { function: "main.f".into(), file: "/m.go".into(), line: 3 },
                 counts: vec![0, 4, 8],
                 delta: 8,
                 rate_per_min: None,
@@ -306,38 +285,25 @@ mod tests {
     #[test]
     fn retries_with_backoff_then_gives_up_with_one_line() {
         let clock = ManualClock::at(0);
-        let s = NotifySettings {
-            webhook: Some("http://u:p@hook/x".into()),
-            ..NotifySettings::default()
-        };
-        let p = Flaky {
-            fail_first: 2,
-            calls: Mutex::new(vec![]),
-        };
+        let s = NotifySettings { webhook: Some("http://u:p@hook/x".into()), ..NotifySettings::default() };
+        let p = Flaky { fail_first: 2, calls: Mutex::new(vec![]) };
         let mut log = Vec::new();
         assert_eq!(notify(&s, &p, &clock, &firing(), &[], &mut log), 0);
         assert_eq!(p.calls.lock().unwrap().len(), 3);
         assert_eq!(clock.now_nanos(), 3_000_000_000, "waited 1s then 2s");
         assert!(log.is_empty());
 
-        let p = Flaky {
-            fail_first: 99,
-            calls: Mutex::new(vec![]),
-        };
+        let p = Flaky { fail_first: 99, calls: Mutex::new(vec![]) };
         assert_eq!(notify(&s, &p, &clock, &firing(), &[], &mut log), 1);
         assert_eq!(p.calls.lock().unwrap().len(), 4);
         let log = String::from_utf8(log).unwrap();
         assert_eq!(log.lines().count(), 1, "{log}");
-        assert!(
-            log.contains("giving up after 4 attempts: cannot connect") && !log.contains("u:p"),
-            "{log}"
-        );
+        assert!(log.contains("giving up after 4 attempts: cannot connect") && !log.contains("u:p"), "{log}");
     }
 
     #[test]
     fn alertmanager_payload() {
-        let body: serde_json::Value =
-            serde_json::from_slice(&alertmanager_body(&firing(), &[], 0)).unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&alertmanager_body(&firing(), &[], 0)).unwrap();
         assert_eq!(body[0]["labels"]["alertname"], "GoroutineLeak");
         assert_eq!(body[0]["labels"]["site"], "main.f at /m.go:3");
         assert_eq!(body[0]["annotations"]["counts"], "0 → 4 → 8");

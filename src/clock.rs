@@ -20,9 +20,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now_nanos(&self) -> i64 {
-        let d = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
+        let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
     }
     fn sleep(&self, d: Duration) {
@@ -38,9 +36,7 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn at(nanos: i64) -> ManualClock {
-        ManualClock {
-            now: AtomicI64::new(nanos),
-        }
+        ManualClock { now: AtomicI64::new(nanos) }
     }
     pub fn advance(&self, d: Duration) {
         self.now.fetch_add(d.as_nanos() as i64, Ordering::SeqCst);
@@ -61,9 +57,7 @@ pub fn parse_span(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a span; write e.g. 30s, 10m, 12h or 7d"))?;
+    let n: u64 = num.parse().map_err(|_| format!("{s:?} is not a span; write e.g. 30s, 10m, 12h or 7d"))?;
     let scale = match unit {
         "ms" => return ok_nonzero(Duration::from_millis(n), s),
         "" | "s" => 1,
@@ -71,11 +65,7 @@ pub fn parse_span(s: &str) -> Result<Duration, String> {
         "h" => 3600,
         "d" => 86_400,
         "w" => 7 * 86_400,
-        other => {
-            return Err(format!(
-                "unknown unit {other:?} in {s:?}; use ms, s, m, h, d or w"
-            ))
-        }
+        other => return Err(format!("unknown unit {other:?} in {s:?}; use ms, s, m, h, d or w")),
     };
     ok_nonzero(Duration::from_secs(n.saturating_mul(scale)), s)
 }

@@ -91,23 +91,16 @@ impl History {
         check_header(path, &name)?;
         let conn = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| history_error(&name, &e))?;
         let mut h = History { conn, name };
         h.conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| h.err(&e))?;
         // Read before writing anything: a damaged or foreign file is reported untouched.
         h.check_schema()?;
-        with_busy_retry(|| {
-            h.conn
-                .query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0))
-        })
-        .map_err(|e| h.err(&e))?;
-        h.conn
-            .execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+        with_busy_retry(|| h.conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)))
             .map_err(|e| h.err(&e))?;
+        h.conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;").map_err(|e| h.err(&e))?;
         h.init()?;
         Ok(h)
     }
@@ -115,13 +108,8 @@ impl History {
     /// A history that lives as long as the process (`watch` without `--history`).
     pub fn in_memory() -> crate::Result<History> {
         let conn = Connection::open_in_memory().map_err(|e| history_error("(memory)", &e))?;
-        let mut h = History {
-            conn,
-            name: "(memory)".into(),
-        };
-        h.conn
-            .execute_batch("PRAGMA foreign_keys=ON;")
-            .map_err(|e| h.err(&e))?;
+        let mut h = History { conn, name: "(memory)".into() };
+        h.conn.execute_batch("PRAGMA foreign_keys=ON;").map_err(|e| h.err(&e))?;
         h.init()?;
         Ok(h)
     }
@@ -147,9 +135,7 @@ impl History {
         }
         let version: Option<i64> = self
             .conn
-            .query_row("SELECT max(version) FROM goroscope_schema", [], |r| {
-                r.get(0)
-            })
+            .query_row("SELECT max(version) FROM goroscope_schema", [], |r| r.get(0))
             .map_err(|e| self.err(&e))?;
         match version {
             Some(v) if v > SCHEMA_VERSION => Err(Error::History(format!(
@@ -166,19 +152,13 @@ impl History {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| history_error(&name, &e))?;
-        tx.execute_batch(SCHEMA)
-            .map_err(|e| history_error(&name, &e))?;
+        tx.execute_batch(SCHEMA).map_err(|e| history_error(&name, &e))?;
         let have: Option<i64> = tx
-            .query_row("SELECT max(version) FROM goroscope_schema", [], |r| {
-                r.get(0)
-            })
+            .query_row("SELECT max(version) FROM goroscope_schema", [], |r| r.get(0))
             .map_err(|e| history_error(&name, &e))?;
         if have.is_none() {
-            tx.execute(
-                "INSERT INTO goroscope_schema (version) VALUES (?1)",
-                [SCHEMA_VERSION],
-            )
-            .map_err(|e| history_error(&name, &e))?;
+            tx.execute("INSERT INTO goroscope_schema (version) VALUES (?1)", [SCHEMA_VERSION])
+                .map_err(|e| history_error(&name, &e))?;
         }
         tx.commit().map_err(|e| history_error(&name, &e))
     }
@@ -194,10 +174,7 @@ impl History {
     ) -> crate::Result<i64> {
         let name = self.name.clone();
         let e = |e: rusqlite::Error| history_error(&name, &e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(e)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(e)?;
         tx.execute(
             "INSERT INTO snapshots (target, time_nanos, source, format, total, raw_path) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![target, time_nanos, report.source, report.format.name(), report.total as i64, raw_path],
@@ -251,16 +228,9 @@ impl History {
     /// Fetch errors and last success of `target`.
     pub fn status(&self, target: &str) -> crate::Result<TargetStatus> {
         self.conn
-            .query_row(
-                "SELECT fetch_errors, last_success_nanos FROM targets WHERE target = ?1",
-                [target],
-                |r| {
-                    Ok(TargetStatus {
-                        fetch_errors: r.get::<_, i64>(0)? as u64,
-                        last_success_nanos: r.get(1)?,
-                    })
-                },
-            )
+            .query_row("SELECT fetch_errors, last_success_nanos FROM targets WHERE target = ?1", [target], |r| {
+                Ok(TargetStatus { fetch_errors: r.get::<_, i64>(0)? as u64, last_success_nanos: r.get(1)? })
+            })
             .optional()
             .map(Option::unwrap_or_default)
             .map_err(|e| self.err(&e))
@@ -275,9 +245,7 @@ impl History {
             .prepare("SELECT id, time_nanos, source, format, total FROM snapshots WHERE target = ?1 ORDER BY time_nanos DESC, id DESC LIMIT ?2")
             .map_err(e)?;
         let rows: Vec<(i64, i64, String, String, i64)> = snaps
-            .query_map(params![target, n as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
+            .query_map(params![target, n as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
             .and_then(|m| m.collect())
             .map_err(e)?;
         let mut sites = self
@@ -290,15 +258,8 @@ impl History {
                 .query_map([id], |r| {
                     let category: String = r.get(3)?;
                     Ok(stored_group(
-                        Site {
-                            function: r.get(0)?,
-                            file: r.get(1)?,
-                            line: r.get(2)?,
-                        },
-                        Category::ALL
-                            .into_iter()
-                            .find(|c| c.name() == category)
-                            .unwrap_or(Category::Unknown),
+                        Site { function: r.get(0)?, file: r.get(1)?, line: r.get(2)? },
+                        Category::ALL.into_iter().find(|c| c.name() == category).unwrap_or(Category::Unknown),
                         r.get(4)?,
                         r.get::<_, i64>(5)? as u64,
                         r.get::<_, i64>(6)? as u64,
@@ -309,10 +270,7 @@ impl History {
                 .map_err(e)?;
             out.push(SnapshotReport {
                 source,
-                format: Format::ALL
-                    .into_iter()
-                    .find(|f| f.name() == format)
-                    .unwrap_or(Format::Debug0),
+                format: Format::ALL.into_iter().find(|f| f.name() == format).unwrap_or(Format::Debug0),
                 profile: ProfileKind::Goroutine,
                 total: total as u64,
                 time: Some(crate::report::rfc3339(time)),
@@ -331,23 +289,17 @@ impl History {
     pub fn prune(&mut self, before_nanos: i64) -> crate::Result<Vec<String>> {
         let name = self.name.clone();
         let e = |e: rusqlite::Error| history_error(&name, &e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(e)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(e)?;
         let raw: Vec<String> = tx
-            .prepare(
-                "SELECT raw_path FROM snapshots WHERE time_nanos < ?1 AND raw_path IS NOT NULL",
-            )
+            .prepare("SELECT raw_path FROM snapshots WHERE time_nanos < ?1 AND raw_path IS NOT NULL")
             .and_then(|mut s| s.query_map([before_nanos], |r| r.get(0))?.collect())
             .map_err(e)?;
-        tx.execute("DELETE FROM site_counts WHERE snapshot_id IN (SELECT id FROM snapshots WHERE time_nanos < ?1)", [before_nanos])
-            .map_err(e)?;
         tx.execute(
-            "DELETE FROM snapshots WHERE time_nanos < ?1",
+            "DELETE FROM site_counts WHERE snapshot_id IN (SELECT id FROM snapshots WHERE time_nanos < ?1)",
             [before_nanos],
         )
         .map_err(e)?;
+        tx.execute("DELETE FROM snapshots WHERE time_nanos < ?1", [before_nanos]).map_err(e)?;
         tx.commit().map_err(e)?;
         Ok(raw)
     }
@@ -374,12 +326,8 @@ impl History {
     pub fn set_alerts(&mut self, target: &str, firing: &[ActiveAlert]) -> crate::Result<()> {
         let name = self.name.clone();
         let e = |e: rusqlite::Error| history_error(&name, &e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(e)?;
-        tx.execute("DELETE FROM alerts WHERE target = ?1", [target])
-            .map_err(e)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(e)?;
+        tx.execute("DELETE FROM alerts WHERE target = ?1", [target]).map_err(e)?;
         for a in firing {
             tx.execute(
                 "INSERT OR REPLACE INTO alerts (target, function, file, line, category, since_nanos) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -401,24 +349,22 @@ impl History {
     /// Snapshots stored for `target`.
     pub fn count(&self, target: &str) -> crate::Result<u64> {
         self.conn
-            .query_row(
-                "SELECT count(*) FROM snapshots WHERE target = ?1",
-                [target],
-                |r| r.get::<_, i64>(0),
-            )
+            .query_row("SELECT count(*) FROM snapshots WHERE target = ?1", [target], |r| r.get::<_, i64>(0))
             .map(|n| n as u64)
             .map_err(|e| self.err(&e))
     }
 }
 
-fn stored_group(
-    site: Site,
-    category: Category,
-    state: String,
-    count: u64,
-    orphaned: u64,
-    leaked: u64,
-) -> Group {
+/// Helpers for tests outside the crate (no SQLite tool needed).
+#[doc(hidden)]
+pub mod testing {
+    /// Stamps the history at `path` with schema `version`, as a later goroscope would.
+    pub fn set_schema_version(path: &std::path::Path, version: i64) -> rusqlite::Result<()> {
+        rusqlite::Connection::open(path)?.execute("UPDATE goroscope_schema SET version = ?1", [version]).map(drop)
+    }
+}
+
+fn stored_group(site: Site, category: Category, state: String, count: u64, orphaned: u64, leaked: u64) -> Group {
     Group {
         count,
         category,
@@ -456,10 +402,8 @@ fn check_header(path: &Path, name: &str) -> crate::Result<()> {
 }
 
 fn history_error(name: &str, e: &rusqlite::Error) -> Error {
-    let damaged = matches!(
-        e.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
-    );
+    let damaged =
+        matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase));
     if damaged {
         Error::History(format!(
             "{name}: the history is damaged ({e}); it was left untouched: move it away (or restore a copy) and pass another --history"
@@ -475,10 +419,7 @@ fn with_busy_retry<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::R
     let mut tries = 0;
     loop {
         match f() {
-            Err(e)
-                if tries < 20
-                    && e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) =>
-            {
+            Err(e) if tries < 20 && e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => {
                 tries += 1;
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -507,11 +448,7 @@ mod tests {
                 .iter()
                 .map(|&(f, n)| {
                     stored_group(
-                        Site {
-                            function: f.into(),
-                            file: "/a.go".into(),
-                            line: 3,
-                        },
+                        Site { function: f.into(), file: "/a.go".into(), line: 3 },
                         Category::ChanSend,
                         "chan send".into(),
                         n,
@@ -528,19 +465,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("h.db");
         let mut h = History::open(&path).unwrap();
-        h.record("a", 2_000, &report(&[("main.f", 2)]), None)
-            .unwrap();
-        h.record("a", 1_000, &report(&[("main.f", 1)]), None)
-            .unwrap();
-        h.record("b", 3_000, &report(&[("main.g", 9)]), None)
-            .unwrap();
+        h.record("a", 2_000, &report(&[("main.f", 2)]), None).unwrap();
+        h.record("a", 1_000, &report(&[("main.f", 1)]), None).unwrap();
+        h.record("b", 3_000, &report(&[("main.g", 9)]), None).unwrap();
         drop(h);
         let h = History::open(&path).unwrap();
         let r = h.recent("a", 10).unwrap();
-        assert_eq!(
-            r.iter().map(|r| r.groups[0].count).collect::<Vec<_>>(),
-            [1, 2]
-        );
+        assert_eq!(r.iter().map(|r| r.groups[0].count).collect::<Vec<_>>(), [1, 2]);
         assert_eq!(h.recent("a", 1).unwrap()[0].groups[0].count, 2);
         assert_eq!(h.status("a").unwrap().last_success_nanos, Some(2_000));
     }
@@ -548,17 +479,12 @@ mod tests {
     #[test]
     fn prune_and_alerts() {
         let mut h = History::in_memory().unwrap();
-        h.record("a", 1, &report(&[("main.f", 1)]), Some("/raw/1"))
-            .unwrap();
+        h.record("a", 1, &report(&[("main.f", 1)]), Some("/raw/1")).unwrap();
         h.record("a", 5, &report(&[("main.f", 1)]), None).unwrap();
         assert_eq!(h.prune(3).unwrap(), ["/raw/1"]);
         assert_eq!(h.count("a").unwrap(), 1);
         let a = ActiveAlert {
-            site: Site {
-                function: "main.f".into(),
-                file: "/a.go".into(),
-                line: 3,
-            },
+            site: Site { function: "main.f".into(), file: "/a.go".into(), line: 3 },
             category: Category::ChanSend,
             since_nanos: 5,
         };
@@ -575,10 +501,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("h.db");
         drop(History::open(&path).unwrap());
-        Connection::open(&path)
-            .unwrap()
-            .execute("UPDATE goroscope_schema SET version = 99", [])
-            .unwrap();
+        Connection::open(&path).unwrap().execute("UPDATE goroscope_schema SET version = 99", []).unwrap();
         let e = History::open(&path).err().unwrap().to_string();
         assert!(e.contains("schema version 99 is newer"), "{e}");
 
@@ -586,10 +509,7 @@ mod tests {
         std::fs::write(&junk, b"this is not a database at all, not even close").unwrap();
         let before = std::fs::read(&junk).unwrap();
         let e = History::open(&junk).err().unwrap().to_string();
-        assert!(
-            e.contains("not a goroscope history") && e.contains("left untouched"),
-            "{e}"
-        );
+        assert!(e.contains("not a goroscope history") && e.contains("left untouched"), "{e}");
         assert_eq!(std::fs::read(&junk).unwrap(), before);
     }
 }

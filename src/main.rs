@@ -3,21 +3,26 @@
 //! asked to fail on, 2 an error; a closed pipe is fine).
 
 use clap::{Args, Parser, Subcommand};
-use goroscope::app::{self, LoadSettings, ShowSettings};
 use goroscope::alert::{HttpPoster, NotifySettings};
+use goroscope::app::{self, LoadSettings, ShowSettings};
 use goroscope::clock::SystemClock;
-use goroscope::rules::Rules;
-use goroscope::watch::{CheckSettings, Target, WatchSettings};
+use goroscope::fetch::FetchSettings;
 use goroscope::group::{GroupBy, GroupSettings};
 use goroscope::limits::Limits;
-use goroscope::fetch::FetchSettings;
 use goroscope::model::{Format, ProfileKind};
 use goroscope::report::Style;
+use goroscope::rules::Rules;
+use goroscope::watch::{CheckSettings, Target, WatchSettings};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "goroscope", version, about = "Find goroutine leaks in Go services.", long_about = "Find goroutine leaks in Go services.\n\nReads goroutine dumps and profiles in every format the Go runtime writes (debug=0 protobuf, debug=1 and debug=2 text, panics, SIGQUIT output, dumps inside container logs), groups goroutines by blocking site, and compares snapshots to show which sites grow.")]
+#[command(
+    name = "goroscope",
+    version,
+    about = "Find goroutine leaks in Go services.",
+    long_about = "Find goroutine leaks in Go services.\n\nReads goroutine dumps and profiles in every format the Go runtime writes (debug=0 protobuf, debug=1 and debug=2 text, panics, SIGQUIT output, dumps inside container logs), groups goroutines by blocking site, and compares snapshots to show which sites grow."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -26,16 +31,24 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Group goroutines by blocking site and print a table (or JSON).
-    #[command(after_help = "EXAMPLES:\n  goroscope show dump.txt\n  goroscope show --json profile.pb.gz\n  curl -s localhost:6060/debug/pprof/goroutine?debug=2 | goroscope show -\n  goroscope show --state chan_send --stacks dump.txt")]
+    #[command(
+        after_help = "EXAMPLES:\n  goroscope show dump.txt\n  goroscope show --json profile.pb.gz\n  curl -s localhost:6060/debug/pprof/goroutine?debug=2 | goroscope show -\n  goroscope show --state chan_send --stacks dump.txt"
+    )]
     Show(ShowArgs),
     /// Save a profile from a running service, byte for byte, to open later.
-    #[command(after_help = "The file holds exactly what the service sent, so it opens later in goroscope or `go tool pprof`. It is written through a temporary file in the same folder, so a failed fetch leaves nothing behind.\n\nEXAMPLES:\n  goroscope fetch http://localhost:6060 -o goroutine.pb.gz\n  goroscope fetch --debug 2 http://localhost:6060 -o dump.txt\n  goroscope fetch --bearer-token-file token https://svc:6060 -o leak.pb.gz --profile goroutineleak")]
+    #[command(
+        after_help = "The file holds exactly what the service sent, so it opens later in goroscope or `go tool pprof`. It is written through a temporary file in the same folder, so a failed fetch leaves nothing behind.\n\nEXAMPLES:\n  goroscope fetch http://localhost:6060 -o goroutine.pb.gz\n  goroscope fetch --debug 2 http://localhost:6060 -o dump.txt\n  goroscope fetch --bearer-token-file token https://svc:6060 -o leak.pb.gz --profile goroutineleak"
+    )]
     Fetch(FetchCmdArgs),
     /// Compare two snapshots per blocking site: before, after, delta.
-    #[command(after_help = "Sites are matched by function, file and line, so snapshots in different formats compare.\n\nEXAMPLES:\n  goroscope diff before.pb.gz after.pb.gz\n  goroscope diff --json old.txt new.txt")]
+    #[command(
+        after_help = "Sites are matched by function, file and line, so snapshots in different formats compare.\n\nEXAMPLES:\n  goroscope diff before.pb.gz after.pb.gz\n  goroscope diff --json old.txt new.txt"
+    )]
     Diff(DiffArgs),
     /// Growth per blocking site across three or more snapshots; flags leak suspects.
-    #[command(after_help = "Snapshots are put in time order by their capture time (pprof time_nanos, log timestamps), else by file name (snap-2 before snap-10), else by modification time; --in-order keeps the order given.\n\nA site is growing when its count rises in most steps and never falls back to its first value. Suspects: growing sites, sites blocked forever by construction (nil channels, select {}), orphans whose count rose (the creator is gone: the forgotten sender's signature), goroutines the runtime marked leaked. Exit status: 0, or 1 with --fail-on-suspect when there is a suspect.\n\nEXAMPLES:\n  goroscope trend snapshots/\n  goroscope trend --json s1.pb.gz s2.pb.gz s3.pb.gz")]
+    #[command(
+        after_help = "Snapshots are put in time order by their capture time (pprof time_nanos, log timestamps), else by file name (snap-2 before snap-10), else by modification time; --in-order keeps the order given.\n\nA site is growing when its count rises in most steps and never falls back to its first value. Suspects: growing sites, sites blocked forever by construction (nil channels, select {}), orphans whose count rose (the creator is gone: the forgotten sender's signature), goroutines the runtime marked leaked. Exit status: 0, or 1 with --fail-on-suspect when there is a suspect.\n\nEXAMPLES:\n  goroscope trend snapshots/\n  goroscope trend --json s1.pb.gz s2.pb.gz s3.pb.gz"
+    )]
     Trend(TrendArgs),
     /// Poll services once, record per-site counts in a history, alert on leak growth (cron, CI).
     #[command(after_help = CHECK_HELP)]
@@ -150,7 +163,13 @@ struct PollArgs {
 }
 
 impl PollArgs {
-    fn settings(self, urls: Vec<String>, history: Option<std::path::PathBuf>, json: bool, metrics_file: Option<std::path::PathBuf>) -> goroscope::Result<CheckSettings> {
+    fn settings(
+        self,
+        urls: Vec<String>,
+        history: Option<std::path::PathBuf>,
+        json: bool,
+        metrics_file: Option<std::path::PathBuf>,
+    ) -> goroscope::Result<CheckSettings> {
         let mut targets: Vec<Target> = urls.iter().map(|u| Target::new(u, None)).collect();
         if let Some(f) = &self.targets_file {
             targets.extend(goroscope::watch::read_targets(f)?);
@@ -175,7 +194,11 @@ impl PollArgs {
         rules.default.min_snapshots = self.min_snapshots.unwrap_or(rules.default.min_snapshots);
         rules.default.min_growth = self.min_growth.unwrap_or(rules.default.min_growth);
         rules.default.min_relative = self.min_relative.unwrap_or(rules.default.min_relative);
-        rules.allow.extend(self.allow.into_iter().map(|pattern| goroscope::rules::Allow { pattern, expires: None, reason: None }));
+        rules.allow.extend(self.allow.into_iter().map(|pattern| goroscope::rules::Allow {
+            pattern,
+            expires: None,
+            reason: None,
+        }));
         let mut fetch = self.fetch.settings();
         fetch.progress = false;
         Ok(CheckSettings {
@@ -250,7 +273,12 @@ struct CompareArgs {
 }
 
 impl CompareArgs {
-    fn settings(self, sources: Vec<String>, view: goroscope::report::CompareView, in_order: bool) -> (app::CompareSettings, bool) {
+    fn settings(
+        self,
+        sources: Vec<String>,
+        view: goroscope::report::CompareView,
+        in_order: bool,
+    ) -> (app::CompareSettings, bool) {
         let s = app::CompareSettings {
             sources,
             load: LoadSettings { fetch: self.fetch.settings(), ..self.input.settings() },
@@ -523,7 +551,8 @@ fn main() -> ExitCode {
                 let poster = HttpPoster::new(check.notify.timeout)?;
                 let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
                 for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-                    signal_hook::flag::register(sig, stop.clone()).map_err(|e| goroscope::Error::Usage(format!("cannot handle signals: {e}")))?;
+                    signal_hook::flag::register(sig, stop.clone())
+                        .map_err(|e| goroscope::Error::Usage(format!("cannot handle signals: {e}")))?;
                 }
                 let s = WatchSettings { check, every, listen, table, polls };
                 goroscope::watch::watch(&s, &SystemClock, &poster, &stop, &mut out, &mut std::io::stderr())?;
@@ -542,7 +571,9 @@ fn main() -> ExitCode {
             }
             code
         }
-        Err(goroscope::Error::Io { source_name, err }) if source_name == "stdout" && err.kind() == std::io::ErrorKind::BrokenPipe => {
+        Err(goroscope::Error::Io { source_name, err })
+            if source_name == "stdout" && err.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -6,7 +6,7 @@
 //! Series (all labelled `target`):
 //! - `goroscope_goroutines{category,function,file,line}` gauge: goroutines per site in the
 //!   last snapshot;
-//! - `goroscope_goroutines_total` gauge: all goroutines in the last snapshot;
+//! - `goroscope_target_goroutines` gauge: all goroutines in the last snapshot;
 //! - `goroscope_suspects` gauge: sites alerting now;
 //! - `goroscope_fetch_errors_total` counter: failed polls;
 //! - `goroscope_last_success_timestamp_seconds` gauge: capture time of the last snapshot.
@@ -34,12 +34,7 @@ pub struct TargetMetrics {
 pub fn render(targets: &[TargetMetrics], out: &mut impl Write) -> std::io::Result<()> {
     let mut targets: Vec<&TargetMetrics> = targets.iter().collect();
     targets.sort_by(|a, b| a.target.cmp(&b.target));
-    header(
-        out,
-        "goroscope_goroutines",
-        "gauge",
-        "Goroutines blocked at a site in the last snapshot.",
-    )?;
+    header(out, "goroscope_goroutines", "gauge", "Goroutines blocked at a site in the last snapshot.")?;
     for t in &targets {
         let mut sites = t.sites.clone();
         sites.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
@@ -55,47 +50,17 @@ pub fn render(targets: &[TargetMetrics], out: &mut impl Write) -> std::io::Resul
             )?;
         }
     }
-    header(
-        out,
-        "goroscope_goroutines_total",
-        "gauge",
-        "All goroutines in the last snapshot.",
-    )?;
+    header(out, "goroscope_target_goroutines", "gauge", "All goroutines in the last snapshot.")?;
     for t in targets.iter().filter(|t| t.total.is_some()) {
-        writeln!(
-            out,
-            "goroscope_goroutines_total{{target=\"{}\"}} {}",
-            esc(&t.target),
-            t.total.unwrap_or(0)
-        )?;
+        writeln!(out, "goroscope_target_goroutines{{target=\"{}\"}} {}", esc(&t.target), t.total.unwrap_or(0))?;
     }
-    header(
-        out,
-        "goroscope_suspects",
-        "gauge",
-        "Blocking sites whose growth alerts now.",
-    )?;
+    header(out, "goroscope_suspects", "gauge", "Blocking sites whose growth alerts now.")?;
     for t in &targets {
-        writeln!(
-            out,
-            "goroscope_suspects{{target=\"{}\"}} {}",
-            esc(&t.target),
-            t.suspects
-        )?;
+        writeln!(out, "goroscope_suspects{{target=\"{}\"}} {}", esc(&t.target), t.suspects)?;
     }
-    header(
-        out,
-        "goroscope_fetch_errors_total",
-        "counter",
-        "Polls of the target that failed.",
-    )?;
+    header(out, "goroscope_fetch_errors_total", "counter", "Polls of the target that failed.")?;
     for t in &targets {
-        writeln!(
-            out,
-            "goroscope_fetch_errors_total{{target=\"{}\"}} {}",
-            esc(&t.target),
-            t.fetch_errors
-        )?;
+        writeln!(out, "goroscope_fetch_errors_total{{target=\"{}\"}} {}", esc(&t.target), t.fetch_errors)?;
     }
     header(
         out,
@@ -122,9 +87,7 @@ fn header(out: &mut impl Write, name: &str, kind: &str, help: &str) -> std::io::
 
 /// Escapes a label value: backslash, double quote, newline.
 fn esc(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder, renamed into
@@ -135,10 +98,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> crate::Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let file_name = path
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "metrics".into());
+    let file_name = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| "metrics".into());
     let tmp = dir.join(format!(".{file_name}.tmp.{}", std::process::id()));
     let r = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -191,19 +151,15 @@ fn answer(mut conn: std::net::TcpStream, page: &Mutex<String>) -> std::io::Resul
     }
     let path = request.split_whitespace().nth(1).unwrap_or("");
     let (status, kind, body) = if path == "/metrics" || path.starts_with("/metrics?") {
-        (
-            "200 OK",
-            "text/plain; version=0.0.4; charset=utf-8",
-            page.lock().map(|p| p.clone()).unwrap_or_default(),
-        )
+        ("200 OK", "text/plain; version=0.0.4; charset=utf-8", page.lock().map(|p| p.clone()).unwrap_or_default())
     } else {
-        (
-            "404 Not Found",
-            "text/plain; charset=utf-8",
-            "goroscope serves /metrics\n".to_string(),
-        )
+        ("404 Not Found", "text/plain; charset=utf-8", "goroscope serves /metrics\n".to_string())
     };
-    write!(conn, "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
+    write!(
+        conn,
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
     conn.flush()
 }
 
@@ -215,15 +171,7 @@ mod tests {
     fn renders_sorted_and_escaped() {
         let t = TargetMetrics {
             target: "svc \"a\"".into(),
-            sites: vec![(
-                Category::ChanSend,
-                Site {
-                    function: "main.f".into(),
-                    file: "C:\\m.go".into(),
-                    line: 3,
-                },
-                4,
-            )],
+            sites: vec![(Category::ChanSend, Site { function: "main.f".into(), file: "C:\\m.go".into(), line: 3 }, 4)],
             total: Some(9),
             suspects: 1,
             fetch_errors: 2,
@@ -233,9 +181,6 @@ mod tests {
         render(&[t], &mut out).unwrap();
         let s = String::from_utf8(out).unwrap();
         assert!(s.contains(r#"goroscope_goroutines{target="svc \"a\"",category="chan_send",function="main.f",file="C:\\m.go",line="3"} 4"#), "{s}");
-        assert!(
-            s.contains("goroscope_last_success_timestamp_seconds{target=\"svc \\\"a\\\"\"} 1.500"),
-            "{s}"
-        );
+        assert!(s.contains("goroscope_last_success_timestamp_seconds{target=\"svc \\\"a\\\"\"} 1.500"), "{s}");
     }
 }

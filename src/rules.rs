@@ -40,17 +40,9 @@ pub struct Thresholds {
 }
 
 impl Thresholds {
-    pub const DEFAULT: Thresholds = Thresholds {
-        min_snapshots: 4,
-        min_growth: 10,
-        min_relative: 0.5,
-    };
+    pub const DEFAULT: Thresholds = Thresholds { min_snapshots: 4, min_growth: 10, min_relative: 0.5 };
     /// For the forgotten-sender shape and orphans: they are leaks far more often.
-    pub const EARLY: Thresholds = Thresholds {
-        min_snapshots: 3,
-        min_growth: 3,
-        min_relative: 0.2,
-    };
+    pub const EARLY: Thresholds = Thresholds { min_snapshots: 3, min_growth: 3, min_relative: 0.2 };
 
     /// The laxer of two: each threshold at its lower value.
     fn laxer(self, o: Thresholds) -> Thresholds {
@@ -91,11 +83,7 @@ impl Default for Rules {
             window: DEFAULT_WINDOW,
             resolve_after: DEFAULT_RESOLVE_AFTER,
             default: Thresholds::DEFAULT,
-            categories: [
-                (Category::ChanSend, Thresholds::EARLY),
-                (Category::NilChanSend, Thresholds::EARLY),
-            ]
-            .into(),
+            categories: [(Category::ChanSend, Thresholds::EARLY), (Category::NilChanSend, Thresholds::EARLY)].into(),
             orphaned: Thresholds::EARLY,
             allow: Vec::new(),
         }
@@ -132,12 +120,7 @@ pub struct Evaluation {
 
 /// Judges the recent history of `target` (snapshots oldest first; only the last
 /// `rules.window` are used) at time `now_nanos`.
-pub fn evaluate(
-    target: &str,
-    reports: &[SnapshotReport],
-    rules: &Rules,
-    now_nanos: i64,
-) -> Evaluation {
+pub fn evaluate(target: &str, reports: &[SnapshotReport], rules: &Rules, now_nanos: i64) -> Evaluation {
     let mut ev = Evaluation::default();
     let today = now_nanos.div_euclid(86_400_000_000_000);
     for a in &rules.allow {
@@ -153,13 +136,7 @@ pub fn evaluate(
     if recent.len() < 2 {
         return ev;
     }
-    let trend = compare::compare(
-        recent,
-        &TrendSettings {
-            min_growth: 1,
-            ..TrendSettings::default()
-        },
-    );
+    let trend = compare::compare(recent, &TrendSettings { min_growth: 1, ..TrendSettings::default() });
     for s in &trend.sites {
         let allowed = rules.allow.iter().any(|a| {
             !matches!(a.expires, Some(d) if d < today)
@@ -168,11 +145,7 @@ pub fn evaluate(
         if allowed {
             continue;
         }
-        let mut t = rules
-            .categories
-            .get(&s.category)
-            .copied()
-            .unwrap_or(rules.default);
+        let mut t = rules.categories.get(&s.category).copied().unwrap_or(rules.default);
         if s.orphaned > 0 {
             t = t.laxer(rules.orphaned);
         }
@@ -192,21 +165,13 @@ pub fn evaluate(
         let rate_per_min = minutes.map(|m| delta as f64 / m);
         let mut reasons = vec![format!(
             "sustained growth: {first} → {last} over {k} snapshots{}",
-            rate_per_min
-                .map(|r| format!(", {r:.1}/min"))
-                .unwrap_or_default()
+            rate_per_min.map(|r| format!(", {r:.1}/min")).unwrap_or_default()
         )];
         if s.orphaned > 0 {
-            reasons.push(format!(
-                "{} orphaned: the goroutine that created them has exited",
-                s.orphaned
-            ));
+            reasons.push(format!("{} orphaned: the goroutine that created them has exited", s.orphaned));
         }
         if s.leaked > 0 {
-            reasons.push(format!(
-                "{} marked leaked by the Go runtime's leak detector",
-                s.leaked
-            ));
+            reasons.push(format!("{} marked leaked by the Go runtime's leak detector", s.leaked));
         }
         let hint = s.hint.clone().or_else(|| {
             (s.category == Category::ChanSend).then(|| {
@@ -228,8 +193,7 @@ pub fn evaluate(
             hint,
         });
     }
-    ev.firing
-        .sort_by(|a, b| a.site.cmp(&b.site).then(a.category.cmp(&b.category)));
+    ev.firing.sort_by(|a, b| a.site.cmp(&b.site).then(a.category.cmp(&b.category)));
     ev
 }
 
@@ -315,8 +279,7 @@ impl Rules {
     /// Rules from a TOML rules file's text, over the defaults. `name` names the file in errors.
     pub fn from_toml(name: &str, text: &str) -> crate::Result<Rules> {
         let bad = |m: String| crate::Error::Usage(format!("{name}: {m}"));
-        let f: RulesFile =
-            toml::from_str(text).map_err(|e| bad(e.to_string().trim_end().replace('\n', " ")))?;
+        let f: RulesFile = toml::from_str(text).map_err(|e| bad(e.to_string().trim_end().replace('\n', " ")))?;
         let mut r = Rules::default();
         if let Some(w) = f.window {
             r.window = w.max(2);
@@ -331,42 +294,32 @@ impl Rules {
             r.orphaned = o.over(r.orphaned);
         }
         for (k, v) in f.category {
-            let c = Category::ALL
-                .into_iter()
-                .find(|c| c.name() == k)
-                .ok_or_else(|| {
-                    bad(format!(
-                        "unknown category [category.{k}]; choose one of: {}",
-                        Category::ALL.map(|c| c.name()).join(", ")
-                    ))
-                })?;
+            let c = Category::ALL.into_iter().find(|c| c.name() == k).ok_or_else(|| {
+                bad(format!(
+                    "unknown category [category.{k}]; choose one of: {}",
+                    Category::ALL.map(|c| c.name()).join(", ")
+                ))
+            })?;
             let base = r.categories.get(&c).copied().unwrap_or(r.default);
             r.categories.insert(c, v.over(base));
         }
         for a in f.allow {
-            let pattern = Regex::new(&a.pattern)
-                .map_err(|e| bad(format!("allow pattern {:?}: {e}", a.pattern)))?;
-            let expires = match a.expires {
-                None => None,
-                Some(v) => {
-                    let s = match &v {
-                        toml::Value::String(s) => s.clone(),
-                        toml::Value::Datetime(d) => d.to_string(),
-                        other => other.to_string(),
-                    };
-                    Some(crate::clock::parse_date(&s).ok_or_else(|| {
-                        bad(format!(
-                            "allow {:?}: expires = {s}: want a date, YYYY-MM-DD",
-                            a.pattern
-                        ))
-                    })?)
-                }
-            };
-            r.allow.push(Allow {
-                pattern,
-                expires,
-                reason: a.reason,
-            });
+            let pattern = Regex::new(&a.pattern).map_err(|e| bad(format!("allow pattern {:?}: {e}", a.pattern)))?;
+            let expires =
+                match a.expires {
+                    None => None,
+                    Some(v) => {
+                        let s = match &v {
+                            toml::Value::String(s) => s.clone(),
+                            toml::Value::Datetime(d) => d.to_string(),
+                            other => other.to_string(),
+                        };
+                        Some(crate::clock::parse_date(&s).ok_or_else(|| {
+                            bad(format!("allow {:?}: expires = {s}: want a date, YYYY-MM-DD", a.pattern))
+                        })?)
+                    }
+                };
+            r.allow.push(Allow { pattern, expires, reason: a.reason });
         }
         Ok(r)
     }
@@ -396,11 +349,7 @@ mod tests {
                     count: n,
                     category: cat,
                     state: cat.implied_state().into(),
-                    site: Site {
-                        function: f.into(),
-                        file: "/srv/main.go".into(),
-                        line: 7,
-                    },
+                    site: Site { function: f.into(), file: "/srv/main.go".into(), line: 7 },
                     label_value: None,
                     wait_minutes: None,
                     locked_to_thread: 0,
@@ -417,25 +366,15 @@ mod tests {
     }
 
     fn fires(cat: Category, counts: &[u64], rules: &Rules) -> bool {
-        !evaluate("t", &series("main.f", cat, counts), rules, 0)
-            .firing
-            .is_empty()
+        !evaluate("t", &series("main.f", cat, counts), rules, 0).firing.is_empty()
     }
 
     #[test]
     fn steady_state_never_alerts() {
         let r = Rules::default();
-        for c in [
-            Category::ChanReceive,
-            Category::IoWait,
-            Category::ChanSend,
-            Category::Select,
-        ] {
+        for c in [Category::ChanReceive, Category::IoWait, Category::ChanSend, Category::Select] {
             assert!(!fires(c, &[4, 4, 4, 4, 4, 4], &r));
-            assert!(
-                !fires(c, &[3, 5, 3, 4, 5, 3], &r),
-                "idle connections come and go"
-            );
+            assert!(!fires(c, &[3, 5, 3, 4, 5, 3], &r), "idle connections come and go");
             assert!(!fires(c, &[0, 1, 1, 2, 2, 2], &r));
         }
     }
@@ -443,35 +382,14 @@ mod tests {
     #[test]
     fn growth_alerts_by_category_and_resolves_when_it_stops() {
         let r = Rules::default();
-        assert!(
-            fires(Category::ChanSend, &[0, 4, 8], &r),
-            "chan_send alerts after 3"
-        );
-        assert!(
-            !fires(Category::ChanReceive, &[0, 8, 16], &r),
-            "others need 4"
-        );
+        assert!(fires(Category::ChanSend, &[0, 4, 8], &r), "chan_send alerts after 3");
+        assert!(!fires(Category::ChanReceive, &[0, 8, 16], &r), "others need 4");
         assert!(fires(Category::ChanReceive, &[0, 8, 16, 24], &r));
-        assert!(
-            !fires(Category::ChanReceive, &[100, 102, 104, 106, 108], &r),
-            "below +10"
-        );
-        assert!(
-            !fires(Category::ChanReceive, &[100, 104, 108, 112, 116], &r),
-            "+16 is below +50 %"
-        );
-        assert!(
-            fires(Category::ChanSend, &[0, 4, 8, 12, 12], &r),
-            "one flat poll keeps it"
-        );
-        assert!(
-            !fires(Category::ChanSend, &[0, 4, 8, 12, 12, 12], &r),
-            "two resolve it"
-        );
-        assert!(
-            fires(Category::ChanSend, &[5, 5, 5, 9, 13, 17], &r),
-            "a leak that starts late"
-        );
+        assert!(!fires(Category::ChanReceive, &[100, 102, 104, 106, 108], &r), "below +10");
+        assert!(!fires(Category::ChanReceive, &[100, 104, 108, 112, 116], &r), "+16 is below +50 %");
+        assert!(fires(Category::ChanSend, &[0, 4, 8, 12, 12], &r), "one flat poll keeps it");
+        assert!(!fires(Category::ChanSend, &[0, 4, 8, 12, 12, 12], &r), "two resolve it");
+        assert!(fires(Category::ChanSend, &[5, 5, 5, 9, 13, 17], &r), "a leak that starts late");
     }
 
     #[test]
@@ -491,36 +409,17 @@ reason = "fixed pool"
         assert_eq!(r.window, 8);
         assert_eq!(
             r.categories[&Category::ChanReceive],
-            Thresholds {
-                min_snapshots: 3,
-                min_growth: 2,
-                min_relative: 0.5
-            }
+            Thresholds { min_snapshots: 3, min_growth: 2, min_relative: 0.5 }
         );
         let s = series("main.pool", Category::ChanReceive, &[0, 3, 6]);
         let day = 86_400_000_000_000;
-        assert!(
-            evaluate("t", &s, &r, 5 * day).firing.is_empty(),
-            "allowlisted"
-        );
+        assert!(evaluate("t", &s, &r, 5 * day).firing.is_empty(), "allowlisted");
         let later = evaluate("t", &s, &r, 20 * day);
         assert_eq!(later.firing.len(), 1, "the entry lapsed");
-        assert!(
-            later.notes[0].contains("expired on 1970-01-10"),
-            "{:?}",
-            later.notes
-        );
+        assert!(later.notes[0].contains("expired on 1970-01-10"), "{:?}", later.notes);
 
-        let e = Rules::from_toml("r.toml", "[category.chan_sned]\nmin_growth = 1")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("unknown category [category.chan_sned]") && e.contains("chan_send"),
-            "{e}"
-        );
-        assert!(Rules::from_toml("r.toml", "windw = 3")
-            .unwrap_err()
-            .to_string()
-            .starts_with("r.toml: "));
+        let e = Rules::from_toml("r.toml", "[category.chan_sned]\nmin_growth = 1").unwrap_err().to_string();
+        assert!(e.contains("unknown category [category.chan_sned]") && e.contains("chan_send"), "{e}");
+        assert!(Rules::from_toml("r.toml", "windw = 3").unwrap_err().to_string().starts_with("r.toml: "));
     }
 }

@@ -52,10 +52,7 @@ impl Target {
             }
             _ => url.to_string(),
         };
-        Target {
-            name: name.map_or_else(shown, str::to_string),
-            url: url.to_string(),
-        }
+        Target { name: name.map_or_else(shown, str::to_string), url: url.to_string() }
     }
 }
 
@@ -73,17 +70,12 @@ pub fn read_targets(path: &Path) -> crate::Result<Vec<Target>> {
         let url = words.next().unwrap_or("");
         let label = words.next();
         if !crate::source::is_url(url) || words.next().is_some() {
-            return Err(Error::Usage(format!(
-                "{name}:{}: expected \"URL [NAME]\", got {line:?}",
-                i + 1
-            )));
+            return Err(Error::Usage(format!("{name}:{}: expected \"URL [NAME]\", got {line:?}", i + 1)));
         }
         out.push(Target::new(url, label));
     }
     if out.is_empty() {
-        return Err(Error::Usage(format!(
-            "{name}: no targets in it; write one URL [NAME] a line"
-        )));
+        return Err(Error::Usage(format!("{name}: no targets in it; write one URL [NAME] a line")));
     }
     Ok(out)
 }
@@ -186,11 +178,7 @@ pub struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
-    pub fn new(
-        settings: CheckSettings,
-        clock: &'a dyn Clock,
-        poster: &'a dyn Poster,
-    ) -> crate::Result<Checker<'a>> {
+    pub fn new(settings: CheckSettings, clock: &'a dyn Clock, poster: &'a dyn Poster) -> crate::Result<Checker<'a>> {
         let history = match &settings.history {
             Some(p) => History::open(p)?,
             None => History::in_memory()?,
@@ -198,21 +186,12 @@ impl<'a> Checker<'a> {
         if let Some(dir) = &settings.keep_raw {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(&dir.display().to_string(), e))?;
         }
-        Ok(Checker {
-            settings,
-            history,
-            clock,
-            poster,
-        })
+        Ok(Checker { settings, history, clock, poster })
     }
 
     /// Polls every target once; `log` gets notes and alert-delivery failures.
     pub fn run_once(&mut self, log: &mut dyn Write) -> crate::Result<Outcome> {
-        let polled = poll_all(
-            &self.settings.targets,
-            &self.settings.load,
-            self.settings.concurrency,
-        );
+        let polled = poll_all(&self.settings.targets, &self.settings.load, self.settings.concurrency);
         let now = self.clock.now_nanos();
         let time = crate::report::rfc3339(now);
         let mut out = Outcome::default();
@@ -247,8 +226,7 @@ impl<'a> Checker<'a> {
                 Some(dir) => Some(keep_raw(dir, &t.name, captured, &report, &raw.bytes)?),
                 None => None,
             };
-            self.history
-                .record(&t.name, captured, &report, raw_path.as_deref())?;
+            self.history.record(&t.name, captured, &report, raw_path.as_deref())?;
             let recent = self.history.recent(&t.name, self.settings.rules.window)?;
             let ev = crate::rules::evaluate(&t.name, &recent, &self.settings.rules, now);
             for n in &ev.notes {
@@ -257,9 +235,7 @@ impl<'a> Checker<'a> {
             let active = self.history.active_alerts(&t.name)?;
             let mut firing = Vec::new();
             for f in ev.firing {
-                let before = active
-                    .iter()
-                    .find(|a| site_key(&a.site) == site_key(&f.site));
+                let before = active.iter().find(|a| site_key(&a.site) == site_key(&f.site));
                 firing.push(Firing {
                     since: crate::report::rfc3339(before.map_or(now, |a| a.since_nanos)),
                     new: before.is_none(),
@@ -268,11 +244,7 @@ impl<'a> Checker<'a> {
             }
             let resolved: Vec<Resolved> = active
                 .iter()
-                .filter(|a| {
-                    !firing
-                        .iter()
-                        .any(|f| site_key(&f.finding.site) == site_key(&a.site))
-                })
+                .filter(|a| !firing.iter().any(|f| site_key(&f.finding.site) == site_key(&a.site)))
                 .map(|a| Resolved {
                     target: t.name.clone(),
                     category: a.category,
@@ -301,11 +273,7 @@ impl<'a> Checker<'a> {
             let status = self.history.status(&t.name)?;
             out.metrics.push(TargetMetrics {
                 target: t.name.clone(),
-                sites: report
-                    .groups
-                    .iter()
-                    .map(|g| (g.category, g.site.clone(), g.count))
-                    .collect(),
+                sites: report.groups.iter().map(|g| (g.category, g.site.clone(), g.count)).collect(),
                 total: Some(report.total),
                 suspects: firing.len() as u64,
                 fetch_errors: status.fetch_errors,
@@ -321,18 +289,10 @@ impl<'a> Checker<'a> {
             });
             out.firing += firing.len();
             for f in &firing {
-                out.events.push(Event::Alert {
-                    v: 1,
-                    time: time.clone(),
-                    alert: f.clone(),
-                });
+                out.events.push(Event::Alert { v: 1, time: time.clone(), alert: f.clone() });
             }
             for r in &resolved {
-                out.events.push(Event::Resolved {
-                    v: 1,
-                    time: time.clone(),
-                    resolved: r.clone(),
-                });
+                out.events.push(Event::Resolved { v: 1, time: time.clone(), resolved: r.clone() });
             }
             all_firing.extend(firing);
             all_resolved.extend(resolved);
@@ -342,14 +302,7 @@ impl<'a> Checker<'a> {
                 let _ = std::fs::remove_file(raw);
             }
         }
-        crate::alert::notify(
-            &self.settings.notify,
-            self.poster,
-            self.clock,
-            &all_firing,
-            &all_resolved,
-            log,
-        );
+        crate::alert::notify(&self.settings.notify, self.poster, self.clock, &all_firing, &all_resolved, log);
         if let Some(path) = &self.settings.metrics_file {
             let mut page = Vec::new();
             crate::metrics::render(&out.metrics, &mut page).map_err(|e| Error::io("metrics", e))?;
@@ -377,64 +330,30 @@ fn poll_all(targets: &[Target], load: &LoadSettings, limit: usize) -> Vec<Polled
     });
     results
         .into_iter()
-        .map(|m| {
-            m.into_inner()
-                .unwrap_or_else(|p| p.into_inner())
-                .expect("every target polled")
-        })
+        .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()).expect("every target polled"))
         .collect()
 }
 
 fn poll_one(t: &Target, load: &LoadSettings) -> Polled {
-    let mut inputs = crate::fetch::fetch_all(
-        std::slice::from_ref(&t.url),
-        &load.fetch,
-        &load.limits,
-        load.format.is_none(),
-    )?;
-    let input = inputs.pop().ok_or_else(|| Error::Fetch {
-        source_name: t.name.clone(),
-        message: "nothing fetched".into(),
-    })?;
+    let mut inputs =
+        crate::fetch::fetch_all(std::slice::from_ref(&t.url), &load.fetch, &load.limits, load.format.is_none())?;
+    let input =
+        inputs.pop().ok_or_else(|| Error::Fetch { source_name: t.name.clone(), message: "nothing fetched".into() })?;
     let mut snapshots = crate::source::parse_input(&input, load.format, &load.limits)?;
     let mut snapshot = snapshots.pop().ok_or_else(|| Error::Parse {
         source_name: t.name.clone(),
         message: "no goroutine dump in the response".into(),
     })?;
     let captured = snapshot.time_nanos.or(input.mtime_nanos);
-    let report = crate::group::group(
-        &mut snapshot,
-        &GroupSettings {
-            by: GroupBy::Site,
-            ..GroupSettings::default()
-        },
-    );
+    let report = crate::group::group(&mut snapshot, &GroupSettings { by: GroupBy::Site, ..GroupSettings::default() });
     Ok((input, report, captured))
 }
 
 /// Writes a raw profile as `DIR/NAME-TIME.EXT` (`.pb.gz` for debug=0, else `.txt`).
-fn keep_raw(
-    dir: &Path,
-    target: &str,
-    nanos: i64,
-    report: &SnapshotReport,
-    raw: &[u8],
-) -> crate::Result<String> {
-    let slug: String = target
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let ext = if report.format == crate::model::Format::Debug0 {
-        "pb.gz"
-    } else {
-        "txt"
-    };
+fn keep_raw(dir: &Path, target: &str, nanos: i64, report: &SnapshotReport, raw: &[u8]) -> crate::Result<String> {
+    let slug: String =
+        target.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect();
+    let ext = if report.format == crate::model::Format::Debug0 { "pb.gz" } else { "txt" };
     let path = dir.join(format!("{slug}-{nanos}.{ext}"));
     crate::metrics::write_atomic(&path, raw)?;
     Ok(path.display().to_string())
@@ -450,11 +369,7 @@ pub fn check(
 ) -> crate::Result<Outcome> {
     let mut c = Checker::new(settings.clone(), clock, poster)?;
     let outcome = c.run_once(log)?;
-    let r = if settings.json {
-        write_json(out, &outcome.events, true)
-    } else {
-        write_text(out, &outcome.events)
-    };
+    let r = if settings.json { write_json(out, &outcome.events, true) } else { write_text(out, &outcome.events) };
     r.map_err(|e| Error::io("stdout", e))?;
     Ok(outcome)
 }
@@ -474,13 +389,8 @@ pub fn watch(
     let server_stop = Arc::new(AtomicBool::new(false));
     let server = match s.listen {
         Some(addr) => {
-            let l = std::net::TcpListener::bind(addr)
-                .map_err(|e| Error::Usage(format!("--listen {addr}: {e}")))?;
-            let _ = writeln!(
-                log,
-                "goroscope: serving metrics at http://{}/metrics",
-                l.local_addr().unwrap_or(addr)
-            );
+            let l = std::net::TcpListener::bind(addr).map_err(|e| Error::Usage(format!("--listen {addr}: {e}")))?;
+            let _ = writeln!(log, "goroscope: serving metrics at http://{}/metrics", l.local_addr().unwrap_or(addr));
             Some(crate::metrics::serve(l, page.clone(), server_stop.clone()))
         }
         None => None,
@@ -491,17 +401,14 @@ pub fn watch(
             let started = clock.now_nanos();
             let outcome = c.run_once(log)?;
             let mut text = Vec::new();
-            crate::metrics::render(&outcome.metrics, &mut text)
-                .map_err(|e| Error::io("metrics", e))?;
-            *page.lock().unwrap_or_else(|p| p.into_inner()) =
-                String::from_utf8_lossy(&text).into_owned();
+            crate::metrics::render(&outcome.metrics, &mut text).map_err(|e| Error::io("metrics", e))?;
+            *page.lock().unwrap_or_else(|p| p.into_inner()) = String::from_utf8_lossy(&text).into_owned();
             let r = if s.table {
                 write_table(out, &outcome, s.every, started)
             } else {
                 write_json(out, &outcome.events, false)
             };
-            r.and_then(|_| out.flush())
-                .map_err(|e| Error::io("stdout", e))?;
+            r.and_then(|_| out.flush()).map_err(|e| Error::io("stdout", e))?;
             polls += 1;
             if s.polls.is_some_and(|p| polls >= p) {
                 break;
@@ -538,22 +445,10 @@ fn write_json(out: &mut dyn Write, events: &[Event], every_alert: bool) -> std::
 fn write_text(out: &mut dyn Write, events: &[Event]) -> std::io::Result<()> {
     for e in events {
         match e {
-            Event::Snapshot {
-                target,
-                goroutines,
-                sites,
-                firing,
-                ..
-            } => {
-                let verdict = if *firing == 0 {
-                    "no leak growth".to_string()
-                } else {
-                    format!("{firing} site(s) leaking")
-                };
-                writeln!(
-                    out,
-                    "{target}: {goroutines} goroutines at {sites} sites; {verdict}"
-                )?;
+            Event::Snapshot { target, goroutines, sites, firing, .. } => {
+                let verdict =
+                    if *firing == 0 { "no leak growth".to_string() } else { format!("{firing} site(s) leaking") };
+                writeln!(out, "{target}: {goroutines} goroutines at {sites} sites; {verdict}")?;
             }
             Event::Alert { alert, .. } => {
                 let f = &alert.finding;
@@ -584,37 +479,18 @@ fn write_text(out: &mut dyn Write, events: &[Event]) -> std::io::Result<()> {
                     r.count
                 )?;
             }
-            Event::Error {
-                target,
-                message,
-                fetch_errors,
-                ..
-            } => {
-                writeln!(
-                    out,
-                    "ERROR {target}: {message} ({fetch_errors} failed polls so far)"
-                )?;
+            Event::Error { target, message, fetch_errors, .. } => {
+                writeln!(out, "ERROR {target}: {message} ({fetch_errors} failed polls so far)")?;
             }
         }
     }
     Ok(())
 }
 
-fn write_table(
-    out: &mut dyn Write,
-    o: &Outcome,
-    every: Duration,
-    started: i64,
-) -> std::io::Result<()> {
+fn write_table(out: &mut dyn Write, o: &Outcome, every: Duration, started: i64) -> std::io::Result<()> {
     let mut t = comfy_table::Table::new();
     t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_header([
-        "target",
-        "goroutines",
-        "alerts",
-        "fetch errors",
-        "last success",
-    ]);
+    t.set_header(["target", "goroutines", "alerts", "fetch errors", "last success"]);
     let mut ms: Vec<&TargetMetrics> = o.metrics.iter().collect();
     ms.sort_by(|a, b| a.target.cmp(&b.target));
     for m in ms {
@@ -623,8 +499,7 @@ fn write_table(
             m.total.map_or("-".into(), |n| n.to_string()),
             m.suspects.to_string(),
             m.fetch_errors.to_string(),
-            m.last_success_nanos
-                .map_or("never".into(), crate::report::rfc3339),
+            m.last_success_nanos.map_or("never".into(), crate::report::rfc3339),
         ]);
     }
     // Clear the screen and draw from the top: a live table.
@@ -636,14 +511,7 @@ fn write_table(
         crate::report::rfc3339(started)
     )?;
     writeln!(out, "{t}")?;
-    write_text(
-        out,
-        &o.events
-            .iter()
-            .filter(|e| !matches!(e, Event::Snapshot { .. }))
-            .cloned()
-            .collect::<Vec<_>>(),
-    )
+    write_text(out, &o.events.iter().filter(|e| !matches!(e, Event::Snapshot { .. })).cloned().collect::<Vec<_>>())
 }
 
 #[cfg(test)]
@@ -654,24 +522,11 @@ mod tests {
     fn targets_file() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("t");
-        std::fs::write(
-            &p,
-            "# fleet\nhttp://a:1 api\n\nhttp://u:pw@b:2/debug/pprof/ # no name\n",
-        )
-        .unwrap();
+        std::fs::write(&p, "# fleet\nhttp://a:1 api\n\nhttp://u:pw@b:2/debug/pprof/ # no name\n").unwrap();
         let t = read_targets(&p).unwrap();
-        assert_eq!(
-            t[0],
-            Target {
-                name: "api".into(),
-                url: "http://a:1".into()
-            }
-        );
+        assert_eq!(t[0], Target { name: "api".into(), url: "http://a:1".into() });
         assert_eq!(t[1].name, "http://b:2/debug/pprof/");
         std::fs::write(&p, "a b c\n").unwrap();
-        assert!(read_targets(&p)
-            .unwrap_err()
-            .to_string()
-            .ends_with(":1: expected \"URL [NAME]\", got \"a b c\""));
+        assert!(read_targets(&p).unwrap_err().to_string().ends_with(":1: expected \"URL [NAME]\", got \"a b c\""));
     }
 }
