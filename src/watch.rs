@@ -518,6 +518,68 @@ fn write_table(out: &mut dyn Write, o: &Outcome, every: Duration, started: i64) 
 mod tests {
     use super::*;
 
+    struct NoPost;
+    impl Poster for NoPost {
+        fn post(&self, _: &str, _: &[u8]) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    /// The loop waits on the injected clock: three polls 30s apart take no real time, a
+    /// failed poll is reported and counted, and the loop goes on.
+    #[test]
+    fn watch_polls_on_the_clock_and_survives_failed_polls() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let check = CheckSettings {
+            targets: vec![Target::new(&format!("http://127.0.0.1:{port}"), Some("dead"))],
+            history: None,
+            load: LoadSettings::default(),
+            rules: Rules::default(),
+            keep_raw: None,
+            retain: None,
+            concurrency: 2,
+            json: true,
+            notify: NotifySettings::default(),
+            metrics_file: None,
+        };
+        let s = WatchSettings { check, every: Duration::from_secs(30), listen: None, table: false, polls: Some(3) };
+        let clock = crate::clock::ManualClock::at(1_000_000_000_000_000_000);
+        let (mut out, mut log) = (Vec::new(), Vec::new());
+        let started = std::time::Instant::now();
+        watch(&s, &clock, &NoPost, &Arc::new(AtomicBool::new(false)), &mut out, &mut log).unwrap();
+        assert!(started.elapsed() < Duration::from_secs(20), "waited for real");
+        assert_eq!(clock.now_nanos(), 1_000_000_000_000_000_000 + 60_000_000_000, "two waits of 30s");
+        let events: Vec<serde_json::Value> =
+            String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(events.len(), 3);
+        for (i, e) in events.iter().enumerate() {
+            assert_eq!((e["type"].as_str(), e["target"].as_str()), (Some("error"), Some("dead")));
+            assert_eq!(e["fetch_errors"], i + 1);
+        }
+    }
+
+    #[test]
+    fn a_stop_request_ends_the_loop_before_the_next_poll() {
+        let stop = Arc::new(AtomicBool::new(true));
+        let check = CheckSettings {
+            targets: vec![Target::new("http://127.0.0.1:9", None)],
+            history: None,
+            load: LoadSettings::default(),
+            rules: Rules::default(),
+            keep_raw: None,
+            retain: None,
+            concurrency: 1,
+            json: true,
+            notify: NotifySettings::default(),
+            metrics_file: None,
+        };
+        let s = WatchSettings { check, every: Duration::from_secs(30), listen: None, table: false, polls: None };
+        let clock = crate::clock::ManualClock::at(0);
+        let mut out = Vec::new();
+        watch(&s, &clock, &NoPost, &stop, &mut out, &mut Vec::new()).unwrap();
+        assert!(out.is_empty());
+    }
+
     #[test]
     fn targets_file() {
         let dir = tempfile::tempdir().unwrap();
