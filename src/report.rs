@@ -51,16 +51,8 @@ pub fn show_table(out: &mut impl Write, reports: &[SnapshotReport], style: Style
             writeln!(out)?;
         }
         let time = r.time.as_deref().map(|t| format!(", captured {t}")).unwrap_or_default();
-        writeln!(
-            out,
-            "{}: {} {} profile, {} goroutines in {} groups{}",
-            r.source,
-            r.format,
-            r.profile.name(),
-            r.total,
-            r.groups.len(),
-            time
-        )?;
+        let leak = if r.profile == crate::model::ProfileKind::Goroutineleak { " (goroutineleak profile)" } else { "" };
+        writeln!(out, "{}: {}{leak}, {} goroutines in {} groups{}", r.source, r.format, r.total, r.groups.len(), time)?;
         if let Some(p) = &r.preamble {
             writeln!(out, "  {p}")?;
         }
