@@ -22,6 +22,9 @@ pub struct NotifySettings {
     pub retries: u32,
     /// Wait before the first retry; doubled for each next one.
     pub backoff: Duration,
+    /// How long Alertmanager keeps a firing alert it does not hear of again (its
+    /// `endsAt`): a goroscope that stops running lets its alerts lapse after this.
+    pub ttl: Duration,
 }
 
 impl Default for NotifySettings {
@@ -32,9 +35,13 @@ impl Default for NotifySettings {
             timeout: Duration::from_secs(10),
             retries: 3,
             backoff: Duration::from_secs(1),
+            ttl: DEFAULT_TTL,
         }
     }
 }
+
+/// [`NotifySettings::ttl`] of `check`: longer than any sensible schedule.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
 
 /// A resolved alert: the site stopped growing.
 #[derive(Debug, Clone, Serialize)]
@@ -150,7 +157,7 @@ pub fn notify(
     }
     if let Some(base) = &s.alertmanager {
         if !firing.is_empty() || !resolved.is_empty() {
-            let body = alertmanager_body(firing, resolved, clock.now_nanos());
+            let body = alertmanager_body(firing, resolved, clock.now_nanos(), s.ttl);
             let url = format!("{}/api/v2/alerts", base.trim_end_matches('/'));
             failed += usize::from(!send(s, poster, clock, "alertmanager", &url, &body, log));
         }
@@ -197,8 +204,9 @@ fn redact(url: &str) -> String {
 
 /// The Alertmanager v2 `POST /api/v2/alerts` body: `alertname=GoroutineLeak`, labels
 /// `target`, `category`, `site` (function at file:line); annotations `summary`, `counts`,
-/// `description`, `hint`; resolved alerts carry `endsAt`.
-fn alertmanager_body(firing: &[Firing], resolved: &[Resolved], now_nanos: i64) -> Vec<u8> {
+/// `description`, `hint`; firing alerts end `ttl` from now unless sent again, resolved
+/// ones end now.
+fn alertmanager_body(firing: &[Firing], resolved: &[Resolved], now_nanos: i64, ttl: Duration) -> Vec<u8> {
     use serde_json::json;
     let site = |s: &crate::group::Site| format!("{} at {}:{}", s.function, s.file, s.line);
     let mut alerts = Vec::new();
@@ -219,6 +227,7 @@ fn alertmanager_body(firing: &[Firing], resolved: &[Resolved], now_nanos: i64) -
                 "hint": d.hint.clone().unwrap_or_default(),
             },
             "startsAt": f.since,
+            "endsAt": crate::report::rfc3339(now_nanos.saturating_add(ttl.as_nanos() as i64)),
         }));
     }
     for r in resolved {
@@ -303,10 +312,11 @@ mod tests {
 
     #[test]
     fn alertmanager_payload() {
-        let body: serde_json::Value = serde_json::from_slice(&alertmanager_body(&firing(), &[], 0)).unwrap();
+        let body: serde_json::Value =
+            serde_json::from_slice(&alertmanager_body(&firing(), &[], 0, Duration::from_secs(60))).unwrap();
         assert_eq!(body[0]["labels"]["alertname"], "GoroutineLeak");
         assert_eq!(body[0]["labels"]["site"], "main.f at /m.go:3");
         assert_eq!(body[0]["annotations"]["counts"], "0 → 4 → 8");
-        assert!(body[0].get("endsAt").is_none());
+        assert_eq!(body[0]["endsAt"], "1970-01-01T00:01:00Z");
     }
 }

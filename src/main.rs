@@ -156,6 +156,9 @@ struct PollArgs {
     /// Retries of a failed alert request (with backoff 1s, 2s, 4s, …).
     #[arg(long, value_name = "N", default_value_t = 3, help_heading = "Alerts")]
     alert_retries: u32,
+    /// How long Alertmanager keeps a firing alert not sent again [default: 1h for check, 4 × --every (at least 5m) for watch].
+    #[arg(long, value_name = "SPAN", value_parser = goroscope::clock::parse_span, help_heading = "Alerts")]
+    alert_ttl: Option<std::time::Duration>,
     #[command(flatten)]
     fetch: FetchArgs,
     #[command(flatten)]
@@ -215,6 +218,7 @@ impl PollArgs {
                 alertmanager: self.alertmanager,
                 timeout: self.alert_timeout,
                 retries: self.alert_retries,
+                ttl: self.alert_ttl.unwrap_or(goroscope::alert::DEFAULT_TTL),
                 ..NotifySettings::default()
             },
             metrics_file,
@@ -547,7 +551,9 @@ fn main() -> ExitCode {
         Command::Watch(a) => {
             let table = !a.json && std::io::stdout().is_terminal();
             let (every, listen, polls) = (a.every, a.listen, a.polls);
-            a.poll.settings(a.targets, a.history, true, None).and_then(|check| {
+            let ttl = a.poll.alert_ttl.unwrap_or((every * 4).max(std::time::Duration::from_secs(300)));
+            a.poll.settings(a.targets, a.history, true, None).and_then(|mut check| {
+                check.notify.ttl = ttl;
                 let poster = HttpPoster::new(check.notify.timeout)?;
                 let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
                 for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
