@@ -92,7 +92,10 @@ pub(crate) fn rfc3339(s: &[u8]) -> Option<(i64, &[u8])> {
     };
     let days = days_from_civil(y, mo, d);
     let secs = days * 86400 + h * 3600 + mi * 60 + se - offset;
-    Some((secs * 1_000_000_000 + nanos, &s[i..]))
+    // Unix nanoseconds in an i64 reach from 1677 to 2262; a year outside (found by the
+    // log fuzzer: `9999-…`) is not a capture time.
+    let nanos = secs.checked_mul(1_000_000_000)?.checked_add(nanos)?;
+    Some((nanos, &s[i..]))
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).

@@ -81,18 +81,24 @@ pub fn parse(source: &str, data: &[u8], limits: &Limits) -> crate::Result<Snapsh
     for sample in &p.sample {
         stack.clear();
         for id in &sample.location_id {
-            match locations.get(id) {
-                Some(frames) => stack.extend_from_slice(frames),
-                None => {
-                    return Err(crate::Error::parse(source, format!("debug0: a sample refers to location {id}, which the profile does not define")))
-                }
+            let Some(frames) = locations.get(id) else {
+                return Err(crate::Error::parse(
+                    source,
+                    format!("debug0: a sample refers to location {id}, which the profile does not define"),
+                ));
+            };
+            // Checked before growing: a few bytes repeating one id of a location with
+            // many lines would otherwise expand quadratically.
+            if (stack.len() + frames.len()) as u64 > limits.max_frames {
+                return Err(crate::Error::Limit {
+                    source_name: source.into(),
+                    message: format!(
+                        "a sample has more than {} frames; raise the limit with --max-frames",
+                        limits.max_frames
+                    ),
+                });
             }
-        }
-        if stack.len() as u64 > limits.max_frames {
-            return Err(crate::Error::Limit {
-                source_name: source.into(),
-                message: format!("a sample has more than {} frames; raise the limit with --max-frames", limits.max_frames),
-            });
+            stack.extend_from_slice(frames);
         }
         if sample.label.len() as u64 > limits.max_labels {
             return Err(crate::Error::Limit {

@@ -131,6 +131,17 @@ impl<'l> Parser<'l> {
                     if self.snap.goroutines.is_empty() && self.snap.time_nanos.is_none() {
                         self.snap.time_nanos = self.last_ts;
                     }
+                    if g.labels != NO_LABELS
+                        && self.snap.tables.labels(g.labels).count() as u64 > self.limits.max_labels
+                    {
+                        return Err(crate::Error::Limit {
+                            source_name: self.source.clone(),
+                            message: format!(
+                                "goroutine {} has more than {} labels; raise the limit with --max-labels",
+                                g.id, self.limits.max_labels
+                            ),
+                        });
+                    }
                     if self.snap.goroutines.len() as u64 >= self.limits.max_goroutines {
                         return Err(crate::Error::Limit {
                             source_name: self.source.clone(),
