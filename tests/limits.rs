@@ -401,7 +401,11 @@ fn debug2_forced_as_debug0() {
 fn protobuf_forced_as_debug2() {
     let gz = std::fs::read(testdata("go1.27/snapshot-1.pb.gz")).unwrap();
     let line = bad("p.pb.gz", &gz, &["--format", "debug2"]);
-    assert!(line.starts_with("goroscope: p.pb.gz: no goroutine found in the input"), "{line}");
+    assert_eq!(
+        line,
+        "goroscope: p.pb.gz: no goroutine found in the input (no \"goroutine N [state]:\" header); \
+         it does not read as debug2: leave out --format to detect the format"
+    );
 }
 
 #[test]
@@ -409,6 +413,7 @@ fn debug1_forced_as_debug2() {
     let text = std::fs::read(testdata("go1.27/snapshot-1.debug1.txt")).unwrap();
     let line = bad("p.debug1.txt", &text, &["--format", "debug2"]);
     assert!(line.starts_with("goroscope: p.debug1.txt: no goroutine found in the input"), "{line}");
+    assert!(line.ends_with("it does not read as debug2: leave out --format to detect the format"), "{line}");
 }
 
 #[test]

@@ -33,7 +33,14 @@ pub fn parse(source: &str, data: &[u8], forced: Option<Format>, limits: &Limits)
         Format::Log => text::parse(source, data, true, limits)?,
     };
     if snaps.is_empty() {
-        return Err(Error::parse(source, "no goroutine found in the input (no \"goroutine N [state]:\" header)"));
+        let hint = match forced {
+            Some(f) => format!("; it does not read as {f}: leave out --format to detect the format"),
+            None => String::new(),
+        };
+        return Err(Error::parse(
+            source,
+            format!("no goroutine found in the input (no \"goroutine N [state]:\" header){hint}"),
+        ));
     }
     if snaps.len() as u64 > limits.max_snapshots {
         return Err(Error::Limit {
