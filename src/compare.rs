@@ -11,6 +11,7 @@ use crate::group::{Site, SnapshotReport};
 use crate::model::Format;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// Thresholds of the suspect rules.
 #[derive(Debug, Clone)]
@@ -93,31 +94,32 @@ impl Trend {
     }
 }
 
-/// The key that matches a site across snapshots, formats and Go versions.
-pub fn site_key(site: &Site) -> (String, String, u32) {
-    (canonical_function(&site.function), site.file.clone(), site.line)
+/// The key that matches a site across snapshots, formats and Go versions; borrows from
+/// the site unless generics need folding.
+pub fn site_key(site: &Site) -> (Cow<'_, str>, &str, u32) {
+    (canonical_function(&site.function), &site.file, site.line)
 }
 
 /// Folds everything from the first `[` to the last `]` into `[...]`: Go prints generics
 /// as `F[...]` in text, `F[go.shape.int]` in profiles, and 1.27 as `T[...].M[...]`.
-pub fn canonical_function(f: &str) -> String {
+pub fn canonical_function(f: &str) -> Cow<'_, str> {
     match (f.find('['), f.rfind(']')) {
-        (Some(a), Some(b)) if b > a => format!("{}[...]{}", &f[..a], &f[b + 1..]),
-        _ => f.to_string(),
+        (Some(a), Some(b)) if b > a => Cow::Owned(format!("{}[...]{}", &f[..a], &f[b + 1..])),
+        _ => Cow::Borrowed(f),
     }
 }
 
-struct Acc {
+struct Acc<'a> {
     site: Site,
     counts: Vec<u64>,
     /// Count per category, with how precise its source format was.
     categories: FxHashMap<Category, (u64, u8)>,
-    states: FxHashMap<String, u64>,
+    states: FxHashMap<&'a str, u64>,
     orphaned_last: u64,
     orphaned_any: bool,
     max_wait: Option<u32>,
     leaked_last: u64,
-    created_by: Option<String>,
+    created_by: Option<&'a str>,
 }
 
 /// How precisely a format names waits: tracebacks print them, debug=0 implies them from
@@ -133,7 +135,7 @@ fn precision(f: Format) -> u8 {
 /// Compares grouped snapshots (in time order).
 pub fn compare(reports: &[SnapshotReport], settings: &TrendSettings) -> Trend {
     let n = reports.len();
-    let mut index: FxHashMap<(String, String, u32), usize> = FxHashMap::default();
+    let mut index: FxHashMap<(Cow<'_, str>, &str, u32), usize> = FxHashMap::default();
     let mut accs: Vec<Acc> = Vec::new();
     for (i, r) in reports.iter().enumerate() {
         for g in &r.groups {
@@ -159,7 +161,7 @@ pub fn compare(reports: &[SnapshotReport], settings: &TrendSettings) -> Trend {
             e.0 += g.count;
             e.1 = e.1.max(p);
             if !g.state.is_empty() && g.category != Category::Unknown {
-                *a.states.entry(g.state.clone()).or_default() += g.count * p as u64;
+                *a.states.entry(g.state.as_str()).or_default() += g.count * p as u64;
             }
             if i + 1 == n {
                 a.orphaned_last += g.orphaned;
@@ -170,7 +172,7 @@ pub fn compare(reports: &[SnapshotReport], settings: &TrendSettings) -> Trend {
                 a.max_wait = Some(a.max_wait.map_or(max, |m| m.max(max)));
             }
             if let Some(c) = g.creators.first() {
-                a.created_by = Some(c.site.function.clone());
+                a.created_by = Some(c.site.function.as_str());
             }
         }
     }
@@ -218,7 +220,7 @@ pub fn is_growing(counts: &[u64], min_growth: u64) -> bool {
     steps > 0 && last as i64 - first as i64 >= min_growth as i64 && rises * 2 > steps && counts[1..].iter().all(|&c| c > first)
 }
 
-fn judge(a: Acc, minutes: Option<f64>, settings: &TrendSettings) -> SiteTrend {
+fn judge(a: Acc<'_>, minutes: Option<f64>, settings: &TrendSettings) -> SiteTrend {
     let counts = a.counts;
     let first = counts[0];
     let last = *counts.last().unwrap_or(&0);
@@ -235,7 +237,7 @@ fn judge(a: Acc, minutes: Option<f64>, settings: &TrendSettings) -> SiteTrend {
         .states
         .iter()
         .max_by(|x, y| x.1.cmp(y.1).then_with(|| y.0.cmp(x.0)))
-        .map(|(s, _)| s.clone())
+        .map(|(s, _)| s.to_string())
         .unwrap_or_else(|| category.implied_state().to_string());
     let rate_per_min = minutes.map(|m| delta as f64 / m);
     let change = match (first, last) {
@@ -291,13 +293,24 @@ fn judge(a: Acc, minutes: Option<f64>, settings: &TrendSettings) -> SiteTrend {
         orphaned: a.orphaned_last,
         max_wait_minutes: a.max_wait,
         leaked: a.leaked_last,
-        created_by: a.created_by,
+        created_by: a.created_by.map(str::to_string),
     }
 }
 
-/// Eight-level sparkline of a count series.
+/// Most characters a sparkline takes; longer series are shown by bucket maxima.
+const SPARK_WIDTH: usize = 32;
+
+/// Eight-level sparkline of a count series, at most [`SPARK_WIDTH`] characters wide.
 pub fn sparkline(counts: &[u64]) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let bucketed: Vec<u64>;
+    let counts = if counts.len() > SPARK_WIDTH {
+        let per = counts.len().div_ceil(SPARK_WIDTH);
+        bucketed = counts.chunks(per).map(|c| c.iter().copied().max().unwrap_or(0)).collect();
+        &bucketed[..]
+    } else {
+        counts
+    };
     let max = counts.iter().copied().max().unwrap_or(0);
     let min = counts.iter().copied().min().unwrap_or(0);
     counts
@@ -375,5 +388,7 @@ mod tests {
     fn sparkline_scales() {
         assert_eq!(sparkline(&[0, 7]), "▁█");
         assert_eq!(sparkline(&[2, 2]), "▄▄");
+        let long: Vec<u64> = (0..1000).collect();
+        assert_eq!(sparkline(&long).chars().count(), 32);
     }
 }

@@ -54,11 +54,14 @@ pub struct GroupSettings {
     pub min_count: u64,
     /// How many distinct label sets and creators to keep per group.
     pub keep_examples: usize,
+    /// Counts only: no example stacks and no sorting (for `trend`, which sorts by growth
+    /// itself and would otherwise spend its time ordering thousands of groups per snapshot).
+    pub summary: bool,
 }
 
 impl Default for GroupSettings {
     fn default() -> Self {
-        GroupSettings { by: GroupBy::Site, focus: None, ignore: None, states: Vec::new(), min_count: 1, keep_examples: 5 }
+        GroupSettings { by: GroupBy::Site, focus: None, ignore: None, states: Vec::new(), min_count: 1, keep_examples: 5, summary: false }
     }
 }
 
@@ -227,7 +230,9 @@ pub fn group(snap: &mut Snapshot, settings: &GroupSettings) -> SnapshotReport {
         .filter(|(_, a)| a.count >= settings.min_count)
         .map(|(key, a)| resolve(t, key, a, settings))
         .collect();
-    sort_groups(&mut groups);
+    if !settings.summary {
+        sort_groups(&mut groups);
+    }
     SnapshotReport {
         source: snap.source.clone(),
         format: snap.format,
@@ -316,7 +321,11 @@ fn resolve(t: &Tables, key: (Category, u32, u32, u32), a: Acc, settings: &GroupS
         labels,
         distinct_label_sets: distinct,
         goroutine_ids: ids,
-        example_stack: t.stacks.get(a.example).iter().map(|&f| Site::of(t, f)).collect(),
+        example_stack: if settings.summary {
+            Vec::new()
+        } else {
+            t.stacks.get(a.example).iter().map(|&f| Site::of(t, f)).collect()
+        },
     }
 }
 
