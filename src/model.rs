@@ -197,6 +197,15 @@ impl Strings {
     pub fn lookup(&self, s: &str) -> Option<Sym> {
         self.map.get(s.as_bytes()).copied()
     }
+    /// The bytes each id was interned from, in id order (the shown strings are lossy
+    /// UTF-8; merging must use the original bytes so ids split exactly as one pass would).
+    fn raw_in_order(&self) -> Vec<&[u8]> {
+        let mut raw: Vec<&[u8]> = vec![&[]; self.items.len()];
+        for (k, &id) in &self.map {
+            raw[id as usize] = k;
+        }
+        raw
+    }
     pub fn len(&self) -> usize {
         self.items.len()
     }
@@ -256,6 +265,41 @@ impl Tables {
         t
     }
 
+    /// Interns everything `other` holds into `self`, in `other`'s id order, and returns
+    /// how `other`'s ids map to `self`'s. Merging the tables of consecutive chunks this
+    /// way gives the very ids one pass over the whole input would have given, since a
+    /// table's order is the order of first appearance.
+    pub fn absorb(&mut self, other: &Tables) -> Remap {
+        let strings: Vec<Sym> = other.strings.raw_in_order().into_iter().map(|b| self.strings.intern(b)).collect();
+        let frames: Vec<FrameId> = other
+            .frames
+            .items
+            .iter()
+            .map(|f| {
+                let f = Frame { function: strings[f.function as usize], file: strings[f.file as usize], line: f.line };
+                self.frames.intern(f)
+            })
+            .collect();
+        let mut buf = Vec::new();
+        let stacks: Vec<StackId> = (0..other.stacks.len() as StackId)
+            .map(|id| {
+                buf.clear();
+                buf.extend(other.stacks.get(id).iter().map(|&f| frames[f as usize]));
+                self.stacks.intern(&buf)
+            })
+            .collect();
+        // Pairs keep their order: it is by the strings, which are the same.
+        let label_sets: Vec<LabelSetId> = other
+            .label_sets
+            .items
+            .iter()
+            .map(|set| {
+                self.label_sets.intern(set.iter().map(|&(k, v)| (strings[k as usize], strings[v as usize])).collect())
+            })
+            .collect();
+        Remap { strings, frames, stacks, label_sets }
+    }
+
     pub fn frame(&self, id: FrameId) -> &Frame {
         self.frames.get(id)
     }
@@ -276,6 +320,27 @@ impl Tables {
         pairs.sort_unstable_by(|a, b| self.str(a.0).cmp(self.str(b.0)).then(self.str(a.1).cmp(self.str(b.1))));
         pairs.dedup();
         self.label_sets.intern(pairs)
+    }
+}
+
+/// How the ids of one [`Tables`] map into another, from [`Tables::absorb`].
+pub struct Remap {
+    strings: Vec<Sym>,
+    frames: Vec<FrameId>,
+    stacks: Vec<StackId>,
+    label_sets: Vec<LabelSetId>,
+}
+
+impl Remap {
+    /// The goroutine with its ids rewritten.
+    pub fn goroutine(&self, g: &Goroutine) -> Goroutine {
+        Goroutine {
+            state: self.strings[g.state as usize],
+            stack: self.stacks[g.stack as usize],
+            creator: if g.creator == NONE { NONE } else { self.frames[g.creator as usize] },
+            labels: self.label_sets[g.labels as usize],
+            ..*g
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use super::labels::parse_label_pairs;
 use super::text::parse_u64;
 use crate::limits::Limits;
 use crate::model::{Format, FrameId, Goroutine, ProfileKind, Snapshot, NONE, NO_LABELS};
-use memchr::memchr;
+use rustc_hash::FxHashMap;
 
 /// True if `data` starts like a debug=1 profile.
 pub fn sniff(data: &[u8]) -> bool {
@@ -19,9 +19,11 @@ pub fn parse(source: &str, data: &[u8], limits: &Limits) -> crate::Result<Snapsh
     let mut snap = Snapshot::new(source, Format::Debug1, ProfileKind::Goroutine);
     let mut stack: Vec<FrameId> = Vec::with_capacity(64);
     let mut cur: Option<Goroutine> = None;
-    let mut rest = data;
     let mut line_no = 0u64;
     let mut seen_header = false;
+    // Frame line as printed (after `#\t`) → frame: a profile repeats a few thousand
+    // distinct frame lines over all its records.
+    let mut frame_cache: FxHashMap<&[u8], FrameId> = FxHashMap::default();
 
     let flush = |snap: &mut Snapshot, cur: &mut Option<Goroutine>, stack: &mut Vec<FrameId>| {
         if let Some(mut g) = cur.take() {
@@ -31,21 +33,24 @@ pub fn parse(source: &str, data: &[u8], limits: &Limits) -> crate::Result<Snapsh
         stack.clear();
     };
 
-    while !rest.is_empty() {
-        let (line, next, complete) = match memchr(b'\n', rest) {
-            Some(i) => (&rest[..i], &rest[i + 1..], true),
-            None => (rest, &rest[rest.len()..], false),
-        };
-        rest = next;
+    for (line, complete) in super::lines::Lines::new(data) {
         line_no += 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.len() as u64 > limits.max_line {
             return Err(crate::Error::Limit {
                 source_name: source.into(),
-                message: format!("line {line_no} is over the line-length limit of {}; raise it with --max-line", limits.max_line),
+                message: format!(
+                    "line {line_no} is over the line-length limit of {}; raise it with --max-line",
+                    limits.max_line
+                ),
             });
         }
-        let err = |what: &str| crate::Error::parse(source, format!("debug1:{line_no}: {what}, got {:?}", String::from_utf8_lossy(&line[..line.len().min(80)])));
+        let err = |what: &str| {
+            crate::Error::parse(
+                source,
+                format!("debug1:{line_no}: {what}, got {:?}", String::from_utf8_lossy(&line[..line.len().min(80)])),
+            )
+        };
 
         if !seen_header {
             // goroutine profile: total 236
@@ -68,7 +73,7 @@ pub fn parse(source: &str, data: &[u8], limits: &Limits) -> crate::Result<Snapsh
         if line[0].is_ascii_digit() {
             // 50 @ 0x48a7ca 0x41723c 0x416e37 0x6f8705 0x4915a1
             flush(&mut snap, &mut cur, &mut stack);
-            let Some(at) = memchr::memmem::find(line, b" @") else {
+            let Some(at) = memchr::memchr_iter(b' ', line).find(|&i| line[i + 1..].starts_with(b"@")) else {
                 if !complete {
                     snap.truncated = true;
                     break;
@@ -81,7 +86,10 @@ pub fn parse(source: &str, data: &[u8], limits: &Limits) -> crate::Result<Snapsh
             if snap.goroutines.len() as u64 >= limits.max_goroutines {
                 return Err(crate::Error::Limit {
                     source_name: source.into(),
-                    message: format!("more than {} records; raise the limit with --max-goroutines", limits.max_goroutines),
+                    message: format!(
+                        "more than {} records; raise the limit with --max-goroutines",
+                        limits.max_goroutines
+                    ),
                 });
             }
             cur = Some(Goroutine {
@@ -115,7 +123,10 @@ pub fn parse(source: &str, data: &[u8], limits: &Limits) -> crate::Result<Snapsh
             if pairs.len() as u64 > limits.max_labels {
                 return Err(crate::Error::Limit {
                     source_name: source.into(),
-                    message: format!("debug1:{line_no}: more than {} labels; raise the limit with --max-labels", limits.max_labels),
+                    message: format!(
+                        "debug1:{line_no}: more than {} labels; raise the limit with --max-labels",
+                        limits.max_labels
+                    ),
                 });
             }
             let t = &mut snap.tables;
@@ -123,36 +134,47 @@ pub fn parse(source: &str, data: &[u8], limits: &Limits) -> crate::Result<Snapsh
             g.labels = t.intern_labels(ids);
         } else if let Some(f) = line.strip_prefix(b"#\t") {
             // #	0x6f8704	main.(*server).handleSearch.func1+0xa4		/app/scenarios.go:92
-            let mut cols = f.split(|&b| b == b'\t').filter(|c| !c.is_empty());
-            let _pc = cols.next();
-            let (func, file, lno) = match (cols.next(), cols.next()) {
-                (Some(func), Some(fl)) => {
-                    let func = match memchr::memmem::rfind(func, b"+0x") {
-                        Some(i) => &func[..i],
-                        None => func,
-                    };
-                    match super::text::parse_file_line(fl) {
-                        Some((file, lno)) => (func, file, lno),
-                        None if !complete => {
-                            snap.truncated = true;
-                            break;
+            let id = match frame_cache.get(f) {
+                Some(&id) => id,
+                None => {
+                    let mut cols = f.split(|&b| b == b'\t').filter(|c| !c.is_empty());
+                    let _pc = cols.next();
+                    let (func, file, lno) = match (cols.next(), cols.next()) {
+                        (Some(func), Some(fl)) => {
+                            let func = match memchr::memmem::rfind(func, b"+0x") {
+                                Some(i) => &func[..i],
+                                None => func,
+                            };
+                            match super::text::parse_file_line(fl) {
+                                Some((file, lno)) => (func, file, lno),
+                                None if !complete => {
+                                    snap.truncated = true;
+                                    break;
+                                }
+                                None => return Err(err("expected file:line")),
+                            }
                         }
-                        None => return Err(err("expected file:line")),
-                    }
+                        // #	0x4915a1   (no symbol)
+                        _ => (&b"?"[..], &b""[..], 0),
+                    };
+                    let t = &mut snap.tables;
+                    let function = t.strings.intern(func);
+                    let file = t.strings.intern(file);
+                    let id = t.frames.intern(crate::model::Frame { function, file, line: lno });
+                    frame_cache.insert(f, id);
+                    id
                 }
-                // #	0x4915a1   (no symbol)
-                _ => (&b"?"[..], &b""[..], 0),
             };
             if stack.len() as u64 >= limits.max_frames {
                 return Err(crate::Error::Limit {
                     source_name: source.into(),
-                    message: format!("debug1:{line_no}: more than {} frames; raise the limit with --max-frames", limits.max_frames),
+                    message: format!(
+                        "debug1:{line_no}: more than {} frames; raise the limit with --max-frames",
+                        limits.max_frames
+                    ),
                 });
             }
-            let t = &mut snap.tables;
-            let function = t.strings.intern(func);
-            let file = t.strings.intern(file);
-            stack.push(t.frames.intern(crate::model::Frame { function, file, line: lno }));
+            stack.push(id);
         } else if !complete {
             snap.truncated = true;
             break;

@@ -3,8 +3,12 @@
 //! tracebacks `k: v, "key with space": "v\"q"` (quoted only when needed). Quoted strings
 //! are unescaped so the same label reads the same from every format.
 
-/// Parses the text between the braces into (key, value) pairs; `None` if malformed.
-pub(crate) fn parse_label_pairs(s: &[u8]) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
+use std::borrow::Cow;
+
+/// Parses the text between the braces into (key, value) pairs; `None` if malformed. A
+/// token without escapes is borrowed from `s`: a profile with a unique label per record
+/// would otherwise allocate twice per label.
+pub(crate) fn parse_label_pairs(s: &[u8]) -> Option<Vec<(Cow<'_, [u8]>, Cow<'_, [u8]>)>> {
     let mut out = Vec::new();
     let mut i = 0;
     let skip_spaces = |i: &mut usize| {
@@ -36,15 +40,23 @@ pub(crate) fn parse_label_pairs(s: &[u8]) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
 }
 
 /// A quoted string (unescaped) or a bare word ending before `stop`.
-fn token(s: &[u8], i: &mut usize, stop: u8) -> Option<Vec<u8>> {
+fn token<'a>(s: &'a [u8], i: &mut usize, stop: u8) -> Option<Cow<'a, [u8]>> {
     if s.get(*i) == Some(&b'"') {
         *i += 1;
+        // "billing-exporter" (no backslash before the closing quote): borrowed.
+        if let Some(n) = memchr::memchr2(b'"', b'\\', &s[*i..]) {
+            if s[*i + n] == b'"' {
+                let word = &s[*i..*i + n];
+                *i += n + 1;
+                return Some(Cow::Borrowed(word));
+            }
+        }
         let mut out = Vec::new();
         while *i < s.len() {
             let b = s[*i];
             *i += 1;
             match b {
-                b'"' => return Some(out),
+                b'"' => return Some(Cow::Owned(out)),
                 b'\\' => {
                     let e = *s.get(*i)?;
                     *i += 1;
@@ -81,7 +93,7 @@ fn token(s: &[u8], i: &mut usize, stop: u8) -> Option<Vec<u8>> {
             *i += 1;
         }
         let word = &s[start..*i];
-        Some(word.strip_suffix(b" ").unwrap_or(word).to_vec())
+        Some(Cow::Borrowed(word.strip_suffix(b" ").unwrap_or(word)))
     }
 }
 
@@ -101,7 +113,7 @@ mod tests {
         parse_label_pairs(s.as_bytes())
             .unwrap()
             .into_iter()
-            .map(|(k, v)| (String::from_utf8(k).unwrap(), String::from_utf8(v).unwrap()))
+            .map(|(k, v)| (String::from_utf8(k.into_owned()).unwrap(), String::from_utf8(v.into_owned()).unwrap()))
             .collect()
     }
 
@@ -111,10 +123,10 @@ mod tests {
         assert_eq!(pairs(r#""k s":"v\"q", "z":"ü""#), want);
         assert_eq!(pairs(r#""k s": "v\"q", "z": "\u00fc""#), want);
         assert_eq!(pairs(r#""k s": "v\"q", z: "\u00fc""#), want);
-        assert_eq!(pairs("endpoint: /api/tenant, shard: 1"), vec![
-            ("endpoint".into(), "/api/tenant".into()),
-            ("shard".into(), "1".into())
-        ]);
+        assert_eq!(
+            pairs("endpoint: /api/tenant, shard: 1"),
+            vec![("endpoint".into(), "/api/tenant".into()), ("shard".into(), "1".into())]
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod debug1;
 pub(crate) mod labels;
+pub(crate) mod lines;
 pub(crate) mod logprefix;
 pub mod pprof;
 pub mod text;

@@ -9,40 +9,115 @@
 //! ends one snapshot, and the next header starts another.
 
 use super::labels::parse_label_pairs;
+use super::lines::Lines;
 use super::logprefix::{strip_prefix, Prefix};
 use crate::limits::Limits;
-use crate::model::{flags, Format, FrameId, Goroutine, ProfileKind, Snapshot, NONE, NO_LABELS};
+use crate::model::{flags, Format, FrameId, Goroutine, LabelSetId, ProfileKind, Snapshot, NONE, NO_LABELS};
 use memchr::memchr;
+use rustc_hash::FxHashMap;
 
 /// Parses every dump in `data`. `log_mode` strips `kubectl logs --timestamps` / CRI line
 /// prefixes and names the snapshots [`Format::Log`]. Returns no snapshot when the input
 /// holds no goroutine header.
+///
+/// A large plain dump is split at goroutine boundaries and parsed on every core the
+/// process may use (`taskset` narrows that); the result is exactly that of one pass.
 pub fn parse(source: &str, data: &[u8], log_mode: bool, limits: &Limits) -> crate::Result<Vec<Snapshot>> {
-    let mut p = Parser::new(source, log_mode, limits);
-    let mut rest = data;
-    let mut line_no = 0u64;
-    while !rest.is_empty() {
-        let (line, next, complete) = match memchr(b'\n', rest) {
-            Some(i) => (&rest[..i], &rest[i + 1..], true),
-            None => (rest, &rest[rest.len()..], false),
-        };
-        rest = next;
-        line_no += 1;
-        if line.len() as u64 > limits.max_line {
-            return Err(crate::Error::Limit {
-                source_name: source.to_string(),
-                message: format!(
-                    "line {line_no} is {} bytes, over the line-length limit of {}; raise it with --max-line",
-                    line.len(),
-                    limits.max_line
-                ),
-            });
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    parse_threads(source, data, log_mode, limits, threads)
+}
+
+/// [`parse`] on at most `threads` threads (1: one pass on the calling thread).
+pub fn parse_threads(
+    source: &str,
+    data: &[u8],
+    log_mode: bool,
+    limits: &Limits,
+    threads: usize,
+) -> crate::Result<Vec<Snapshot>> {
+    if threads > 1 && !log_mode && data.len() >= PARALLEL_MIN_BYTES {
+        if let Some(snaps) = parse_in_chunks(source, data, limits, threads) {
+            return Ok(snaps);
         }
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        p.line(line, !complete)?;
     }
+    parse_serial(source, data, log_mode, limits)
+}
+
+/// Below this size one thread is used. Spawning and merging cost about 0.1 ms plus a
+/// table merge proportional to distinct frames; at 4 MiB (~10k goroutines) one thread
+/// takes ~5 ms, so a second one already pays (measured with `scripts/bench.sh` on the
+/// 10k dump, 2 cores).
+const PARALLEL_MIN_BYTES: usize = 4 << 20;
+
+/// One pass over the whole input on the calling thread.
+fn parse_serial(source: &str, data: &[u8], log_mode: bool, limits: &Limits) -> crate::Result<Vec<Snapshot>> {
+    let mut p = Parser::new(source, log_mode, limits);
+    p.feed(data)?;
     p.finish();
     Ok(p.done)
+}
+
+/// Parses `data` in up to `chunks` pieces on as many threads and merges them. `None` when
+/// the pieces cannot be merged into exactly what one pass gives: no boundary found, text
+/// between goroutines after the first piece (a second dump, a register dump), or an error
+/// (the caller then parses serially, which reports it with the right line number).
+pub(crate) fn parse_in_chunks(source: &str, data: &[u8], limits: &Limits, chunks: usize) -> Option<Vec<Snapshot>> {
+    let bounds = chunk_bounds(data, chunks);
+    if bounds.len() < 3 {
+        return None;
+    }
+    let parts: Vec<&[u8]> = bounds.windows(2).map(|w| &data[w[0]..w[1]]).collect();
+    let run = |part| {
+        let mut p = Parser::new(source, false, limits);
+        p.feed(part).ok()?;
+        p.end_goroutine();
+        Some(p)
+    };
+    let outs: Vec<Option<Parser>> = std::thread::scope(|s| {
+        let handles: Vec<_> = parts[1..].iter().map(|&part| s.spawn(move || run(part))).collect();
+        let first = run(parts[0]);
+        std::iter::once(first)
+            .chain(handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))))
+            .collect()
+    });
+    let mut outs = outs.into_iter();
+    let mut first = outs.next()??;
+    let rest: Vec<Parser> = outs.collect::<Option<_>>()?;
+    // A later piece starts at a header after a blank line, where one pass is between
+    // goroutines too; only text outside goroutines (which may end a dump or start a
+    // preamble) depends on what came before.
+    if rest.iter().any(|p| !p.done.is_empty() || p.outside_text) {
+        return None;
+    }
+    let total = first.snap.goroutines.len() + rest.iter().map(|p| p.snap.goroutines.len()).sum::<usize>();
+    if total as u64 > limits.max_goroutines {
+        return None;
+    }
+    first.snap.goroutines.reserve_exact(total - first.snap.goroutines.len());
+    for p in rest {
+        let remap = first.snap.tables.absorb(&p.snap.tables);
+        first.snap.goroutines.extend(p.snap.goroutines.iter().map(|g| remap.goroutine(g)));
+        first.snap.skipped += p.snap.skipped;
+        first.snap.truncated |= p.snap.truncated;
+    }
+    first.finish();
+    Some(first.done)
+}
+
+/// Offsets that cut `data` into about `chunks` equal pieces, each later piece starting at
+/// a line `goroutine ` right after a blank line. Starts with 0 and ends with the length.
+fn chunk_bounds(data: &[u8], chunks: usize) -> Vec<usize> {
+    let finder = memchr::memmem::Finder::new(b"\n\ngoroutine ");
+    let mut bounds = vec![0];
+    for i in 1..chunks {
+        let from = (data.len() / chunks * i).max(*bounds.last().unwrap_or(&0));
+        match finder.find(&data[from..]) {
+            Some(j) if from + j + 2 < data.len() => bounds.push(from + j + 2),
+            _ => break,
+        }
+    }
+    bounds.push(data.len());
+    bounds
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -59,7 +134,9 @@ enum State {
     Damaged,
 }
 
-struct Parser<'l> {
+/// The parser borrows from the input (`'a`): pending function names and the frame cache
+/// are slices of it, so a frame line costs no allocation.
+struct Parser<'a, 'l> {
     source: String,
     log_mode: bool,
     limits: &'l Limits,
@@ -69,9 +146,18 @@ struct Parser<'l> {
     cur: Option<Goroutine>,
     stack: Vec<FrameId>,
     /// A function line waiting for its `\tfile:line`.
-    pending_fn: Option<Vec<u8>>,
+    pending_fn: Option<&'a [u8]>,
     /// `created by` function waiting for its file line.
-    pending_creator: Option<Vec<u8>>,
+    pending_creator: Option<&'a [u8]>,
+    /// (function name, file line as printed) → frame. A dump of a million goroutines
+    /// holds a few thousand distinct frame lines; this turns three table lookups and the
+    /// file-line scan into one hash of the raw bytes. Lines with `fp=`/`sp=` (different
+    /// for every goroutine) are not cached, so the cache stays as small as the program.
+    frame_cache: FxHashMap<(&'a [u8], &'a [u8]), FrameId>,
+    /// Label text as printed in a header → label set (the same set prints the same way).
+    label_cache: FxHashMap<&'a [u8], LabelSetId>,
+    /// Text other than goroutines was seen (a preamble, a second dump, a register dump).
+    outside_text: bool,
     /// The log stream (stdout/stderr) the current dump is written to.
     stream: Option<Vec<u8>>,
     /// Timestamp of the last prefixed log line seen.
@@ -79,7 +165,7 @@ struct Parser<'l> {
     preamble: Option<String>,
 }
 
-impl<'l> Parser<'l> {
+impl<'a, 'l> Parser<'a, 'l> {
     fn new(source: &str, log_mode: bool, limits: &'l Limits) -> Self {
         Parser {
             source: source.to_string(),
@@ -92,13 +178,37 @@ impl<'l> Parser<'l> {
             stack: Vec::with_capacity(64),
             pending_fn: None,
             pending_creator: None,
+            frame_cache: FxHashMap::default(),
+            label_cache: FxHashMap::default(),
+            outside_text: false,
             stream: None,
             last_ts: None,
             preamble: None,
         }
     }
 
-    fn line(&mut self, raw: &[u8], last_and_torn: bool) -> crate::Result<()> {
+    /// Feeds every line of `data`, the last one possibly torn.
+    fn feed(&mut self, data: &'a [u8]) -> crate::Result<()> {
+        let mut line_no = 0u64;
+        for (line, complete) in Lines::new(data) {
+            line_no += 1;
+            if line.len() as u64 > self.limits.max_line {
+                return Err(crate::Error::Limit {
+                    source_name: self.source.clone(),
+                    message: format!(
+                        "line {line_no} is {} bytes, over the line-length limit of {}; raise it with --max-line",
+                        line.len(),
+                        self.limits.max_line
+                    ),
+                });
+            }
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            self.line(line, !complete)?;
+        }
+        Ok(())
+    }
+
+    fn line(&mut self, raw: &'a [u8], last_and_torn: bool) -> crate::Result<()> {
         let mut line = raw;
         if self.log_mode {
             let Prefix { rest, time_nanos, stream } = strip_prefix(raw);
@@ -127,7 +237,10 @@ impl<'l> Parser<'l> {
         if line.starts_with(b"goroutine ") && line.len() > 10 && line[10].is_ascii_digit() {
             self.end_goroutine();
             match parse_header(&mut self.snap, line) {
-                Some(Some(g)) => {
+                Some(Header::Goroutine(mut g, label_text)) => {
+                    if let Some(text) = label_text {
+                        g.labels = self.intern_labels(text);
+                    }
                     if self.snap.goroutines.is_empty() && self.snap.time_nanos.is_none() {
                         self.snap.time_nanos = self.last_ts;
                     }
@@ -155,7 +268,7 @@ impl<'l> Parser<'l> {
                     self.state = State::Frames;
                 }
                 // goroutine 0 (a g0 stack, not a goroutine): read its frames, keep nothing.
-                Some(None) => self.state = State::Ancestor,
+                Some(Header::Zero) => self.state = State::Ancestor,
                 None => {
                     if last_and_torn {
                         self.snap.truncated = true;
@@ -172,11 +285,13 @@ impl<'l> Parser<'l> {
             State::Outside => self.outside_line(line),
             State::Damaged | State::Ancestor => {}
             State::CreatedBy => {
+                // \t/app/server.go:88 +0x1c5
                 if line[0] == b'\t' {
-                    if let (Some(func), Some((file, lno))) = (self.pending_creator.take(), parse_file_line(&line[1..])) {
-                        let id = self.intern_frame(&func, file, lno);
-                        if let Some(g) = self.cur.as_mut() {
-                            g.creator = id;
+                    if let Some(func) = self.pending_creator.take() {
+                        if let Some(id) = self.frame(func, &line[1..]) {
+                            if let Some(g) = self.cur.as_mut() {
+                                g.creator = id;
+                            }
                         }
                     }
                 }
@@ -193,6 +308,7 @@ impl<'l> Parser<'l> {
         if line == b"-----" {
             return;
         }
+        self.outside_text = true;
         let is_preamble = line.starts_with(b"panic: ")
             || line.starts_with(b"fatal error: ")
             || line.starts_with(b"SIGQUIT: ")
@@ -208,7 +324,7 @@ impl<'l> Parser<'l> {
         }
     }
 
-    fn frame_line(&mut self, line: &[u8], last_and_torn: bool) -> crate::Result<()> {
+    fn frame_line(&mut self, line: &'a [u8], last_and_torn: bool) -> crate::Result<()> {
         match line[0] {
             b'\t' => {
                 // \t/usr/local/go/src/runtime/chan.go:283 +0x3b fp=0xc… sp=0xc… pc=0x40…
@@ -219,8 +335,8 @@ impl<'l> Parser<'l> {
                     }
                     return Ok(());
                 };
-                match parse_file_line(&line[1..]) {
-                    Some((file, lno)) => {
+                match self.frame(func, &line[1..]) {
+                    Some(id) => {
                         if self.stack.len() as u64 >= self.limits.max_frames {
                             return Err(crate::Error::Limit {
                                 source_name: self.source.clone(),
@@ -231,7 +347,6 @@ impl<'l> Parser<'l> {
                                 ),
                             });
                         }
-                        let id = self.intern_frame(&func, file, lno);
                         self.stack.push(id);
                     }
                     None if last_and_torn => self.snap.truncated = true,
@@ -253,14 +368,14 @@ impl<'l> Parser<'l> {
             b'c' if line.starts_with(b"created by ") => {
                 self.pending_fn = None;
                 let rest = &line[11..];
-                let (func, parent) = match memchr::memmem::find(rest, b" in goroutine ") {
+                let (func, parent) = match find_at_byte(rest, b' ', b" in goroutine ") {
                     Some(i) => (&rest[..i], parse_u64(&rest[i + 14..])),
                     None => (rest, None),
                 };
                 if let Some(g) = self.cur.as_mut() {
                     g.parent = parent.unwrap_or(0);
                 }
-                self.pending_creator = Some(func.to_vec());
+                self.pending_creator = Some(func);
                 self.state = State::CreatedBy;
             }
             _ => {
@@ -278,17 +393,45 @@ impl<'l> Parser<'l> {
                     self.outside_line(line);
                     return Ok(());
                 }
-                self.pending_fn = Some(function_name(line).to_vec());
+                self.pending_fn = Some(function_name(line));
             }
         }
         Ok(())
     }
 
-    fn intern_frame(&mut self, func: &[u8], file: &[u8], line: u32) -> FrameId {
+    /// The frame of a function name and the file line after it (tab removed); `None` if
+    /// the file line cannot be read.
+    fn frame(&mut self, func: &'a [u8], file_line: &'a [u8]) -> Option<FrameId> {
+        if let Some(&id) = self.frame_cache.get(&(func, file_line)) {
+            return Some(id);
+        }
+        let (file, line) = parse_file_line(file_line)?;
         let t = &mut self.snap.tables;
         let function = t.strings.intern(func);
         let file = t.strings.intern(file);
-        t.frames.intern(crate::model::Frame { function, file, line })
+        let id = t.frames.intern(crate::model::Frame { function, file, line });
+        // \t/usr/local/go/src/runtime/proc.go:435 +0x29 fp=0xc000052f38 sp=0xc000052f18 pc=0x43e2ae
+        if find_at_byte(file_line, b' ', b" fp=0x").is_none() {
+            self.frame_cache.insert((func, file_line), id);
+        }
+        Some(id)
+    }
+
+    /// Interns the label text of a header (between the braces).
+    fn intern_labels(&mut self, text: &'a [u8]) -> LabelSetId {
+        if let Some(&id) = self.label_cache.get(text) {
+            return id;
+        }
+        let id = match parse_label_pairs(text) {
+            Some(pairs) => {
+                let t = &mut self.snap.tables;
+                let ids = pairs.iter().map(|(k, v)| (t.strings.intern(k), t.strings.intern(v))).collect();
+                t.intern_labels(ids)
+            }
+            None => NO_LABELS,
+        };
+        self.label_cache.insert(text, id);
+        id
     }
 
     fn end_goroutine(&mut self) {
@@ -309,6 +452,9 @@ impl<'l> Parser<'l> {
         self.end_goroutine();
         let fresh = Snapshot::new(&self.source, Format::Debug2, ProfileKind::Goroutine);
         let mut snap = std::mem::replace(&mut self.snap, fresh);
+        // The caches hold ids of the finished snapshot's tables.
+        self.frame_cache.clear();
+        self.label_cache.clear();
         let preamble = self.preamble.take();
         if snap.goroutines.is_empty() && snap.skipped == 0 {
             return;
@@ -347,8 +493,17 @@ impl<'l> Parser<'l> {
     }
 }
 
-/// Reads a header line. `None`: not readable. `Some(None)`: goroutine 0 (not a goroutine).
-fn parse_header(snap: &mut Snapshot, line: &[u8]) -> Option<Option<Goroutine>> {
+/// A readable goroutine header.
+enum Header<'a> {
+    /// A goroutine and the text of its label set, if any.
+    Goroutine(Goroutine, Option<&'a [u8]>),
+    /// `goroutine 0`: a g0 stack, not a goroutine.
+    Zero,
+}
+
+/// Reads a header line: the goroutine and its label text (interned by the caller).
+/// `None`: not readable.
+fn parse_header<'a>(snap: &mut Snapshot, line: &'a [u8]) -> Option<Header<'a>> {
     let rest = &line[10..];
     let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
     let id = parse_u64(&rest[..digits])?;
@@ -371,11 +526,11 @@ fn parse_header(snap: &mut Snapshot, line: &[u8]) -> Option<Option<Goroutine>> {
         label_text = Some(l);
     }
     if id == 0 {
-        return Some(None);
+        return Some(Header::Zero);
     }
     // 1.26: `[chan receive labels:{"a": "1"}]`
     let mut status_part = body;
-    if let Some(i) = memchr::memmem::find(body, b" labels:{") {
+    if let Some(i) = find_at_byte(body, b' ', b" labels:{") {
         status_part = &body[..i];
         let l = &body[i + 9..];
         label_text = Some(l.strip_suffix(b"}").unwrap_or(l));
@@ -421,14 +576,7 @@ fn parse_header(snap: &mut Snapshot, line: &[u8]) -> Option<Option<Goroutine>> {
         g.flags |= flags::LEAKED;
     }
     g.state = snap.tables.strings.intern(status);
-    if let Some(text) = label_text {
-        if let Some(pairs) = parse_label_pairs(text) {
-            let t = &mut snap.tables;
-            let ids = pairs.iter().map(|(k, v)| (t.strings.intern(k), t.strings.intern(v))).collect();
-            g.labels = t.intern_labels(ids);
-        }
-    }
-    Some(Some(g))
+    Some(Header::Goroutine(g, label_text))
 }
 
 /// Index of the `]` closing a header's bracket, skipping `]` inside quoted label text.
@@ -466,15 +614,36 @@ pub(crate) fn function_name(line: &[u8]) -> &[u8] {
 /// paths may hold spaces or colons.
 pub(crate) fn parse_file_line(s: &[u8]) -> Option<(&[u8], u32)> {
     let mut s = s;
-    if let Some(i) = memchr::memmem::rfind(s, b" fp=0x") {
+    if let Some(i) = rfind_after_space(s, b"fp=0x") {
         s = &s[..i];
     }
-    if let Some(i) = memchr::memmem::rfind(s, b" +0x") {
+    if let Some(i) = rfind_after_space(s, b"+0x") {
         s = &s[..i];
     }
     let colon = memchr::memrchr(b':', s)?;
     let line = parse_u64(&s[colon + 1..])?;
     Some((&s[..colon], line.min(u32::MAX as u64) as u32))
+}
+
+/// The first index of `needle` (which starts with `first`) in `s`, trying only the places
+/// where `first` occurs: on these short lines that beats `memmem::find`, which builds a
+/// searcher on every call.
+fn find_at_byte(s: &[u8], first: u8, needle: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(first, s).find(|&i| s[i..].starts_with(needle))
+}
+
+/// The last index of `" " + word` in `s`. Walks the spaces from the right with `memrchr`:
+/// a file line has one or two, so this beats a general substring search (which builds a
+/// searcher per call and was the top entry of the profile).
+fn rfind_after_space(s: &[u8], word: &[u8]) -> Option<usize> {
+    let mut end = s.len();
+    while let Some(i) = memchr::memrchr(b' ', &s[..end]) {
+        if s[i + 1..].starts_with(word) {
+            return Some(i);
+        }
+        end = i;
+    }
+    None
 }
 
 pub(crate) fn parse_u64(s: &[u8]) -> Option<u64> {
@@ -494,6 +663,67 @@ pub(crate) fn parse_u64(s: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Everything a snapshot holds that output can depend on, with the groups it renders
+    /// to under every grouping, as text.
+    fn fingerprint(snaps: &mut [Snapshot]) -> String {
+        use crate::group::{group, GroupBy, GroupSettings};
+        let mut out = String::new();
+        for s in snaps.iter_mut() {
+            let t = &s.tables;
+            let strings: Vec<&str> = (0..t.strings.len() as u32).map(|i| t.strings.get(i)).collect();
+            let frames: Vec<_> = (0..t.frames.len() as u32).map(|i| *t.frames.get(i)).collect();
+            let stacks: Vec<_> = (0..t.stacks.len() as u32).map(|i| t.stacks.get(i).to_vec()).collect();
+            let labels: Vec<_> = (0..t.label_sets.len() as u32).map(|i| t.label_sets.get(i).clone()).collect();
+            out += &format!(
+                "{:?} {:?} {} {} {:?} {:?}\n{strings:?}\n{frames:?}\n{stacks:?}\n{labels:?}\n{:?}\n",
+                s.format, s.preamble, s.skipped, s.truncated, s.notes, s.time_nanos, s.goroutines
+            );
+            for by in [GroupBy::Site, GroupBy::Stack, GroupBy::Creator, GroupBy::Label("shard".into())] {
+                let r = group(s, &GroupSettings { by, ..GroupSettings::default() });
+                let mut json = Vec::new();
+                crate::report::show_json(&mut json, &[r]).unwrap();
+                out += &String::from_utf8(json).unwrap();
+            }
+        }
+        out
+    }
+
+    /// Issue 6: N threads must give exactly the output of one.
+    #[test]
+    fn chunks_merge_to_one_pass() {
+        let limits = Limits::default();
+        let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
+        for version in ["go1.21", "go1.24", "go1.27"] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(version);
+            let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+            let mut files: Vec<_> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+            files.sort();
+            for f in files.into_iter().filter(|f| f.extension().is_some_and(|e| e == "txt")) {
+                let data = std::fs::read(&f).unwrap();
+                // The dump three times over, then a torn goroutine and a damaged header.
+                let mut big = data.repeat(3);
+                big.extend_from_slice(
+                    b"\ngoroutine 77 [select:\nmain.f()\n\t/a.go:1\n\ngoroutine 78 [chan send]:\nmain.g()\n\t/a.go:",
+                );
+                inputs.push((f.display().to_string(), data));
+                inputs.push((format!("{} x3", f.display()), big));
+            }
+        }
+        assert!(inputs.len() >= 10, "testdata dumps found: {}", inputs.len());
+        let mut merged = 0;
+        for (name, data) in &inputs {
+            let mut one = parse_serial(name, data, false, &limits).unwrap();
+            let want = fingerprint(&mut one);
+            for chunks in [2, 3, 8] {
+                if let Some(mut got) = parse_in_chunks(name, data, &limits, chunks) {
+                    merged += 1;
+                    assert!(fingerprint(&mut got) == want, "{name}: {chunks} chunks differ from one pass");
+                }
+            }
+        }
+        assert!(merged >= inputs.len(), "only {merged} of {} inputs were split", inputs.len() * 3);
+    }
 
     fn one(text: &str) -> Snapshot {
         let mut v = parse("t", text.as_bytes(), false, &Limits::default()).unwrap();
