@@ -317,7 +317,7 @@ impl Target {
         let shown = redact_spec(spec);
         let mut url = Url::parse(spec)
             .map_err(|e| Error::Usage(format!("{shown}: not a valid URL ({e})")))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().map_or(true, str::is_empty) {
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
             return Err(Error::Usage(format!(
                 "{shown}: want http://HOST[:PORT][/PATH] or https://…"
             )));
