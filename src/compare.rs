@@ -325,37 +325,13 @@ mod tests {
     use crate::group::Group;
 
     fn report(counts: &[(&str, u64, Category)]) -> SnapshotReport {
-        SnapshotReport {
-            source: "s".into(),
-            format: Format::Debug2,
-            profile: crate::model::ProfileKind::Goroutine,
-            total: counts.iter().map(|c| c.1).sum(),
-            time: None,
-            preamble: None,
-            truncated: false,
-            skipped: 0,
-            notes: vec![],
-            shown: 0,
-            groups: counts
-                .iter()
-                .map(|&(f, n, c)| Group {
-                    count: n,
-                    category: c,
-                    state: c.implied_state().into(),
-                    site: Site { function: f.into(), file: "/a.go".into(), line: 1 },
-                    label_value: None,
-                    wait_minutes: None,
-                    locked_to_thread: 0,
-                    leaked: 0,
-                    orphaned: 0,
-                    creators: vec![],
-                    labels: vec![],
-                    distinct_label_sets: 0,
-                    goroutine_ids: vec![],
-                    example_stack: vec![],
-                })
-                .collect(),
-        }
+        let groups = counts
+            .iter()
+            .map(|&(f, n, c)| {
+                Group::bare(n, c, c.implied_state().into(), Site { function: f.into(), file: "/a.go".into(), line: 1 })
+            })
+            .collect();
+        SnapshotReport::bare("s", Format::Debug2, groups)
     }
 
     #[test]

@@ -352,3 +352,45 @@ pub fn sort_groups(groups: &mut [Group]) {
             .then_with(|| a.example_stack.cmp(&b.example_stack))
     });
 }
+
+impl Group {
+    /// A group with its key and count and nothing else: how history rebuilds a snapshot's
+    /// groups from stored counts, and how tests build one.
+    pub fn bare(count: u64, category: Category, state: String, site: Site) -> Group {
+        Group {
+            count,
+            category,
+            state,
+            site,
+            label_value: None,
+            wait_minutes: None,
+            locked_to_thread: 0,
+            leaked: 0,
+            orphaned: 0,
+            creators: Vec::new(),
+            labels: Vec::new(),
+            distinct_label_sets: 0,
+            goroutine_ids: Vec::new(),
+            example_stack: Vec::new(),
+        }
+    }
+}
+
+impl SnapshotReport {
+    /// A report holding only `groups` (total = their sum), for history and tests.
+    pub fn bare(source: &str, format: crate::model::Format, groups: Vec<Group>) -> SnapshotReport {
+        SnapshotReport {
+            source: source.to_string(),
+            format,
+            profile: crate::model::ProfileKind::Goroutine,
+            total: groups.iter().map(|g| g.count).sum(),
+            time: None,
+            preamble: None,
+            truncated: false,
+            skipped: 0,
+            notes: Vec::new(),
+            shown: 0,
+            groups,
+        }
+    }
+}

@@ -365,22 +365,7 @@ pub mod testing {
 }
 
 fn stored_group(site: Site, category: Category, state: String, count: u64, orphaned: u64, leaked: u64) -> Group {
-    Group {
-        count,
-        category,
-        state,
-        site,
-        label_value: None,
-        wait_minutes: None,
-        locked_to_thread: 0,
-        leaked,
-        orphaned,
-        creators: vec![],
-        labels: vec![],
-        distinct_label_sets: 0,
-        goroutine_ids: vec![],
-        example_stack: vec![],
-    }
+    Group { leaked, orphaned, ..Group::bare(count, category, state, site) }
 }
 
 /// Refuses a file that is not empty and does not start like an SQLite database, before
@@ -433,31 +418,14 @@ mod tests {
     use super::*;
 
     fn report(counts: &[(&str, u64)]) -> SnapshotReport {
-        SnapshotReport {
-            source: "http://svc".into(),
-            format: Format::Debug0,
-            profile: ProfileKind::Goroutine,
-            total: counts.iter().map(|c| c.1).sum(),
-            time: None,
-            preamble: None,
-            truncated: false,
-            skipped: 0,
-            notes: vec![],
-            shown: 0,
-            groups: counts
-                .iter()
-                .map(|&(f, n)| {
-                    stored_group(
-                        Site { function: f.into(), file: "/a.go".into(), line: 3 },
-                        Category::ChanSend,
-                        "chan send".into(),
-                        n,
-                        0,
-                        0,
-                    )
-                })
-                .collect(),
-        }
+        let groups = counts
+            .iter()
+            .map(|&(f, n)| {
+                let site = Site { function: f.into(), file: "/a.go".into(), line: 3 };
+                stored_group(site, Category::ChanSend, "chan send".into(), n, 0, 0)
+            })
+            .collect();
+        SnapshotReport::bare("http://svc", Format::Debug0, groups)
     }
 
     #[test]

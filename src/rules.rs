@@ -334,33 +334,9 @@ mod tests {
     fn series(f: &str, cat: Category, counts: &[u64]) -> Vec<SnapshotReport> {
         counts
             .iter()
-            .map(|&n| SnapshotReport {
-                source: "s".into(),
-                format: Format::Debug2,
-                profile: crate::model::ProfileKind::Goroutine,
-                total: n,
-                time: None,
-                preamble: None,
-                truncated: false,
-                skipped: 0,
-                notes: vec![],
-                shown: 1,
-                groups: vec![Group {
-                    count: n,
-                    category: cat,
-                    state: cat.implied_state().into(),
-                    site: Site { function: f.into(), file: "/srv/main.go".into(), line: 7 },
-                    label_value: None,
-                    wait_minutes: None,
-                    locked_to_thread: 0,
-                    leaked: 0,
-                    orphaned: 0,
-                    creators: vec![],
-                    labels: vec![],
-                    distinct_label_sets: 0,
-                    goroutine_ids: vec![],
-                    example_stack: vec![],
-                }],
+            .map(|&n| {
+                let site = Site { function: f.into(), file: "/srv/main.go".into(), line: 7 };
+                SnapshotReport::bare("s", Format::Debug2, vec![Group::bare(n, cat, cat.implied_state().into(), site)])
             })
             .collect()
     }
