@@ -405,15 +405,21 @@ impl<'a, 'l> Parser<'a, 'l> {
         if let Some(&id) = self.frame_cache.get(&(func, file_line)) {
             return Some(id);
         }
-        let (file, line) = parse_file_line(file_line)?;
+        // \t/usr/local/go/src/runtime/proc.go:435 +0x29 fp=0xc000052f38 sp=0xc000052f18 pc=0x43e2ae
+        // (GOTRACEBACK=system and crash dumps): fp/sp differ per goroutine, so the key
+        // stops before them, and is looked up again.
+        let key = cut_frame_pointers(file_line);
+        if key.len() != file_line.len() {
+            if let Some(&id) = self.frame_cache.get(&(func, key)) {
+                return Some(id);
+            }
+        }
+        let (file, line) = parse_file_line_without_frame_pointers(key)?;
         let t = &mut self.snap.tables;
         let function = t.strings.intern(func);
         let file = t.strings.intern(file);
         let id = t.frames.intern(crate::model::Frame { function, file, line });
-        // \t/usr/local/go/src/runtime/proc.go:435 +0x29 fp=0xc000052f38 sp=0xc000052f18 pc=0x43e2ae
-        if find_at_byte(file_line, b' ', b" fp=0x").is_none() {
-            self.frame_cache.insert((func, file_line), id);
-        }
+        self.frame_cache.insert((func, key), id);
         Some(id)
     }
 
@@ -613,10 +619,20 @@ pub(crate) fn function_name(line: &[u8]) -> &[u8] {
 /// `/app/x.go:92 +0x3b fp=… sp=… pc=…` → (`/app/x.go`, 92). Parsed from the right, since
 /// paths may hold spaces or colons.
 pub(crate) fn parse_file_line(s: &[u8]) -> Option<(&[u8], u32)> {
-    let mut s = s;
-    if let Some(i) = rfind_after_space(s, b"fp=0x") {
-        s = &s[..i];
+    parse_file_line_without_frame_pointers(cut_frame_pointers(s))
+}
+
+/// A file line up to its last ` fp=0x…` (which `sp=`, `pc=` follow).
+fn cut_frame_pointers(s: &[u8]) -> &[u8] {
+    match rfind_after_space(s, b"fp=0x") {
+        Some(i) => &s[..i],
+        None => s,
     }
+}
+
+/// [`parse_file_line`] after [`cut_frame_pointers`].
+fn parse_file_line_without_frame_pointers(s: &[u8]) -> Option<(&[u8], u32)> {
+    let mut s = s;
     if let Some(i) = rfind_after_space(s, b"+0x") {
         s = &s[..i];
     }

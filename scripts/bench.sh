@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Usage: scripts/bench.sh [SIZE...]        (default: 100k 1m; sizes: 10k 100k 1m)
+#
+# Times goroscope side by side with its peers and the machine's floors, in one run, on the
+# dumps of scripts/gen-bench-data.sh (bench-data/, git-ignored), and prints a Markdown
+# table with ratios. The README's Performance section quotes its output.
+#
+#   debug=2 text  goroscope show (all cores / one core via taskset), panicparse (Debian
+#                 package `panicparse`), floors `wc -l` and `grep -c '^goroutine '`
+#   SIGQUIT       goroscope show, floor `wc -l`
+#   debug=1       goroscope show, `go tool pprof -top` (no symbols from debug=1), `wc -l`
+#   debug=0       goroscope show, `go tool pprof -raw` and `-top`, floor `gzip -d`
+#
+# Each command runs after its input was read once (page cache warm); the best of RUNS
+# (default 3; 1 for commands slower than 20 s) is kept, with its peak RSS. goroscope
+# memory-maps its input, so its RSS includes the file's pages it touched; the column
+# "RSS - input" takes them off. Peers get TIMEOUT seconds (default 300) and a memory cap
+# of MEMCAP_KB (default 16 GiB of address space); past either they are reported, not timed.
+#
+# panicparse 2.3 does not read Go 1.27's `goroutine N [state] {labels}:` header (it passes
+# the text through unparsed), so it is given a copy with the labels cut from the headers
+# (`*.nolabels.debug2.txt`, made here once).
+#
+# Environment: GO (a `go` binary; default from scripts/install-go.sh 1.27.3), RUNS, TIMEOUT,
+# MEMCAP_KB, CARGO_TARGET_DIR.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd -P)
+cd "$root"
+data=$root/bench-data
+sizes=("$@")
+[[ ${#sizes[@]} -gt 0 ]] || sizes=(100k 1m)
+runs=${RUNS:-3}
+timeout_s=${TIMEOUT:-300}
+memcap_kb=${MEMCAP_KB:-16777216}
+target=${CARGO_TARGET_DIR:-$root/target}
+
+for s in "${sizes[@]}"; do
+	if [[ ! -e $data/goroutines-$s.debug2.txt ]]; then
+		echo "bench.sh: $data/goroutines-$s.debug2.txt is missing; run scripts/gen-bench-data.sh" >&2
+		exit 1
+	fi
+done
+
+cargo build --release --quiet
+bin=$target/release/goroscope
+if [[ -z ${GO:-} ]]; then
+	GO=$("$root/scripts/install-go.sh" 1.27.3 2>/dev/null || true)
+fi
+have() { command -v "$1" >/dev/null 2>&1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# measure NAME FILE CMD...: best wall time of $runs and its peak RSS, appended to $tmp/rows
+# as "input|tool|seconds|rss_kb|bytes|status".
+measure() {
+	local input=$1 tool=$2 file=$3
+	shift 3
+	local bytes best="" rss="" status=ok n=$runs
+	bytes=$(stat -c %s "$file")
+	cat "$file" >/dev/null
+	for ((i = 0; i < n; i++)); do
+		local out=$tmp/time rc=0
+		( ulimit -v "$memcap_kb"; exec /usr/bin/time -f "%e %M" -o "$out" timeout "$timeout_s" "$@" ) >/dev/null 2>"$tmp/err" || rc=$?
+		if [[ $rc -eq 124 ]]; then
+			status="timeout"
+			break
+		elif [[ $rc -ne 0 ]]; then
+			status="failed"
+			break
+		fi
+		read -r t m < <(tail -1 "$out")
+		if [[ -z $best ]] || awk "BEGIN{exit !($t < $best)}"; then
+			best=$t
+			rss=$m
+		fi
+		# One run is enough for slow commands.
+		awk "BEGIN{exit !($t > 20)}" && n=1
+	done
+	echo "$input|$tool|${best:-}|${rss:-}|$bytes|$status" >>"$tmp/rows"
+}
+
+for s in "${sizes[@]}"; do
+	d2=$data/goroutines-$s.debug2.txt
+	measure "debug2 $s" "goroscope show (2 cores)" "$d2" "$bin" show "$d2"
+	measure "debug2 $s" "goroscope show (1 core)" "$d2" taskset -c 0 "$bin" show "$d2"
+	if have panicparse; then
+		nl=$data/goroutines-$s.nolabels.debug2.txt
+		[[ -e $nl ]] || sed -E 's/^(goroutine [0-9]+ \[[^]]*\]) \{.*\}:$/\1:/' "$d2" >"$nl"
+		measure "debug2 $s" "panicparse (labels cut)" "$nl" panicparse -parse=false -rebase=false "$nl"
+	else
+		echo "debug2 $s|panicparse|||0|missing (apt-get install panicparse)" >>"$tmp/rows"
+	fi
+	measure "debug2 $s" "floor: wc -l" "$d2" wc -l "$d2"
+	measure "debug2 $s" "floor: grep -c '^goroutine '" "$d2" grep -c '^goroutine ' "$d2"
+
+	sq=$data/goroutines-$s.sigquit.txt
+	if [[ -e $sq ]]; then
+		measure "sigquit $s" "goroscope show (2 cores)" "$sq" "$bin" show "$sq"
+		measure "sigquit $s" "goroscope show (1 core)" "$sq" taskset -c 0 "$bin" show "$sq"
+		measure "sigquit $s" "floor: wc -l" "$sq" wc -l "$sq"
+	fi
+
+	d1=$data/goroutines-$s.unique.debug1.txt
+	if [[ -e $d1 ]]; then
+		measure "debug1 unique labels $s" "goroscope show" "$d1" "$bin" show "$d1"
+		[[ -n $GO ]] && measure "debug1 unique labels $s" "go tool pprof -top" "$d1" "$GO" tool pprof -top "$d1"
+		measure "debug1 unique labels $s" "floor: wc -l" "$d1" wc -l "$d1"
+	fi
+
+	d0=$data/goroutines-$s.unique.pb.gz
+	if [[ -e $d0 ]]; then
+		measure "debug0 unique labels $s" "goroscope show" "$d0" "$bin" show "$d0"
+		if [[ -n $GO ]]; then
+			measure "debug0 unique labels $s" "go tool pprof -raw" "$d0" "$GO" tool pprof -raw "$d0"
+			measure "debug0 unique labels $s" "go tool pprof -top" "$d0" "$GO" tool pprof -top "$d0"
+		fi
+		measure "debug0 unique labels $s" "floor: gzip -d" "$d0" gzip -dc "$d0"
+	fi
+done
+
+small=$root/testdata/go1.27/snapshot-1.debug2.txt
+if [[ -e $small ]]; then
+	start=$(date +%s%N)
+	for ((i = 0; i < 20; i++)); do "$bin" show "$small" >/dev/null; done
+	startup_ms=$(awk "BEGIN{printf \"%.1f\", ($(date +%s%N) - $start) / 20 / 1e6}")
+fi
+
+# Ratios: every row against the goroscope row of its input (the first one, all cores).
+echo "goroscope $("$bin" --version | awk '{print $2}'), $(nproc) cores, $(date -u +%Y-%m-%d); best of $runs, page cache warm"
+echo
+echo "| input | tool | time | throughput | vs goroscope | peak RSS | RSS - input |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+awk -F'|' '
+	function mb(x) { return sprintf("%.0f MB", x / 1048576) }
+	{
+		input = $1; tool = $2; t = $3; rss = $4; bytes = $5; status = $6
+		if (!(input in base) && tool ~ /^goroscope/ && status == "ok") base[input] = t
+		if (status != "ok") {
+			printf "| %s | %s | %s | | | | |\n", input, tool, status
+			next
+		}
+		ratio = (input in base && base[input] > 0) ? sprintf("%.2fx", t / base[input]) : ""
+		thr = t > 0 ? sprintf("%.0f MB/s", bytes / 1048576 / t) : "-"
+		net = ""
+		if (tool ~ /^goroscope/ && input !~ /^debug0/) net = mb(rss * 1024 - bytes)
+		printf "| %s (%s) | %s | %.2f s | %s | %s | %s | %s |\n", input, mb(bytes), tool, t, thr, ratio, mb(rss * 1024), net
+	}' "$tmp/rows"
+[[ -n ${startup_ms:-} ]] && echo && echo "startup: goroscope show on a small dump: ${startup_ms} ms (mean of 20)"
+exit 0
