@@ -58,16 +58,19 @@ measure() {
 	local input=$1 tool=$2 file=$3
 	shift 3
 	local bytes best="" rss="" status=ok n=$runs
-	bytes=$(stat -c %s "$file")
+	# Throughput of a gzipped profile is counted in decompressed bytes.
+	if [[ $file == *.gz ]]; then bytes=$(gzip -dc "$file" | wc -c); else bytes=$(stat -c %s "$file"); fi
 	cat "$file" >/dev/null
 	for ((i = 0; i < n; i++)); do
 		local out=$tmp/time rc=0
-		( ulimit -v "$memcap_kb"; exec /usr/bin/time -f "%e %M" -o "$out" timeout "$timeout_s" "$@" ) >/dev/null 2>"$tmp/err" || rc=$?
+		# Output goes to a file, not /dev/null: GNU grep stops at the first match when
+		# it sees /dev/null.
+		( ulimit -v "$memcap_kb"; exec /usr/bin/time -f "%e %M" -o "$out" timeout "$timeout_s" "$@" ) >"$tmp/out" 2>"$tmp/err" || rc=$?
 		if [[ $rc -eq 124 ]]; then
-			status="timeout"
+			status="did not finish in ${timeout_s} s"
 			break
 		elif [[ $rc -ne 0 ]]; then
-			status="failed"
+			status="failed (exit $rc: $(grep -v '^Command exited' "$tmp/err" | tail -1 | cut -c1-60 | tr '|' '/'))"
 			break
 		fi
 		read -r t m < <(tail -1 "$out")
@@ -130,7 +133,7 @@ fi
 # Ratios: every row against the goroscope row of its input (the first one, all cores).
 echo "goroscope $("$bin" --version | awk '{print $2}'), $(nproc) cores, $(date -u +%Y-%m-%d); best of $runs, page cache warm"
 echo
-echo "| input | tool | time | throughput | vs goroscope | peak RSS | RSS - input |"
+echo "| input | tool | time | throughput | time ÷ goroscope's | peak RSS | RSS - input |"
 echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
 awk -F'|' '
 	function mb(x) { return sprintf("%.0f MB", x / 1048576) }

@@ -5,10 +5,13 @@
 
 use std::borrow::Cow;
 
+/// A key and its value, borrowed from the input where no escape had to be undone.
+pub(crate) type LabelPair<'a> = (Cow<'a, [u8]>, Cow<'a, [u8]>);
+
 /// Parses the text between the braces into (key, value) pairs; `None` if malformed. A
 /// token without escapes is borrowed from `s`: a profile with a unique label per record
 /// would otherwise allocate twice per label.
-pub(crate) fn parse_label_pairs(s: &[u8]) -> Option<Vec<(Cow<'_, [u8]>, Cow<'_, [u8]>)>> {
+pub(crate) fn parse_label_pairs(s: &[u8]) -> Option<Vec<LabelPair<'_>>> {
     let mut out = Vec::new();
     let mut i = 0;
     let skip_spaces = |i: &mut usize| {

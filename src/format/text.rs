@@ -57,25 +57,28 @@ fn parse_serial(source: &str, data: &[u8], log_mode: bool, limits: &Limits) -> c
     Ok(p.done)
 }
 
-/// Parses `data` in up to `chunks` pieces on as many threads and merges them. `None` when
-/// the pieces cannot be merged into exactly what one pass gives: no boundary found, text
-/// between goroutines after the first piece (a second dump, a register dump), or an error
-/// (the caller then parses serially, which reports it with the right line number).
+/// Parses `data` in up to `chunks` pieces on as many threads and merges them. A later
+/// piece stops at the first text between goroutines (a register dump, a second dump): its
+/// meaning depends on everything before it, so the merged parser reads on from there
+/// itself. `None` when the pieces cannot be merged into exactly what one pass gives (no
+/// boundary found, text right after a frame, an error): the caller then parses serially,
+/// which also reports an error with the right line number.
 pub(crate) fn parse_in_chunks(source: &str, data: &[u8], limits: &Limits, chunks: usize) -> Option<Vec<Snapshot>> {
     let bounds = chunk_bounds(data, chunks);
     if bounds.len() < 3 {
         return None;
     }
     let parts: Vec<&[u8]> = bounds.windows(2).map(|w| &data[w[0]..w[1]]).collect();
-    let run = |part| {
+    let run = |part, later| {
         let mut p = Parser::new(source, false, limits);
+        p.stop_at_text = later;
         p.feed(part).ok()?;
         p.end_goroutine();
         Some(p)
     };
     let outs: Vec<Option<Parser>> = std::thread::scope(|s| {
-        let handles: Vec<_> = parts[1..].iter().map(|&part| s.spawn(move || run(part))).collect();
-        let first = run(parts[0]);
+        let handles: Vec<_> = parts[1..].iter().map(|&part| s.spawn(move || run(part, true))).collect();
+        let first = run(parts[0], false);
         std::iter::once(first)
             .chain(handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))))
             .collect()
@@ -89,16 +92,25 @@ pub(crate) fn parse_in_chunks(source: &str, data: &[u8], limits: &Limits, chunks
     if rest.iter().any(|p| !p.done.is_empty() || p.outside_text) {
         return None;
     }
-    let total = first.snap.goroutines.len() + rest.iter().map(|p| p.snap.goroutines.len()).sum::<usize>();
+    // Pieces after one that stopped are read again by the merged parser.
+    let used = rest.iter().position(|p| p.stopped_at.is_some()).map_or(rest.len(), |i| i + 1);
+    let total = first.snap.goroutines.len() + rest[..used].iter().map(|p| p.snap.goroutines.len()).sum::<usize>();
     if total as u64 > limits.max_goroutines {
         return None;
     }
     first.snap.goroutines.reserve_exact(total - first.snap.goroutines.len());
-    for p in rest {
+    let mut tail = None;
+    for (i, p) in rest.into_iter().take(used).enumerate() {
         let remap = first.snap.tables.absorb(&p.snap.tables);
         first.snap.goroutines.extend(p.snap.goroutines.iter().map(|g| remap.goroutine(g)));
         first.snap.skipped += p.snap.skipped;
         first.snap.truncated |= p.snap.truncated;
+        tail = p.stopped_at.map(|at| bounds[i + 1] + at);
+    }
+    if let Some(at) = tail {
+        // One pass is between goroutines here too (the piece stopped only there), and the
+        // merged parser is in that state after the blank line that ended its own piece.
+        first.feed(&data[at..]).ok()?;
     }
     first.finish();
     Some(first.done)
@@ -158,6 +170,11 @@ struct Parser<'a, 'l> {
     label_cache: FxHashMap<&'a [u8], LabelSetId>,
     /// Text other than goroutines was seen (a preamble, a second dump, a register dump).
     outside_text: bool,
+    /// A later piece of a parallel parse: stop at the first text between goroutines.
+    stop_at_text: bool,
+    /// Set on such text; `feed` then stops and notes where (offset into the fed data).
+    stopped: bool,
+    stopped_at: Option<usize>,
     /// The log stream (stdout/stderr) the current dump is written to.
     stream: Option<Vec<u8>>,
     /// Timestamp of the last prefixed log line seen.
@@ -181,6 +198,9 @@ impl<'a, 'l> Parser<'a, 'l> {
             frame_cache: FxHashMap::default(),
             label_cache: FxHashMap::default(),
             outside_text: false,
+            stop_at_text: false,
+            stopped: false,
+            stopped_at: None,
             stream: None,
             last_ts: None,
             preamble: None,
@@ -204,6 +224,10 @@ impl<'a, 'l> Parser<'a, 'l> {
             }
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             self.line(line, !complete)?;
+            if self.stopped {
+                self.stopped_at = Some(line.as_ptr() as usize - data.as_ptr() as usize);
+                return Ok(());
+            }
         }
         Ok(())
     }
@@ -282,6 +306,8 @@ impl<'a, 'l> Parser<'a, 'l> {
         }
 
         match self.state {
+            // registers: rax 0x0 (text after a blank line, between goroutines)
+            State::Outside if self.stop_at_text && line != b"-----" => self.stopped = true,
             State::Outside => self.outside_line(line),
             State::Damaged | State::Ancestor => {}
             State::CreatedBy => {
