@@ -204,11 +204,12 @@ fn load_grouped(specs: &[String], settings: &LoadSettings, group: &GroupSettings
     }
     let mut out = Vec::new();
     // The first failure in the order given is the one reported, as without threads.
-    for r in slots.into_iter().flatten() {
+    for (spec, r) in files.iter().zip(slots) {
+        let Some(r) = r else { continue };
         out.extend(r?);
         if out.len() as u64 > settings.limits.max_snapshots {
             return Err(crate::Error::Limit {
-                source_name: specs.join(" "),
+                source_name: spec.clone(),
                 message: format!("more than {} snapshots; raise the limit with --max-snapshots", settings.limits.max_snapshots),
             });
         }
