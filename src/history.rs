@@ -259,7 +259,7 @@ impl History {
                     let category: String = r.get(3)?;
                     Ok(stored_group(
                         Site { function: r.get(0)?, file: r.get(1)?, line: r.get(2)? },
-                        Category::ALL.into_iter().find(|c| c.name() == category).unwrap_or(Category::Unknown),
+                        Category::from_name(&category).unwrap_or(Category::Unknown),
                         r.get(4)?,
                         r.get::<_, i64>(5)? as u64,
                         r.get::<_, i64>(6)? as u64,
@@ -270,7 +270,7 @@ impl History {
                 .map_err(e)?;
             out.push(SnapshotReport {
                 source,
-                format: Format::ALL.into_iter().find(|f| f.name() == format).unwrap_or(Format::Debug0),
+                format: Format::from_name(&format).unwrap_or(Format::Debug0),
                 profile: ProfileKind::Goroutine,
                 total: total as u64,
                 time: Some(crate::report::rfc3339(time)),
@@ -313,7 +313,7 @@ impl History {
                     let category: String = r.get(3)?;
                     Ok(ActiveAlert {
                         site: Site { function: r.get(0)?, file: r.get(1)?, line: r.get(2)? },
-                        category: Category::ALL.into_iter().find(|c| c.name() == category).unwrap_or(Category::Unknown),
+                        category: Category::from_name(&category).unwrap_or(Category::Unknown),
                         since_nanos: r.get(4)?,
                     })
                 })?

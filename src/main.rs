@@ -454,10 +454,7 @@ struct InputArgs {
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
-    Format::ALL
-        .into_iter()
-        .find(|f| f.name() == s)
-        .ok_or_else(|| format!("unknown format {s:?}; choose debug0, debug1, debug2, panic, sigquit or log"))
+    Format::from_name(s).ok_or_else(|| format!("unknown format {s:?}; choose debug0, debug1, debug2, panic, sigquit or log"))
 }
 
 impl InputArgs {

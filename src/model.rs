@@ -56,6 +56,10 @@ impl Format {
         }
     }
 
+    pub fn from_name(s: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == s)
+    }
+
     /// True for formats that print one traceback per goroutine (ids, wait states, creators).
     pub fn is_traceback(self) -> bool {
         !matches!(self, Format::Debug1 | Format::Debug0)

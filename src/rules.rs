@@ -294,7 +294,7 @@ impl Rules {
             r.orphaned = o.over(r.orphaned);
         }
         for (k, v) in f.category {
-            let c = Category::ALL.into_iter().find(|c| c.name() == k).ok_or_else(|| {
+            let c = Category::from_name(&k).ok_or_else(|| {
                 bad(format!(
                     "unknown category [category.{k}]; choose one of: {}",
                     Category::ALL.map(|c| c.name()).join(", ")
