@@ -292,18 +292,26 @@ fn resolve(t: &Tables, key: (Category, u32, u32, u32), a: Acc, settings: &GroupS
         _ => None,
     };
     let _ = site_or_creator;
-    let mut creators: Vec<CreatorCount> =
-        a.creators.iter().map(|(&f, &n)| CreatorCount { site: Site::of(t, f), count: n }).collect();
-    creators.sort_by(|x, y| y.count.cmp(&x.count).then_with(|| x.site.cmp(&y.site)));
-    creators.truncate(settings.keep_examples);
+    // Only the top few are shown: choose them on ids, comparing strings in place, and
+    // resolve only those (a profile with a unique label per goroutine has as many sets as
+    // goroutines).
+    let frame_key = |f: FrameId| {
+        let fr = t.frame(f);
+        (t.strings.raw(fr.function), t.strings.raw(fr.file), fr.line)
+    };
+    let creators: Vec<CreatorCount> = top_k(a.creators.into_iter().collect(), settings.keep_examples, |x, y| {
+        y.1.cmp(&x.1).then_with(|| frame_key(x.0).cmp(&frame_key(y.0)))
+    })
+    .into_iter()
+    .map(|(f, n)| CreatorCount { site: Site::of(t, f), count: n })
+    .collect();
     let distinct = a.labels.len() as u64;
-    let mut labels: Vec<LabelCount> = a
-        .labels
-        .iter()
-        .map(|(&l, &n)| LabelCount { labels: t.labels(l).map(|(k, v)| (k.to_string(), v.to_string())).collect(), count: n })
-        .collect();
-    labels.sort_by(|x, y| y.count.cmp(&x.count).then_with(|| x.labels.cmp(&y.labels)));
-    labels.truncate(settings.keep_examples);
+    let labels: Vec<LabelCount> = top_k(a.labels.into_iter().collect(), settings.keep_examples, |x, y| {
+        y.1.cmp(&x.1).then_with(|| t.cmp_label_sets(x.0, y.0))
+    })
+    .into_iter()
+    .map(|(l, n)| LabelCount { labels: t.labels(l).map(|(k, v)| (k.to_string(), v.to_string())).collect(), count: n })
+    .collect();
     let mut ids = a.ids;
     ids.sort_unstable();
     Group {
@@ -327,6 +335,19 @@ fn resolve(t: &Tables, key: (Category, u32, u32, u32), a: Acc, settings: &GroupS
             t.stacks.get(a.example).iter().map(|&f| Site::of(t, f)).collect()
         },
     }
+}
+
+/// The `k` first items in the order `cmp`, sorted, found without sorting them all.
+fn top_k<T>(mut items: Vec<T>, k: usize, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> Vec<T> {
+    if items.len() > k {
+        if k == 0 {
+            return Vec::new();
+        }
+        items.select_nth_unstable_by(k - 1, &cmp);
+        items.truncate(k);
+    }
+    items.sort_by(cmp);
+    items
 }
 
 fn stack_passes(t: &Tables, stack: StackId, s: &GroupSettings) -> bool {

@@ -5,7 +5,9 @@
 //! so that classification and grouping compare integers, never strings. This module owns
 //! no I/O and knows nothing about formats.
 
-use rustc_hash::FxHashMap;
+use hashbrown::hash_table::{Entry, HashTable};
+use rustc_hash::{FxHashMap, FxHasher};
+use std::hash::Hasher;
 use serde::Serialize;
 use std::fmt;
 use std::hash::Hash;
@@ -174,73 +176,65 @@ impl<K: Hash + Eq + Clone> Table<K> {
     }
 }
 
-/// String interner keyed by bytes, so parsers can look up slices of the input without
-/// allocating; only a new string is copied.
-#[derive(Debug, Clone, Default)]
-pub struct Strings {
-    map: FxHashMap<Box<[u8]>, Sym>,
-    items: Vec<Box<str>>,
+/// Interns slices of `T` in one flat arena: each distinct slice is stored once, with no
+/// allocation per entry (a profile with a unique label per goroutine interns a million
+/// strings; two heap objects each made allocation and freeing the largest cost).
+#[derive(Debug, Clone)]
+pub struct SliceTable<T> {
+    /// Ids with 32 bits of their slice's hash, so growing never hashes a slice again.
+    index: HashTable<(u32, u32)>,
+    /// Where each id's slice lies in `data`: start, end.
+    spans: Vec<(usize, usize)>,
+    data: Vec<T>,
 }
 
-impl Strings {
-    pub fn intern(&mut self, bytes: &[u8]) -> Sym {
-        if let Some(&id) = self.map.get(bytes) {
-            return id;
-        }
-        let id = self.items.len() as Sym;
-        self.items.push(String::from_utf8_lossy(bytes).into());
-        self.map.insert(bytes.into(), id);
-        id
-    }
-    pub fn intern_str(&mut self, s: &str) -> Sym {
-        self.intern(s.as_bytes())
-    }
-    pub fn get(&self, id: Sym) -> &str {
-        &self.items[id as usize]
-    }
-    pub fn lookup(&self, s: &str) -> Option<Sym> {
-        self.map.get(s.as_bytes()).copied()
-    }
-    /// The bytes each id was interned from, in id order (the shown strings are lossy
-    /// UTF-8; merging must use the original bytes so ids split exactly as one pass would).
-    fn raw_in_order(&self) -> Vec<&[u8]> {
-        let mut raw: Vec<&[u8]> = vec![&[]; self.items.len()];
-        for (k, &id) in &self.map {
-            raw[id as usize] = k;
-        }
-        raw
-    }
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+impl<T> Default for SliceTable<T> {
+    fn default() -> Self {
+        SliceTable { index: HashTable::new(), spans: Vec::new(), data: Vec::new() }
     }
 }
 
-/// Stacks interned as slices of frame ids, stored flat.
-#[derive(Debug, Clone, Default)]
-pub struct Stacks {
-    map: FxHashMap<Box<[FrameId]>, StackId>,
-    spans: Vec<(u32, u32)>,
-    frames: Vec<FrameId>,
+/// A slice's hash, folded to 32 bits and spread over 64 (the table takes its bucket from
+/// the low bits and a tag from the high ones).
+fn hash_slice<T: Hash>(s: &[T]) -> (u32, u64) {
+    let mut h = FxHasher::default();
+    s.hash(&mut h);
+    let h = h.finish();
+    let h32 = (h >> 32) as u32 ^ h as u32;
+    (h32, spread(h32))
 }
 
-impl Stacks {
-    pub fn intern(&mut self, frames: &[FrameId]) -> StackId {
-        if let Some(&id) = self.map.get(frames) {
-            return id;
+fn spread(h32: u32) -> u64 {
+    (h32 as u64) << 32 | h32 as u64
+}
+
+impl<T: Copy + Eq + Hash> SliceTable<T> {
+    pub fn intern(&mut self, s: &[T]) -> u32 {
+        let SliceTable { index, spans, data } = self;
+        let (h32, hash) = hash_slice(s);
+        let eq = |&(id, h): &(u32, u32)| {
+            let (start, end) = spans[id as usize];
+            h == h32 && &data[start..end] == s
+        };
+        match index.entry(hash, eq, |&(_, h)| spread(h)) {
+            Entry::Occupied(e) => e.get().0,
+            Entry::Vacant(e) => {
+                let id = spans.len() as u32;
+                e.insert((id, h32));
+                let start = data.len();
+                data.extend_from_slice(s);
+                spans.push((start, data.len()));
+                id
+            }
         }
-        let id = self.spans.len() as StackId;
-        let start = self.frames.len() as u32;
-        self.frames.extend_from_slice(frames);
-        self.spans.push((start, frames.len() as u32));
-        self.map.insert(frames.into(), id);
-        id
     }
-    pub fn get(&self, id: StackId) -> &[FrameId] {
-        let (start, len) = self.spans[id as usize];
-        &self.frames[start as usize..(start + len) as usize]
+    pub fn lookup(&self, s: &[T]) -> Option<u32> {
+        let (h32, hash) = hash_slice(s);
+        self.index.find(hash, |&(id, h)| h == h32 && self.get(id) == s).map(|e| e.0)
+    }
+    pub fn get(&self, id: u32) -> &[T] {
+        let (start, end) = self.spans[id as usize];
+        &self.data[start..end]
     }
     pub fn len(&self) -> usize {
         self.spans.len()
@@ -250,6 +244,53 @@ impl Stacks {
     }
 }
 
+/// String interner keyed by bytes, so parsers can look up slices of the input without
+/// allocating. Strings are shown as UTF-8: the few that are not valid keep a lossy copy
+/// beside the original bytes, which stay the key.
+#[derive(Debug, Clone, Default)]
+pub struct Strings {
+    raw: SliceTable<u8>,
+    lossy: FxHashMap<Sym, Box<str>>,
+}
+
+impl Strings {
+    pub fn intern(&mut self, bytes: &[u8]) -> Sym {
+        let n = self.raw.len();
+        let id = self.raw.intern(bytes);
+        if id as usize == n && std::str::from_utf8(bytes).is_err() {
+            self.lossy.insert(id, String::from_utf8_lossy(bytes).into());
+        }
+        id
+    }
+    pub fn intern_str(&mut self, s: &str) -> Sym {
+        self.intern(s.as_bytes())
+    }
+    pub fn get(&self, id: Sym) -> &str {
+        match std::str::from_utf8(self.raw.get(id)) {
+            Ok(s) => s,
+            Err(_) => &self.lossy[&id],
+        }
+    }
+    pub fn lookup(&self, s: &str) -> Option<Sym> {
+        self.raw.lookup(s.as_bytes())
+    }
+    /// The bytes an id was interned from. What [`Strings::get`] shows is lossy UTF-8;
+    /// merging uses the original bytes so ids split exactly as one pass would, and
+    /// ordering uses them since it is cheaper and the same for valid UTF-8.
+    pub fn raw(&self, id: Sym) -> &[u8] {
+        self.raw.get(id)
+    }
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+}
+
+/// Stacks: slices of frame ids, from the leaf outwards.
+pub type Stacks = SliceTable<FrameId>;
+
 /// Everything a snapshot interns. Ids are only meaningful within one snapshot; later
 /// stages that span snapshots (diff, trend) compare resolved strings.
 #[derive(Debug, Clone, Default)]
@@ -257,15 +298,15 @@ pub struct Tables {
     pub strings: Strings,
     pub frames: Table<Frame>,
     pub stacks: Stacks,
-    /// Label sets: sorted (key, value) pairs. Id 0 is the empty set.
-    pub label_sets: Table<Vec<(Sym, Sym)>>,
+    /// Label sets: (key, value) pairs sorted by key, then value. Id 0 is the empty set.
+    pub label_sets: SliceTable<(Sym, Sym)>,
 }
 
 impl Tables {
     pub fn new() -> Self {
         let mut t = Tables::default();
         t.strings.intern(b"");
-        t.label_sets.intern(Vec::new());
+        t.label_sets.intern(&[]);
         t
     }
 
@@ -274,7 +315,8 @@ impl Tables {
     /// way gives the very ids one pass over the whole input would have given, since a
     /// table's order is the order of first appearance.
     pub fn absorb(&mut self, other: &Tables) -> Remap {
-        let strings: Vec<Sym> = other.strings.raw_in_order().into_iter().map(|b| self.strings.intern(b)).collect();
+        let strings: Vec<Sym> =
+            (0..other.strings.len() as Sym).map(|id| self.strings.intern(other.strings.raw(id))).collect();
         let frames: Vec<FrameId> = other
             .frames
             .items
@@ -293,12 +335,11 @@ impl Tables {
             })
             .collect();
         // Pairs keep their order: it is by the strings, which are the same.
-        let label_sets: Vec<LabelSetId> = other
-            .label_sets
-            .items
-            .iter()
-            .map(|set| {
-                self.label_sets.intern(set.iter().map(|&(k, v)| (strings[k as usize], strings[v as usize])).collect())
+        let label_sets: Vec<LabelSetId> = (0..other.label_sets.len() as LabelSetId)
+            .map(|id| {
+                let pairs: Vec<(Sym, Sym)> =
+                    other.label_sets.get(id).iter().map(|&(k, v)| (strings[k as usize], strings[v as usize])).collect();
+                self.label_sets.intern(&pairs)
             })
             .collect();
         Remap { strings, frames, stacks, label_sets }
@@ -313,16 +354,37 @@ impl Tables {
     pub fn str(&self, id: Sym) -> &str {
         self.strings.get(id)
     }
+    /// Orders two strings by their bytes (as `str` does for valid UTF-8), without
+    /// resolving them to `str`.
+    pub fn cmp_strings(&self, a: Sym, b: Sym) -> std::cmp::Ordering {
+        if a == b {
+            return std::cmp::Ordering::Equal;
+        }
+        self.strings.raw(a).cmp(self.strings.raw(b))
+    }
+    /// Orders two label sets as their (key, value) string pairs would order.
+    pub fn cmp_label_sets(&self, a: LabelSetId, b: LabelSetId) -> std::cmp::Ordering {
+        if a == b {
+            return std::cmp::Ordering::Equal;
+        }
+        let (a, b) = (self.label_sets.get(a), self.label_sets.get(b));
+        a.iter().zip(b).map(|(x, y)| self.cmp_strings(x.0, y.0).then_with(|| self.cmp_strings(x.1, y.1))).find(|o| o.is_ne()).unwrap_or(a.len().cmp(&b.len()))
+    }
     pub fn labels(&self, id: LabelSetId) -> impl Iterator<Item = (&str, &str)> {
         self.label_sets.get(id).iter().map(|&(k, v)| (self.str(k), self.str(v)))
     }
-    /// Interns a label set given as (key, value) pairs in any order.
-    pub fn intern_labels(&mut self, mut pairs: Vec<(Sym, Sym)>) -> LabelSetId {
+    /// Interns a label set given as (key, value) pairs in any order; `pairs` is left
+    /// sorted, and can be cleared and reused for the next set.
+    pub fn intern_labels(&mut self, pairs: &mut Vec<(Sym, Sym)>) -> LabelSetId {
         if pairs.is_empty() {
             return NO_LABELS;
         }
-        pairs.sort_unstable_by(|a, b| self.str(a.0).cmp(self.str(b.0)).then(self.str(a.1).cmp(self.str(b.1))));
-        pairs.dedup();
+        let by_strings = |a: &(Sym, Sym), b: &(Sym, Sym)| self.cmp_strings(a.0, b.0).then(self.cmp_strings(a.1, b.1));
+        // The runtime prints labels sorted by key: usually nothing to do.
+        if !pairs.is_sorted_by(|a, b| by_strings(a, b).is_lt()) {
+            pairs.sort_unstable_by(by_strings);
+            pairs.dedup();
+        }
         self.label_sets.intern(pairs)
     }
 }

@@ -23,6 +23,22 @@ impl<'a> Lines<'a> {
     }
 }
 
+impl Lines<'_> {
+    /// Offset of the next line's start.
+    pub(crate) fn offset(&self) -> usize {
+        self.pos
+    }
+
+    /// Goes on from `pos` (a line start at or after [`Lines::offset`]).
+    pub(crate) fn seek(&mut self, pos: usize) {
+        debug_assert!(pos >= self.pos && pos <= self.data.len());
+        self.pos = pos;
+        self.block = pos - pos % 64;
+        let before = (1u64 << (pos % 64)) - 1;
+        self.mask = newline_mask(self.data, self.block) & !before;
+    }
+}
+
 impl<'a> Iterator for Lines<'a> {
     type Item = (&'a [u8], bool);
 
@@ -116,6 +132,17 @@ mod tests {
         for len in (0..data.len()).step_by(13).chain([data.len()]) {
             let d = &data[..len];
             assert_eq!(Lines::new(d).collect::<Vec<_>>(), plain(d), "length {len}");
+        }
+        // Seeking to any line start gives the rest as a fresh split from there would.
+        let starts: Vec<usize> = std::iter::once(0).chain(memchr::memchr_iter(b'\n', &data).map(|i| i + 1)).collect();
+        for (n, &to) in starts.iter().enumerate().step_by(7) {
+            let mut lines = Lines::new(&data);
+            for _ in 0..n / 2 {
+                lines.next();
+            }
+            lines.seek(to);
+            assert_eq!(lines.offset(), to);
+            assert_eq!(lines.collect::<Vec<_>>(), plain(&data[to..]), "seek to {to}");
         }
         assert_eq!(Lines::new(b"").count(), 0);
         assert_eq!(Lines::new(b"\n").collect::<Vec<_>>(), vec![(&b""[..], true)]);

@@ -116,7 +116,7 @@ pub fn parse(source: &str, data: &[u8], limits: &Limits) -> crate::Result<Snapsh
         let labels = if sample.label.is_empty() {
             NO_LABELS
         } else {
-            let ids = sample
+            let mut ids = sample
                 .label
                 .iter()
                 .map(|l| {
@@ -124,7 +124,7 @@ pub fn parse(source: &str, data: &[u8], limits: &Limits) -> crate::Result<Snapsh
                     (t.strings.intern_str(s(l.key)), t.strings.intern_str(&v))
                 })
                 .collect();
-            t.intern_labels(ids)
+            t.intern_labels(&mut ids)
         };
         snap.goroutines.push(Goroutine {
             id: 0,

@@ -457,8 +457,8 @@ impl<'a, 'l> Parser<'a, 'l> {
         let id = match parse_label_pairs(text) {
             Some(pairs) => {
                 let t = &mut self.snap.tables;
-                let ids = pairs.iter().map(|(k, v)| (t.strings.intern(k), t.strings.intern(v))).collect();
-                t.intern_labels(ids)
+                let mut ids = pairs.iter().map(|(k, v)| (t.strings.intern(k), t.strings.intern(v))).collect();
+                t.intern_labels(&mut ids)
             }
             None => NO_LABELS,
         };
@@ -716,7 +716,7 @@ mod tests {
             let strings: Vec<&str> = (0..t.strings.len() as u32).map(|i| t.strings.get(i)).collect();
             let frames: Vec<_> = (0..t.frames.len() as u32).map(|i| *t.frames.get(i)).collect();
             let stacks: Vec<_> = (0..t.stacks.len() as u32).map(|i| t.stacks.get(i).to_vec()).collect();
-            let labels: Vec<_> = (0..t.label_sets.len() as u32).map(|i| t.label_sets.get(i).clone()).collect();
+            let labels: Vec<_> = (0..t.label_sets.len() as u32).map(|i| t.label_sets.get(i).to_vec()).collect();
             out += &format!(
                 "{:?} {:?} {} {} {:?} {:?}\n{strings:?}\n{frames:?}\n{stacks:?}\n{labels:?}\n{:?}\n",
                 s.format, s.preamble, s.skipped, s.truncated, s.notes, s.time_nanos, s.goroutines
