@@ -1,6 +1,7 @@
 //! The commands, as plain functions of plain settings (no clap types): each loads its
 //! sources, runs the pure stages, and renders to the writer it is given.
 
+use crate::compare::{Names, Summary};
 use crate::group::{GroupSettings, SnapshotReport};
 use crate::limits::Limits;
 use crate::model::{Format, Snapshot};
@@ -117,7 +118,8 @@ pub fn compare(settings: &CompareSettings, out: &mut impl Write) -> crate::Resul
     let mut group = settings.group.clone();
     group.by = crate::group::GroupBy::Site;
     group.summary = true;
-    let mut grouped = load_grouped(&settings.sources, &settings.load, &group)?;
+    let names = std::sync::Mutex::new(crate::compare::Names::default());
+    let mut grouped = load_grouped(&settings.sources, &settings.load, &group, &names)?;
     if grouped.len() < 2 {
         return Err(crate::Error::Usage(format!(
             "{} snapshot(s) found in {}; comparing needs at least 2",
@@ -134,16 +136,21 @@ pub fn compare(settings: &CompareSettings, out: &mut impl Write) -> crate::Resul
     if settings.view == crate::report::CompareView::Trend {
         order(&mut grouped, settings.order);
     }
-    let reports: Vec<SnapshotReport> = grouped
+    let summaries: Vec<Summary> = grouped
         .into_iter()
         .map(|mut g| {
-            if g.report.time.is_none() {
-                g.report.time = g.mtime_nanos.map(crate::report::rfc3339);
+            if g.summary.point.time.is_none() {
+                if let Some(t) = g.mtime_nanos {
+                    let time = crate::report::rfc3339(t);
+                    g.summary.point.time_nanos = crate::compare::time_of_text(&time);
+                    g.summary.point.time = Some(time);
+                }
             }
-            g.report
+            g.summary
         })
         .collect();
-    let trend = crate::compare::compare(&reports, &settings.trend);
+    let names = names.into_inner().unwrap_or_else(|e| e.into_inner());
+    let trend = crate::compare::compare_summaries(&summaries, &names, &settings.trend);
     let r = if settings.json {
         crate::report::trend_json(out, &trend)
     } else {
@@ -153,23 +160,31 @@ pub fn compare(settings: &CompareSettings, out: &mut impl Write) -> crate::Resul
     Ok(trend)
 }
 
-/// A grouped snapshot with what ordering needs.
+/// A grouped snapshot, summarized, with what ordering needs.
 struct Grouped {
-    report: SnapshotReport,
+    summary: Summary,
     /// Capture time from the content (pprof `time_nanos`, a log timestamp).
     content_time: Option<i64>,
     mtime_nanos: Option<i64>,
 }
 
-/// Loads and groups every source. Local files are parsed and grouped in parallel, one
-/// file at a time per core, and each snapshot is dropped once grouped, so a long series
-/// never holds all its snapshots at once (measured: benches/trend.rs, 1,000 files of
-/// 1,000 sites). URLs are fetched together first.
-fn load_grouped(specs: &[String], settings: &LoadSettings, group: &GroupSettings) -> crate::Result<Vec<Grouped>> {
+/// Loads, groups and summarizes every source. Local files are parsed and grouped in
+/// parallel, one file at a time per core, and each snapshot and its report are dropped
+/// once summarized, so a long series never holds more than its summaries (measured:
+/// benches/trend.rs, 1,000 files of 1,000 sites). URLs are fetched together first.
+fn load_grouped(
+    specs: &[String],
+    settings: &LoadSettings,
+    group: &GroupSettings,
+    names: &std::sync::Mutex<Names>,
+) -> crate::Result<Vec<Grouped>> {
     let to_grouped = |l: Loaded| {
         let content_time = l.snapshot.time_nanos;
         let mut snap = l.snapshot;
-        Grouped { report: crate::group::group(&mut snap, group), content_time, mtime_nanos: l.mtime_nanos }
+        let report = crate::group::group(&mut snap, group);
+        drop(snap);
+        let summary = crate::compare::summarize(&report, &mut names.lock().unwrap_or_else(|e| e.into_inner()));
+        Grouped { summary, content_time, mtime_nanos: l.mtime_nanos }
     };
     if specs.iter().any(|s| crate::source::is_url(s)) {
         return Ok(load(specs, settings)?.into_iter().map(to_grouped).collect());
@@ -226,10 +241,10 @@ fn order(grouped: &mut [Grouped], how: Order) {
         grouped.sort_by_key(|g| g.content_time);
         return;
     }
-    let names: Vec<&str> = grouped.iter().map(|g| g.report.source.as_str()).collect();
+    let names: Vec<&str> = grouped.iter().map(|g| g.summary.point.source.as_str()).collect();
     let distinct = names.iter().collect::<std::collections::HashSet<_>>().len() == names.len();
     if distinct && names.iter().all(|n| n.bytes().any(|b| b.is_ascii_digit())) {
-        grouped.sort_by(|a, b| natural_cmp(&a.report.source, &b.report.source));
+        grouped.sort_by(|a, b| natural_cmp(&a.summary.point.source, &b.summary.point.source));
         return;
     }
     grouped.sort_by_key(|g| g.mtime_nanos);

@@ -88,7 +88,7 @@ pub fn read_local(spec: &str, limits: &Limits) -> crate::Result<Input> {
         // SAFETY: the map is read-only and lives as long as `Input`; a file truncated by
         // another process while we read it is the one hazard, accepted as every mmap
         // reader (ripgrep among them) does for regular files.
-        match unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
+        match unsafe { memmap2::Mmap::map(&file) } {
             Ok(m) => Bytes::Mapped(m),
             Err(_) => Bytes::Owned(read_all(spec, file, limits)?),
         }
