@@ -1,13 +1,15 @@
 //! `trend` at scale: 1,000 snapshots of 1,000 blocking sites each.
 //!
 //! Two measurements: `compare` alone on grouped snapshots held in memory, and the whole
-//! pipeline (load → parse → group → compare) over 1,000 debug=1 files written once into
-//! `bench-data/trend/` (git-ignored; made here on first run, ~110 MB). Target: ≤ 1 s.
+//! `goroscope trend bench-data/trend/` command (load → parse → group → summarize →
+//! compare → table, files in parallel) over 1,000 debug=1 files written once into
+//! `bench-data/trend/` (git-ignored; made here on first run, ~140 MB). Target: ≤ 1 s.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use goroscope::app::{self, LoadSettings};
 use goroscope::compare::{compare, TrendSettings};
 use goroscope::group::{group, GroupSettings, SnapshotReport};
+use goroscope::report::{CompareView, Style};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -63,7 +65,18 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("trend_1000x1000");
     g.sample_size(10);
     g.bench_function("compare", |b| b.iter(|| compare(&grouped, &TrendSettings::default())));
-    g.bench_function("load_group_compare", |b| b.iter(|| compare(&reports(&files), &TrendSettings::default())));
+    let command = app::CompareSettings {
+        sources: vec![files[0].rsplit_once('/').unwrap().0.to_string()],
+        load: LoadSettings::default(),
+        group: GroupSettings::default(),
+        trend: TrendSettings::default(),
+        order: app::Order::Auto,
+        json: false,
+        style: Style::default(),
+        view: CompareView::Trend,
+        limit: 20,
+    };
+    g.bench_function("trend_command", |b| b.iter(|| app::compare(&command, &mut std::io::sink()).unwrap()));
     g.finish();
 }
 

@@ -170,14 +170,14 @@ pub fn category_of_state(state: &str) -> Category {
 
 /// Infers the category from frames alone (leaf first), as debug=0/1 require. `None` when
 /// the frames show no known blocking primitive.
-pub fn category_of_frames(t: &Tables, stack: &[FrameId]) -> Option<Category> {
+pub fn category_of_frames(t: &Tables, stack: &[FrameId], std: &mut StdFunctions) -> Option<Category> {
     let has = |name: &str| stack.iter().any(|&f| t.function(f) == name);
     for &f in stack {
-        let name = t.function(f);
-        if !is_std(name) {
+        if !std.is_std(t, f) {
             // The wait happens below the program's own code, never above it.
             break;
         }
+        let name = t.function(f);
         let c = match name {
             "runtime.chansend1" | "runtime.chansend" | "reflect.chansend0" => Category::ChanSend,
             "runtime.chanrecv1" | "runtime.chanrecv2" | "runtime.chanrecv" | "reflect.chanrecv" => Category::ChanReceive,
@@ -227,8 +227,14 @@ pub fn category_of_frames(t: &Tables, stack: &[FrameId]) -> Option<Category> {
 
 /// Category and state of a goroutine: the printed state refined by frames, or the frames
 /// alone where no state is printed.
-pub fn classify(t: &Tables, state: &str, stack: &[FrameId], frames_complete: bool) -> (Category, Option<&'static str>) {
-    let from_frames = category_of_frames(t, stack);
+pub fn classify(
+    t: &Tables,
+    state: &str,
+    stack: &[FrameId],
+    frames_complete: bool,
+    std: &mut StdFunctions,
+) -> (Category, Option<&'static str>) {
+    let from_frames = category_of_frames(t, stack, std);
     if state.is_empty() {
         return match from_frames {
             Some(c) => (c, Some(c.implied_state())),
@@ -249,15 +255,20 @@ pub fn classify(t: &Tables, state: &str, stack: &[FrameId], frames_complete: boo
     (c, None)
 }
 
-/// Standard-library top-level import path elements (Go 1.21–1.27). A package whose path
-/// starts with one of these (and has no dot in its first element) is the standard library.
-const STD_ROOTS: &[&str] = &[
-    "archive", "arena", "bufio", "builtin", "bytes", "cmp", "compress", "container", "context", "crypto", "database",
-    "debug", "embed", "encoding", "errors", "expvar", "flag", "fmt", "go", "hash", "html", "image", "index", "internal",
-    "io", "iter", "log", "maps", "math", "mime", "net", "os", "path", "plugin", "reflect", "regexp", "runtime", "slices",
-    "sort", "strconv", "strings", "structs", "sync", "syscall", "testing", "text", "time", "unicode", "unique", "unsafe",
-    "vendor", "weak",
-];
+/// True for a standard-library top-level import path element (Go 1.21–1.27). A package
+/// whose path starts with one of these (and has no dot in its first element) is the
+/// standard library. A `match`, not a list scan: it runs for every frame of every stack.
+fn is_std_root(root: &str) -> bool {
+    matches!(
+        root,
+        "archive" | "arena" | "bufio" | "builtin" | "bytes" | "cmp" | "compress" | "container" | "context" | "crypto"
+            | "database" | "debug" | "embed" | "encoding" | "errors" | "expvar" | "flag" | "fmt" | "go" | "hash"
+            | "html" | "image" | "index" | "internal" | "io" | "iter" | "log" | "maps" | "math" | "mime" | "net"
+            | "os" | "path" | "plugin" | "reflect" | "regexp" | "runtime" | "slices" | "sort" | "strconv" | "strings"
+            | "structs" | "sync" | "syscall" | "testing" | "text" | "time" | "unicode" | "unique" | "unsafe"
+            | "vendor" | "weak"
+    )
+}
 
 /// The import path of a function's package: split at the last `/`, then at the first `.`.
 pub fn package_of(function: &str) -> &str {
@@ -276,7 +287,7 @@ pub fn is_std(function: &str) -> bool {
     }
     let pkg = package_of(function);
     let root = pkg.split('/').next().unwrap_or(pkg);
-    STD_ROOTS.contains(&root)
+    is_std_root(root)
 }
 
 /// Standard-library frames that implement a wait rather than decide it: skipped when no
@@ -301,24 +312,51 @@ fn is_blocking_machinery(function: &str) -> bool {
 /// The blocking site: the first frame from the leaf in the program's own code; where every
 /// frame is standard library, the first one that is not blocking machinery; else the
 /// outermost frame (a runtime system goroutine's start function).
-pub fn blocking_site(t: &Tables, stack: &[FrameId]) -> Option<FrameId> {
+pub fn blocking_site(t: &Tables, stack: &[FrameId], std: &mut StdFunctions) -> Option<FrameId> {
     stack
         .iter()
         .copied()
-        .find(|&f| !is_std(t.function(f)))
+        .find(|&f| !std.is_std(t, f))
         .or_else(|| stack.iter().copied().find(|&f| !is_blocking_machinery(t.function(f))))
         .or_else(|| stack.last().copied())
+}
+
+/// [`is_std`] per function name of one snapshot: stacks are many where sites are many
+/// (a `trend` of 1,000 sites), but they share a few runtime frames.
+#[derive(Default)]
+pub struct StdFunctions {
+    /// By function [`crate::model::Sym`]: 0 not yet known, 1 standard library, 2 not.
+    known: Vec<u8>,
+}
+
+impl StdFunctions {
+    pub fn is_std(&mut self, t: &Tables, f: FrameId) -> bool {
+        let sym = t.frame(f).function as usize;
+        if sym >= self.known.len() {
+            self.known.resize(t.strings.len().max(sym + 1), 0);
+        }
+        match self.known[sym] {
+            1 => true,
+            2 => false,
+            _ => {
+                let std = is_std(t.function(f));
+                self.known[sym] = if std { 1 } else { 2 };
+                std
+            }
+        }
+    }
 }
 
 /// Per-snapshot cache of classification results, indexed by stack and state.
 pub struct Classifier {
     sites: Vec<Option<Option<FrameId>>>,
     cats: FxHashMap<(u32, StackId, bool), (Category, u32)>,
+    std: StdFunctions,
 }
 
 impl Classifier {
     pub fn new(snap: &Snapshot) -> Self {
-        Classifier { sites: vec![None; snap.tables.stacks.len()], cats: FxHashMap::default() }
+        Classifier { sites: vec![None; snap.tables.stacks.len()], cats: FxHashMap::default(), std: StdFunctions::default() }
     }
 
     pub fn site(&mut self, snap: &Snapshot, stack: StackId) -> Option<FrameId> {
@@ -326,7 +364,7 @@ impl Classifier {
         if let Some(s) = *slot {
             return s;
         }
-        let s = blocking_site(&snap.tables, snap.tables.stacks.get(stack));
+        let s = blocking_site(&snap.tables, snap.tables.stacks.get(stack), &mut self.std);
         *slot = Some(s);
         s
     }
@@ -338,7 +376,7 @@ impl Classifier {
             return r;
         }
         let t = &snap.tables;
-        let (c, implied) = classify(t, t.str(state), t.stacks.get(stack), frames_complete);
+        let (c, implied) = classify(t, t.str(state), t.stacks.get(stack), frames_complete, &mut self.std);
         let shown = match implied {
             Some(s) => snap.tables.strings.intern_str(s),
             None => state,
