@@ -4,11 +4,6 @@
 
 use clap::{Args, Parser, Subcommand};
 
-// Parsing interns into a few large growing tables and grouping makes many small short-lived
-// values; mimalloc reuses both without returning pages to the kernel between snapshots
-// (glibc's malloc did, and faulted them back in: a third of `trend`'s time).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use goroscope::alert::{HttpPoster, NotifySettings};
 use goroscope::app::{self, LoadSettings, ShowSettings};
 use goroscope::clock::SystemClock;

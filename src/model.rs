@@ -379,7 +379,7 @@ impl Tables {
         if pairs.is_empty() {
             return NO_LABELS;
         }
-        let by_strings = |a: &(Sym, Sym), b: &(Sym, Sym)| self.cmp_strings(a.0, b.0).then(self.cmp_strings(a.1, b.1));
+        let by_strings = |a: &(Sym, Sym), b: &(Sym, Sym)| self.cmp_strings(a.0, b.0).then_with(|| self.cmp_strings(a.1, b.1));
         // The runtime prints labels sorted by key: usually nothing to do.
         if !pairs.is_sorted_by(|a, b| by_strings(a, b).is_lt()) {
             pairs.sort_unstable_by(by_strings);
