@@ -340,7 +340,7 @@ fn redirect_to_another_origin_is_not_followed() {
     let s = FakeServer::start(move |c, _| {
         let _ = write!(
             c,
-            "HTTP/1.1 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\n\r\n"
+            "HTTP/1.1 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         );
     });
     let r = goroscope(&["show", "--user", "bob:pw-hunter2", &s.url("")]);
@@ -364,7 +364,11 @@ fn redirect_to_another_origin_is_not_followed() {
 fn redirect_within_the_origin_is_followed() {
     let s = FakeServer::start(|c, seen| {
         if seen.head.starts_with("GET /debug/pprof/goroutine?debug=2 ") {
-            let _ = c.write_all(b"HTTP/1.1 301 Moved Permanently\r\nLocation: /pprof2/goroutine?debug=2\r\nContent-Length: 0\r\n\r\n");
+            // The fake server answers one request per connection, so it says so: a client
+            // may otherwise send the redirected request on this connection as it closes.
+            let _ = c.write_all(
+                b"HTTP/1.1 301 Moved Permanently\r\nLocation: /pprof2/goroutine?debug=2\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
         } else {
             respond(c, "200 OK", "text/plain", DUMP);
         }
