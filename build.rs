@@ -3,7 +3,5 @@
 fn main() {
     println!("cargo:rerun-if-changed=proto/profile.proto");
     let fds = protox::compile(["proto/profile.proto"], ["proto"]).expect("proto/profile.proto compiles");
-    prost_build::Config::new()
-        .compile_fds(fds)
-        .expect("prost generates the profile types");
+    prost_build::Config::new().compile_fds(fds).expect("prost generates the profile types");
 }

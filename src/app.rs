@@ -31,7 +31,8 @@ pub fn load(specs: &[String], settings: &LoadSettings) -> crate::Result<Vec<Load
     let specs = crate::source::expand(specs)?;
     // URLs are fetched first, all together; each is then parsed in its place in the order.
     let urls: Vec<String> = specs.iter().filter(|s| crate::source::is_url(s)).cloned().collect();
-    let mut fetched = crate::fetch::fetch_all(&urls, &settings.fetch, &settings.limits, settings.format.is_none())?.into_iter();
+    let mut fetched =
+        crate::fetch::fetch_all(&urls, &settings.fetch, &settings.limits, settings.format.is_none())?.into_iter();
     for spec in specs {
         let input = if crate::source::is_url(&spec) {
             fetched.next().expect("fetch_all returns one input per URL")
@@ -49,7 +50,10 @@ pub fn load(specs: &[String], settings: &LoadSettings) -> crate::Result<Vec<Load
         if out.len() as u64 > settings.limits.max_snapshots {
             return Err(crate::Error::Limit {
                 source_name: input.name.clone(),
-                message: format!("more than {} snapshots; raise the limit with --max-snapshots", settings.limits.max_snapshots),
+                message: format!(
+                    "more than {} snapshots; raise the limit with --max-snapshots",
+                    settings.limits.max_snapshots
+                ),
             });
         }
     }
@@ -59,7 +63,8 @@ pub fn load(specs: &[String], settings: &LoadSettings) -> crate::Result<Vec<Load
 /// True if the URL (as completed by the fetcher) asks for the goroutineleak profile.
 fn url_path_names_leak_profile(spec: &str, fetch: &crate::fetch::FetchSettings) -> bool {
     let path = spec.split(['?', '#']).next().unwrap_or(spec);
-    path.trim_end_matches('/').ends_with("/goroutineleak") || fetch.profile == Some(crate::model::ProfileKind::Goroutineleak)
+    path.trim_end_matches('/').ends_with("/goroutineleak")
+        || fetch.profile == Some(crate::model::ProfileKind::Goroutineleak)
 }
 
 /// Settings of `goroscope show`.
@@ -201,7 +206,8 @@ fn load_grouped(
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(spec) = files.get(i) else { break };
-                        let r = load(std::slice::from_ref(spec), settings).map(|v| v.into_iter().map(to_grouped).collect());
+                        let r =
+                            load(std::slice::from_ref(spec), settings).map(|v| v.into_iter().map(to_grouped).collect());
                         let failed = r.is_err();
                         done.push((i, r));
                         if failed {
@@ -225,7 +231,10 @@ fn load_grouped(
         if out.len() as u64 > settings.limits.max_snapshots {
             return Err(crate::Error::Limit {
                 source_name: spec.clone(),
-                message: format!("more than {} snapshots; raise the limit with --max-snapshots", settings.limits.max_snapshots),
+                message: format!(
+                    "more than {} snapshots; raise the limit with --max-snapshots",
+                    settings.limits.max_snapshots
+                ),
             });
         }
     }
@@ -257,8 +266,14 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
         if x[0].is_ascii_digit() && y[0].is_ascii_digit() {
             let dx = x.iter().take_while(|c| c.is_ascii_digit()).count();
             let dy = y.iter().take_while(|c| c.is_ascii_digit()).count();
-            let nx = std::str::from_utf8(&x[..dx]).ok().and_then(|s| s.trim_start_matches('0').parse::<u128>().ok()).unwrap_or(0);
-            let ny = std::str::from_utf8(&y[..dy]).ok().and_then(|s| s.trim_start_matches('0').parse::<u128>().ok()).unwrap_or(0);
+            let nx = std::str::from_utf8(&x[..dx])
+                .ok()
+                .and_then(|s| s.trim_start_matches('0').parse::<u128>().ok())
+                .unwrap_or(0);
+            let ny = std::str::from_utf8(&y[..dy])
+                .ok()
+                .and_then(|s| s.trim_start_matches('0').parse::<u128>().ok())
+                .unwrap_or(0);
             match nx.cmp(&ny) {
                 std::cmp::Ordering::Equal => {}
                 o => return o,
@@ -292,7 +307,14 @@ pub struct FetchCommandSettings {
 /// `goroscope fetch URL -o FILE`: save the service's response byte for byte, to open later
 /// with goroscope or `go tool pprof`; says what it saved on `out`.
 pub fn fetch(settings: &FetchCommandSettings, out: &mut impl Write) -> crate::Result<()> {
-    let saved = crate::fetch::fetch_to_file(&settings.url, &settings.output, settings.force, &settings.fetch, &settings.limits, true)?;
+    let saved = crate::fetch::fetch_to_file(
+        &settings.url,
+        &settings.output,
+        settings.force,
+        &settings.fetch,
+        &settings.limits,
+        true,
+    )?;
     writeln!(out, "{}: saved {} bytes to {}", saved.name, saved.bytes, settings.output.display())
         .map_err(|e| crate::Error::io("stdout", e))
 }

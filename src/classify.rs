@@ -180,7 +180,9 @@ pub fn category_of_frames(t: &Tables, stack: &[FrameId], std: &mut StdFunctions)
         let name = t.function(f);
         let c = match name {
             "runtime.chansend1" | "runtime.chansend" | "reflect.chansend0" => Category::ChanSend,
-            "runtime.chanrecv1" | "runtime.chanrecv2" | "runtime.chanrecv" | "reflect.chanrecv" => Category::ChanReceive,
+            "runtime.chanrecv1" | "runtime.chanrecv2" | "runtime.chanrecv" | "reflect.chanrecv" => {
+                Category::ChanReceive
+            }
             "runtime.selectgo" | "reflect.rselect" => Category::Select,
             "runtime.block" => Category::SelectNoCases,
             "sync.runtime_SemacquireMutex" | "internal/sync.runtime_SemacquireMutex" => {
@@ -261,12 +263,58 @@ pub fn classify(
 fn is_std_root(root: &str) -> bool {
     matches!(
         root,
-        "archive" | "arena" | "bufio" | "builtin" | "bytes" | "cmp" | "compress" | "container" | "context" | "crypto"
-            | "database" | "debug" | "embed" | "encoding" | "errors" | "expvar" | "flag" | "fmt" | "go" | "hash"
-            | "html" | "image" | "index" | "internal" | "io" | "iter" | "log" | "maps" | "math" | "mime" | "net"
-            | "os" | "path" | "plugin" | "reflect" | "regexp" | "runtime" | "slices" | "sort" | "strconv" | "strings"
-            | "structs" | "sync" | "syscall" | "testing" | "text" | "time" | "unicode" | "unique" | "unsafe"
-            | "vendor" | "weak"
+        "archive"
+            | "arena"
+            | "bufio"
+            | "builtin"
+            | "bytes"
+            | "cmp"
+            | "compress"
+            | "container"
+            | "context"
+            | "crypto"
+            | "database"
+            | "debug"
+            | "embed"
+            | "encoding"
+            | "errors"
+            | "expvar"
+            | "flag"
+            | "fmt"
+            | "go"
+            | "hash"
+            | "html"
+            | "image"
+            | "index"
+            | "internal"
+            | "io"
+            | "iter"
+            | "log"
+            | "maps"
+            | "math"
+            | "mime"
+            | "net"
+            | "os"
+            | "path"
+            | "plugin"
+            | "reflect"
+            | "regexp"
+            | "runtime"
+            | "slices"
+            | "sort"
+            | "strconv"
+            | "strings"
+            | "structs"
+            | "sync"
+            | "syscall"
+            | "testing"
+            | "text"
+            | "time"
+            | "unicode"
+            | "unique"
+            | "unsafe"
+            | "vendor"
+            | "weak"
     )
 }
 
@@ -356,7 +404,11 @@ pub struct Classifier {
 
 impl Classifier {
     pub fn new(snap: &Snapshot) -> Self {
-        Classifier { sites: vec![None; snap.tables.stacks.len()], cats: FxHashMap::default(), std: StdFunctions::default() }
+        Classifier {
+            sites: vec![None; snap.tables.stacks.len()],
+            cats: FxHashMap::default(),
+            std: StdFunctions::default(),
+        }
     }
 
     pub fn site(&mut self, snap: &Snapshot, stack: StackId) -> Option<FrameId> {
@@ -371,7 +423,13 @@ impl Classifier {
 
     /// Category and the state symbol to show (the printed one, or the implied one interned
     /// into `strings`).
-    pub fn category(&mut self, snap: &mut Snapshot, state: u32, stack: StackId, frames_complete: bool) -> (Category, u32) {
+    pub fn category(
+        &mut self,
+        snap: &mut Snapshot,
+        state: u32,
+        stack: StackId,
+        frames_complete: bool,
+    ) -> (Category, u32) {
         if let Some(&r) = self.cats.get(&(state, stack, frames_complete)) {
             return r;
         }

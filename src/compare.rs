@@ -273,16 +273,20 @@ pub fn compare_summaries(summaries: &[Summary], names: &Names, settings: &TrendS
         }
     }
 
-    let minutes = match (summaries.first().and_then(|s| s.point.time_nanos), summaries.last().and_then(|s| s.point.time_nanos)) {
-        // Under a second apart (files copied together, say): no meaningful rate.
-        (Some(a), Some(b)) if b - a >= 1_000_000_000 && n >= 2 => Some((b - a) as f64 / 60e9),
-        _ => None,
-    };
+    let minutes =
+        match (summaries.first().and_then(|s| s.point.time_nanos), summaries.last().and_then(|s| s.point.time_nanos)) {
+            // Under a second apart (files copied together, say): no meaningful rate.
+            (Some(a), Some(b)) if b - a >= 1_000_000_000 && n >= 2 => Some((b - a) as f64 / 60e9),
+            _ => None,
+        };
     let mut sites: Vec<SiteTrend> = accs.into_iter().map(|a| judge(a, names, minutes, settings)).collect();
     sites.sort_by(|a, b| {
         b.suspect
             .cmp(&a.suspect)
-            .then_with(|| (b.suspect && b.growing && b.category == Category::ChanSend).cmp(&(a.suspect && a.growing && a.category == Category::ChanSend)))
+            .then_with(|| {
+                (b.suspect && b.growing && b.category == Category::ChanSend)
+                    .cmp(&(a.suspect && a.growing && a.category == Category::ChanSend))
+            })
             .then_with(|| b.delta.cmp(&a.delta))
             .then_with(|| b.counts.last().cmp(&a.counts.last()))
             .then_with(|| a.site.cmp(&b.site))
@@ -309,7 +313,10 @@ pub fn is_growing(counts: &[u64], min_growth: u64) -> bool {
     };
     let steps = counts.len() - 1;
     let rises = counts.windows(2).filter(|w| w[1] > w[0]).count();
-    steps > 0 && last as i64 - first as i64 >= min_growth as i64 && rises * 2 > steps && counts[1..].iter().all(|&c| c > first)
+    steps > 0
+        && last as i64 - first as i64 >= min_growth as i64
+        && rises * 2 > steps
+        && counts[1..].iter().all(|&c| c > first)
 }
 
 fn judge(a: Acc, names: &Names, minutes: Option<f64>, settings: &TrendSettings) -> SiteTrend {
@@ -410,7 +417,15 @@ pub fn sparkline(counts: &[u64]) -> String {
     let min = counts.iter().copied().min().unwrap_or(0);
     counts
         .iter()
-        .map(|&c| if max == min { BARS[if max == 0 { 0 } else { 3 }] } else { BARS[((c - min) * 7 / (max - min)) as usize] })
+        .map(
+            |&c| {
+                if max == min {
+                    BARS[if max == 0 { 0 } else { 3 }]
+                } else {
+                    BARS[((c - min) * 7 / (max - min)) as usize]
+                }
+            },
+        )
         .collect()
 }
 

@@ -17,9 +17,7 @@ use crate::model::ProfileKind;
 use crate::source::{Bytes, Input};
 use crate::Error;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use reqwest::header::{
-    HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE,
-};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
 use reqwest::{StatusCode, Url};
 use std::fmt;
 use std::io::Write;
@@ -76,11 +74,7 @@ pub struct FetchSettings {
 
 impl fmt::Debug for FetchSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<&str> = self
-            .headers
-            .iter()
-            .map(|h| h.split_once(':').map_or("?", |(k, _)| k.trim()))
-            .collect();
+        let names: Vec<&str> = self.headers.iter().map(|h| h.split_once(':').map_or("?", |(k, _)| k.trim())).collect();
         f.debug_struct("FetchSettings")
             .field("profile", &self.profile)
             .field("debug", &self.debug)
@@ -125,10 +119,7 @@ pub fn fetch_all(
     if specs.is_empty() {
         return Ok(Vec::new());
     }
-    let targets = specs
-        .iter()
-        .map(|s| Target::new(s, settings))
-        .collect::<crate::Result<Vec<_>>>()?;
+    let targets = specs.iter().map(|s| Target::new(s, settings)).collect::<crate::Result<Vec<_>>>()?;
     let ctx = Arc::new(Ctx::new(settings, limits, check)?);
     let runtime = runtime()?;
     let results = runtime.block_on(async {
@@ -143,8 +134,7 @@ pub fn fetch_all(
                 (i, r.map(|done| (sink, done)))
             });
         }
-        let mut results: Vec<Option<crate::Result<(Sink, Done)>>> =
-            (0..targets.len()).map(|_| None).collect();
+        let mut results: Vec<Option<crate::Result<(Sink, Done)>>> = (0..targets.len()).map(|_| None).collect();
         while let Some(joined) = set.join_next().await {
             match joined {
                 Ok((i, r)) => results[i] = Some(r),
@@ -187,56 +177,36 @@ pub fn fetch_to_file(
 ) -> crate::Result<Saved> {
     let shown = path.display().to_string();
     if path.is_dir() {
-        return Err(Error::Usage(format!(
-            "{shown}: is a folder; name the file to write"
-        )));
+        return Err(Error::Usage(format!("{shown}: is a folder; name the file to write")));
     }
     if !force && path.symlink_metadata().is_ok() {
-        return Err(Error::Usage(format!(
-            "{shown}: already exists; pass --force to overwrite it"
-        )));
+        return Err(Error::Usage(format!("{shown}: already exists; pass --force to overwrite it")));
     }
     let target = Target::new(spec, settings)?;
     let ctx = Ctx::new(settings, limits, check)?;
     let temp = TempFile::create(path)?;
-    let file = std::fs::File::options()
-        .write(true)
-        .open(&temp.path)
-        .map_err(|e| Error::io(&shown, e))?;
+    let file = std::fs::File::options().write(true).open(&temp.path).map_err(|e| Error::io(&shown, e))?;
     let mut sink = Sink::File(file, Vec::new());
     let done = runtime()?.block_on(fetch_one(&ctx, &target, &mut sink))?;
-    let Sink::File(file, _) = sink else {
-        unreachable!("the sink stays a file")
-    };
+    let Sink::File(file, _) = sink else { unreachable!("the sink stays a file") };
     file.sync_all().map_err(|e| Error::io(&shown, e))?;
     drop(file);
     temp.persist(path, force)?;
-    Ok(Saved {
-        name: target.name,
-        bytes: done.bytes,
-    })
+    Ok(Saved { name: target.name, bytes: done.bytes })
 }
 
 /// Parses a `--timeout` value: `30s`, `500ms`, `2m`, `1.5s`, or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration; write e.g. 30s, 500ms or 2m"))?;
+    let n: f64 = num.parse().map_err(|_| format!("{s:?} is not a duration; write e.g. 30s, 500ms or 2m"))?;
     let scale = match unit.trim() {
         "" | "s" => 1.0,
         "ms" => 1e-3,
         "m" => 60.0,
         "h" => 3600.0,
-        other => {
-            return Err(format!(
-                "unknown unit {other:?} in {s:?}; use ms, s, m or h"
-            ))
-        }
+        other => return Err(format!("unknown unit {other:?} in {s:?}; use ms, s, m or h")),
     };
     let d = Duration::try_from_secs_f64(n * scale).map_err(|_| format!("{s:?} is out of range"))?;
     if d.is_zero() {
@@ -248,23 +218,18 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// The one-line note for a command that analysed a debug=0 profile fetched from `specs`
 /// (`None` when no URL among them asks for debug=0). Said once per run, after the output.
 pub fn debug0_note(specs: &[String], settings: &FetchSettings) -> Option<&'static str> {
-    let debug0 = specs
-        .iter()
-        .filter(|s| crate::source::is_url(s))
-        .any(|s| Target::new(s, settings).is_ok_and(|t| t.debug == 0));
+    let debug0 =
+        specs.iter().filter(|s| crate::source::is_url(s)).any(|s| Target::new(s, settings).is_ok_and(|t| t.debug == 0));
     debug0.then_some(
         "note: debug=0 profiles hold no wait states, wait times or goroutine ids, so states are inferred from stacks; --debug 2 has them (see --help for its cost)",
     )
 }
 
 fn runtime() -> crate::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Fetch {
-            source_name: "goroscope".into(),
-            message: format!("cannot start the HTTP client ({e})"),
-        })
+    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| Error::Fetch {
+        source_name: "goroscope".into(),
+        message: format!("cannot start the HTTP client ({e})"),
+    })
 }
 
 /// Where a body goes: memory, or a file (keeping its first bytes to sniff).
@@ -315,19 +280,12 @@ struct Target {
 impl Target {
     fn new(spec: &str, s: &FetchSettings) -> crate::Result<Target> {
         let shown = redact_spec(spec);
-        let mut url = Url::parse(spec)
-            .map_err(|e| Error::Usage(format!("{shown}: not a valid URL ({e})")))?;
+        let mut url = Url::parse(spec).map_err(|e| Error::Usage(format!("{shown}: not a valid URL ({e})")))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-            return Err(Error::Usage(format!(
-                "{shown}: want http://HOST[:PORT][/PATH] or https://…"
-            )));
+            return Err(Error::Usage(format!("{shown}: want http://HOST[:PORT][/PATH] or https://…")));
         }
-        let url_basic = (!url.username().is_empty() || url.password().is_some()).then(|| {
-            (
-                percent_decode(url.username()),
-                url.password().map(percent_decode),
-            )
-        });
+        let url_basic = (!url.username().is_empty() || url.password().is_some())
+            .then(|| (percent_decode(url.username()), url.password().map(percent_decode)));
         let _ = url.set_username("");
         let _ = url.set_password(None);
         let shown = display(&url);
@@ -336,16 +294,19 @@ impl Target {
                 Some("--user")
             } else if s.bearer_token_file.is_some() {
                 Some("--bearer-token-file")
-            } else if s.headers.iter().any(|h| {
-                h.split_once(':')
-                    .is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case("authorization"))
-            }) {
+            } else if s
+                .headers
+                .iter()
+                .any(|h| h.split_once(':').is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case("authorization")))
+            {
                 Some("-H Authorization")
             } else {
                 None
             };
             if let Some(other) = other {
-                return Err(Error::Usage(format!("{shown}: the URL carries user:pass@ and {other} gives credentials too; keep one")));
+                return Err(Error::Usage(format!(
+                    "{shown}: the URL carries user:pass@ and {other} gives credentials too; keep one"
+                )));
             }
         }
 
@@ -353,11 +314,7 @@ impl Target {
         let path = url.path().trim_end_matches('/').to_string();
         let profile = if path.is_empty() || path.ends_with("/debug/pprof") {
             let p = s.profile.unwrap_or(ProfileKind::Goroutine);
-            let base = if path.is_empty() {
-                "/debug/pprof"
-            } else {
-                &path
-            };
+            let base = if path.is_empty() { "/debug/pprof" } else { &path };
             url.set_path(&format!("{base}/{}", p.name()));
             p
         } else {
@@ -383,15 +340,10 @@ impl Target {
             }
         };
 
-        let in_url = url
-            .query_pairs()
-            .find(|(k, _)| k == "debug")
-            .map(|(_, v)| v.into_owned());
+        let in_url = url.query_pairs().find(|(k, _)| k == "debug").map(|(_, v)| v.into_owned());
         let debug = match (in_url, s.debug) {
             (Some(v), Some(d)) if v.trim() != d.to_string() => {
-                return Err(Error::Usage(format!(
-                    "{shown}: the URL asks for debug={v} but --debug says {d}; drop one"
-                )))
+                return Err(Error::Usage(format!("{shown}: the URL asks for debug={v} but --debug says {d}; drop one")))
             }
             // Go reads the parameter with Atoi and treats garbage as 0.
             (Some(v), _) => v.trim().parse().unwrap_or(0),
@@ -403,13 +355,7 @@ impl Target {
             }
             (None, None) => 0,
         };
-        Ok(Target {
-            name: display(&url),
-            url,
-            url_basic,
-            profile,
-            debug,
-        })
+        Ok(Target { name: display(&url), url, url_basic, profile, debug })
     }
 }
 
@@ -435,16 +381,12 @@ impl Ctx {
         let mut header_names = Vec::new();
         for h in &s.headers {
             // Never quote the argument: it may be a credential typed without its name.
-            let (k, v) = h.split_once(':').ok_or_else(|| {
-                usage("-H wants \"Name: value\"; one of them has no colon".into())
-            })?;
+            let (k, v) =
+                h.split_once(':').ok_or_else(|| usage("-H wants \"Name: value\"; one of them has no colon".into()))?;
             let name = HeaderName::from_bytes(k.trim().as_bytes())
                 .map_err(|_| usage(format!("-H: {:?} is not a valid header name", k.trim())))?;
-            let mut value = HeaderValue::from_str(v.trim()).map_err(|_| {
-                usage(format!(
-                    "-H {name}: the value holds characters a header cannot carry"
-                ))
-            })?;
+            let mut value = HeaderValue::from_str(v.trim())
+                .map_err(|_| usage(format!("-H {name}: the value holds characters a header cannot carry")))?;
             value.set_sensitive(true);
             header_names.push(name.to_string());
             headers.append(name, value);
@@ -453,17 +395,15 @@ impl Ctx {
             None => None,
             Some(p) => {
                 let shown = p.display();
-                let text = std::fs::read_to_string(p).map_err(|e| {
-                    usage(format!("--bearer-token-file {shown}: cannot read it ({e})"))
-                })?;
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| usage(format!("--bearer-token-file {shown}: cannot read it ({e})")))?;
                 let token = text.trim();
                 if token.is_empty() {
-                    return Err(usage(format!(
-                        "--bearer-token-file {shown}: the file is empty"
-                    )));
+                    return Err(usage(format!("--bearer-token-file {shown}: the file is empty")));
                 }
-                let mut v = HeaderValue::from_str(&format!("Bearer {token}"))
-                    .map_err(|_| usage(format!("--bearer-token-file {shown}: the token holds characters a header cannot carry")))?;
+                let mut v = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+                    usage(format!("--bearer-token-file {shown}: the token holds characters a header cannot carry"))
+                })?;
                 v.set_sensitive(true);
                 Some(v)
             }
@@ -474,14 +414,11 @@ impl Ctx {
         });
         let basic_too = user.is_some();
         if bearer.is_some() && basic_too {
-            return Err(usage(
-                "--bearer-token-file and --user both give credentials; keep one".into(),
-            ));
+            return Err(usage("--bearer-token-file and --user both give credentials; keep one".into()));
         }
         if headers.contains_key(AUTHORIZATION) && (bearer.is_some() || basic_too) {
             return Err(usage(
-                "-H Authorization and --bearer-token-file/--user both give credentials; keep one"
-                    .into(),
+                "-H Authorization and --bearer-token-file/--user both give credentials; keep one".into(),
             ));
         }
 
@@ -492,8 +429,7 @@ impl Ctx {
             .user_agent(concat!("goroscope/", env!("CARGO_PKG_VERSION")));
         if let Some(p) = &s.cacert {
             let shown = p.display();
-            let pem = std::fs::read(p)
-                .map_err(|e| usage(format!("--cacert {shown}: cannot read it ({e})")))?;
+            let pem = std::fs::read(p).map_err(|e| usage(format!("--cacert {shown}: cannot read it ({e})")))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .map_err(|_| usage(format!("--cacert {shown}: not a PEM certificate bundle")))?;
             if certs.is_empty() {
@@ -504,19 +440,13 @@ impl Ctx {
             }
         }
         match (&s.cert, &s.key) {
-            (None, Some(_)) => {
-                return Err(usage(
-                    "--key needs --cert (the client certificate it belongs to)".into(),
-                ))
-            }
+            (None, Some(_)) => return Err(usage("--key needs --cert (the client certificate it belongs to)".into())),
             (Some(cert), key) => {
-                let mut pem = std::fs::read(cert).map_err(|e| {
-                    usage(format!("--cert {}: cannot read it ({e})", cert.display()))
-                })?;
+                let mut pem = std::fs::read(cert)
+                    .map_err(|e| usage(format!("--cert {}: cannot read it ({e})", cert.display())))?;
                 if let Some(key) = key {
-                    let k = std::fs::read(key).map_err(|e| {
-                        usage(format!("--key {}: cannot read it ({e})", key.display()))
-                    })?;
+                    let k = std::fs::read(key)
+                        .map_err(|e| usage(format!("--key {}: cannot read it ({e})", key.display())))?;
                     pem.push(b'\n');
                     pem.extend_from_slice(&k);
                 }
@@ -542,12 +472,8 @@ impl Ctx {
         if s.unix_socket.is_some() {
             return Err(usage("--unix-socket works on Unix systems only".into()));
         }
-        let client = b
-            .build()
-            .map_err(|e| usage(format!("cannot set up the HTTP client: {}", causes(&e))))?;
-        let progress = s
-            .progress
-            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        let client = b.build().map_err(|e| usage(format!("cannot set up the HTTP client: {}", causes(&e))))?;
+        let progress = s.progress.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
         Ok(Ctx {
             client,
             headers,
@@ -604,10 +530,7 @@ fn same_origin_redirects() -> reqwest::redirect::Policy {
 }
 
 async fn fetch_one(ctx: &Ctx, t: &Target, sink: &mut Sink) -> crate::Result<Done> {
-    let fail = |message: String| Error::Fetch {
-        source_name: t.name.clone(),
-        message,
-    };
+    let fail = |message: String| Error::Fetch { source_name: t.name.clone(), message };
     let started = Instant::now();
     let deadline = started + ctx.timeout;
     let mut req = ctx.client.get(t.url.clone()).headers(ctx.headers.clone());
@@ -618,31 +541,15 @@ async fn fetch_one(ctx: &Ctx, t: &Target, sink: &mut Sink) -> crate::Result<Done
         req = req.basic_auth(user, pass.as_ref());
     }
     let mut resp = match tokio::time::timeout_at(deadline, req.send()).await {
-        Err(_) => {
-            return Err(fail(format!(
-                "no response within {} (raise --timeout)",
-                human(ctx.timeout)
-            )))
-        }
+        Err(_) => return Err(fail(format!("no response within {} (raise --timeout)", human(ctx.timeout)))),
         Ok(Err(e)) => return Err(fail(send_error(ctx, &e))),
         Ok(Ok(r)) => r,
     };
-    let time_nanos = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64);
+    let time_nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64);
     let status = resp.status();
-    let content_type = resp
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let content_type = resp.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     if !status.is_success() {
-        let location = resp
-            .headers()
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let location = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
         let asks = resp
             .headers()
             .get(WWW_AUTHENTICATE)
@@ -655,14 +562,7 @@ async fn fetch_one(ctx: &Ctx, t: &Target, sink: &mut Sink) -> crate::Result<Done
                 _ => break,
             }
         }
-        return Err(fail(status_message(
-            ctx,
-            t,
-            status,
-            &body,
-            location.as_deref(),
-            asks.as_deref(),
-        )));
+        return Err(fail(status_message(ctx, t, status, &body, location.as_deref(), asks.as_deref())));
     }
     if let Some(len) = resp.content_length() {
         if len > ctx.max_input {
@@ -681,10 +581,7 @@ async fn fetch_one(ctx: &Ctx, t: &Target, sink: &mut Sink) -> crate::Result<Done
                 )))
             }
             Ok(Err(e)) => {
-                return Err(fail(format!(
-                    "the connection broke after {bytes} bytes of the body: {}",
-                    causes(&e)
-                )))
+                return Err(fail(format!("the connection broke after {bytes} bytes of the body: {}", causes(&e))))
             }
             Ok(Ok(None)) => break,
             Ok(Ok(Some(c))) => c,
@@ -693,8 +590,7 @@ async fn fetch_one(ctx: &Ctx, t: &Target, sink: &mut Sink) -> crate::Result<Done
         if bytes > ctx.max_input {
             return Err(too_large(t, ctx.max_input));
         }
-        sink.write(&chunk)
-            .map_err(|e| fail(format!("cannot write what came back: {e}")))?;
+        sink.write(&chunk).map_err(|e| fail(format!("cannot write what came back: {e}")))?;
     }
     bar.finish();
     if ctx.check {
@@ -704,32 +600,16 @@ async fn fetch_one(ctx: &Ctx, t: &Target, sink: &mut Sink) -> crate::Result<Done
 }
 
 fn too_large(t: &Target, limit: u64) -> Error {
-    Error::TooLarge {
-        source_name: t.name.clone(),
-        what: "the response body",
-        limit,
-        flag: "--max-input",
-    }
+    Error::TooLarge { source_name: t.name.clone(), what: "the response body", limit, flag: "--max-input" }
 }
 
 /// Says what came back when it is plainly not a goroutine profile or dump.
 fn check_profile(t: &Target, content_type: &str, head: &[u8], bytes: u64) -> crate::Result<()> {
-    let ct = if content_type.is_empty() {
-        "no Content-Type".to_string()
-    } else {
-        format!("Content-Type {content_type}")
-    };
-    let fail = |message: String| {
-        Err(Error::Fetch {
-            source_name: t.name.clone(),
-            message,
-        })
-    };
+    let ct =
+        if content_type.is_empty() { "no Content-Type".to_string() } else { format!("Content-Type {content_type}") };
+    let fail = |message: String| Err(Error::Fetch { source_name: t.name.clone(), message });
     if bytes == 0 {
-        return fail(format!(
-            "the service sent an empty body ({ct}), not a {} profile",
-            t.profile.name()
-        ));
+        return fail(format!("the service sent an empty body ({ct}), not a {} profile", t.profile.name()));
     }
     let trimmed = &head[head.iter().take_while(|b| b.is_ascii_whitespace()).count()..];
     let html = content_type.starts_with("text/html") || trimmed.first() == Some(&b'<');
@@ -759,11 +639,7 @@ fn status_message(
     location: Option<&str>,
     asks: Option<&str>,
 ) -> String {
-    let code = format!(
-        "{} {}",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or("")
-    );
+    let code = format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
     let code = code.trim_end();
     match status.as_u16() {
         404 if String::from_utf8_lossy(body).contains("Unknown profile") => format!(
@@ -798,27 +674,17 @@ fn send_error(ctx: &Ctx, e: &reqwest::Error) -> String {
     let lower = chain.to_ascii_lowercase();
     let io_kind = io_kind(e);
     if e.is_timeout() {
-        return format!(
-            "no connection within {} (raise --timeout)",
-            human(ctx.timeout)
-        );
+        return format!("no connection within {} (raise --timeout)", human(ctx.timeout));
     }
     if let Some(sock) = &ctx.unix_socket {
         return match io_kind {
-            Some(std::io::ErrorKind::NotFound) => format!(
-                "no Unix socket at {} (is the service listening there?)",
-                sock.display()
-            ),
-            Some(std::io::ErrorKind::ConnectionRefused) => {
-                format!(
-                    "connection refused on the Unix socket {} (is the service still running?)",
-                    sock.display()
-                )
+            Some(std::io::ErrorKind::NotFound) => {
+                format!("no Unix socket at {} (is the service listening there?)", sock.display())
             }
-            _ => format!(
-                "cannot connect through the Unix socket {}: {chain}",
-                sock.display()
-            ),
+            Some(std::io::ErrorKind::ConnectionRefused) => {
+                format!("connection refused on the Unix socket {} (is the service still running?)", sock.display())
+            }
+            _ => format!("cannot connect through the Unix socket {}: {chain}", sock.display()),
         };
     }
     if io_kind == Some(std::io::ErrorKind::ConnectionRefused) {
@@ -855,16 +721,8 @@ fn causes(e: &(dyn std::error::Error + 'static)) -> String {
     while let Some(err) = cur {
         // reqwest's own Display holds the URL, so it is skipped; hyper's "client error
         // (Connect)" says nothing the causes under it do not.
-        let msg = if err.is::<reqwest::Error>() {
-            String::new()
-        } else {
-            err.to_string()
-        };
-        let msg = if msg.starts_with("client error (") {
-            String::new()
-        } else {
-            msg
-        };
+        let msg = if err.is::<reqwest::Error>() { String::new() } else { err.to_string() };
+        let msg = if msg.starts_with("client error (") { String::new() } else { msg };
         if !msg.is_empty() && !parts.iter().any(|p| p.contains(&msg)) {
             parts.push(msg);
         }
@@ -899,35 +757,22 @@ struct Bar<'a> {
 
 impl<'a> Bar<'a> {
     fn new(ctx: &'a Ctx, t: &'a Target, len: Option<u64>) -> Self {
-        Bar {
-            ctx,
-            name: &t.name,
-            len,
-            bar: std::cell::OnceCell::new(),
-        }
+        Bar { ctx, name: &t.name, len, bar: std::cell::OnceCell::new() }
     }
     fn tick(&self, started: Instant, bytes: u64) {
         let Some(multi) = &self.ctx.progress else {
             return;
         };
-        let due =
-            started.elapsed() >= PROGRESS_AFTER || self.len.is_some_and(|l| l >= PROGRESS_SIZE);
+        let due = started.elapsed() >= PROGRESS_AFTER || self.len.is_some_and(|l| l >= PROGRESS_SIZE);
         if !due {
             return;
         }
         let bar = self.bar.get_or_init(|| {
             let (bar, template) = match self.len {
-                Some(l) => (
-                    ProgressBar::new(l),
-                    "{spinner} {prefix} {bytes}/{total_bytes} {bytes_per_sec} {wide_bar}",
-                ),
-                None => (
-                    ProgressBar::new_spinner(),
-                    "{spinner} {prefix} {bytes} {bytes_per_sec}",
-                ),
+                Some(l) => (ProgressBar::new(l), "{spinner} {prefix} {bytes}/{total_bytes} {bytes_per_sec} {wide_bar}"),
+                None => (ProgressBar::new_spinner(), "{spinner} {prefix} {bytes} {bytes_per_sec}"),
             };
-            let style = ProgressStyle::with_template(template)
-                .unwrap_or_else(|_| ProgressStyle::default_bar());
+            let style = ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar());
             let bar = multi.add(bar.with_style(style).with_prefix(self.name.to_string()));
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
@@ -956,31 +801,19 @@ struct TempFile {
 impl TempFile {
     fn create(dest: &Path) -> crate::Result<TempFile> {
         static N: AtomicU64 = AtomicU64::new(0);
-        let dir = dest
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let base = dest
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "profile".into());
+        let dir = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let base = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "profile".into());
         let shown = dest.display().to_string();
         for _ in 0..100 {
             let n = N.fetch_add(1, Ordering::Relaxed);
             let path = dir.join(format!(".{base}.{}.{n}.part", std::process::id()));
-            match std::fs::File::options()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
+            match std::fs::File::options().write(true).create_new(true).open(&path) {
                 Ok(_) => return Ok(TempFile { path, done: false }),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(Error::io(&shown, e)),
             }
         }
-        Err(Error::Usage(format!(
-            "{shown}: cannot create a temporary file beside it"
-        )))
+        Err(Error::Usage(format!("{shown}: cannot create a temporary file beside it")))
     }
 
     /// Moves the file to `dest`: a rename with `force`; without it a hard link, which fails
@@ -995,9 +828,7 @@ impl TempFile {
                     let _ = std::fs::remove_file(&self.path);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    return Err(Error::Usage(format!(
-                        "{shown}: already exists; pass --force to overwrite it"
-                    )))
+                    return Err(Error::Usage(format!("{shown}: already exists; pass --force to overwrite it")))
                 }
                 // Filesystems without hard links: check, then rename.
                 Err(_) if dest.symlink_metadata().is_err() => {
@@ -1024,18 +855,7 @@ impl Drop for TempFile {
 fn display(url: &Url) -> String {
     let secret = |k: &str| {
         let k = k.to_ascii_lowercase();
-        [
-            "token",
-            "key",
-            "secret",
-            "pass",
-            "auth",
-            "sig",
-            "credential",
-            "session",
-        ]
-        .iter()
-        .any(|s| k.contains(s))
+        ["token", "key", "secret", "pass", "auth", "sig", "credential", "session"].iter().any(|s| k.contains(s))
     };
     if !url.query_pairs().any(|(k, _)| secret(&k)) {
         return url.to_string();
@@ -1043,11 +863,7 @@ fn display(url: &Url) -> String {
     let pairs: Vec<(String, String)> = url
         .query_pairs()
         .map(|(k, v)| {
-            let v = if secret(&k) {
-                "REDACTED".to_string()
-            } else {
-                v.into_owned()
-            };
+            let v = if secret(&k) { "REDACTED".to_string() } else { v.into_owned() };
             (k.into_owned(), v)
         })
         .collect();
@@ -1117,50 +933,23 @@ mod tests {
     #[test]
     fn base_urls_get_the_profile_path() {
         let d = FetchSettings::default();
-        assert_eq!(
-            target("http://h:6060", &d).unwrap().name,
-            "http://h:6060/debug/pprof/goroutine"
-        );
-        assert_eq!(
-            target("http://h:6060/", &d).unwrap().name,
-            "http://h:6060/debug/pprof/goroutine"
-        );
-        assert_eq!(
-            target("http://h/x/debug/pprof/", &d).unwrap().name,
-            "http://h/x/debug/pprof/goroutine"
-        );
-        let leak = FetchSettings {
-            profile: Some(ProfileKind::Goroutineleak),
-            debug: Some(2),
-            ..d.clone()
-        };
+        assert_eq!(target("http://h:6060", &d).unwrap().name, "http://h:6060/debug/pprof/goroutine");
+        assert_eq!(target("http://h:6060/", &d).unwrap().name, "http://h:6060/debug/pprof/goroutine");
+        assert_eq!(target("http://h/x/debug/pprof/", &d).unwrap().name, "http://h/x/debug/pprof/goroutine");
+        let leak = FetchSettings { profile: Some(ProfileKind::Goroutineleak), debug: Some(2), ..d.clone() };
         let t = target("https://h:1/", &leak).unwrap();
         assert_eq!(t.name, "https://h:1/debug/pprof/goroutineleak?debug=2");
         assert_eq!((t.profile, t.debug), (ProfileKind::Goroutineleak, 2));
-        assert_eq!(
-            target("http://h/debug/pprof/goroutine?debug=1", &d)
-                .unwrap()
-                .debug,
-            1
-        );
-        assert_eq!(
-            target("http://h/custom/path", &d).unwrap().name,
-            "http://h/custom/path"
-        );
+        assert_eq!(target("http://h/debug/pprof/goroutine?debug=1", &d).unwrap().debug, 1);
+        assert_eq!(target("http://h/custom/path", &d).unwrap().name, "http://h/custom/path");
     }
 
     #[test]
     fn conflicting_flags_are_usage_errors() {
-        let leak = FetchSettings {
-            profile: Some(ProfileKind::Goroutineleak),
-            ..Default::default()
-        };
+        let leak = FetchSettings { profile: Some(ProfileKind::Goroutineleak), ..Default::default() };
         assert!(target("http://h/debug/pprof/goroutine", &leak).is_err());
         assert!(target("http://h/custom", &leak).is_err());
-        let d2 = FetchSettings {
-            debug: Some(2),
-            ..Default::default()
-        };
+        let d2 = FetchSettings { debug: Some(2), ..Default::default() };
         assert!(target("http://h/debug/pprof/goroutine?debug=1", &d2).is_err());
         assert!(target("http://h/debug/pprof/goroutine?debug=2", &d2).is_ok());
         assert!(target("ftp://h/", &d2).is_err());
@@ -1169,31 +958,14 @@ mod tests {
     #[test]
     fn credentials_never_show() {
         let d = FetchSettings::default();
-        let t = target(
-            "http://al%40ice:s3cr%3At@h:6060/debug/pprof/goroutine?token=abc&debug=1",
-            &d,
-        )
-        .unwrap();
-        assert_eq!(
-            t.name,
-            "http://h:6060/debug/pprof/goroutine?token=REDACTED&debug=1"
-        );
-        assert_eq!(
-            t.url_basic,
-            Some(("al@ice".to_string(), Some("s3cr:t".to_string())))
-        );
+        let t = target("http://al%40ice:s3cr%3At@h:6060/debug/pprof/goroutine?token=abc&debug=1", &d).unwrap();
+        assert_eq!(t.name, "http://h:6060/debug/pprof/goroutine?token=REDACTED&debug=1");
+        assert_eq!(t.url_basic, Some(("al@ice".to_string(), Some("s3cr:t".to_string()))));
         assert!(!t.url.as_str().contains("s3cr"));
         assert_eq!(redact_spec("http://u:p@h:1/x@y"), "http://h:1/x@y");
-        let err = target("http://u:hunter2@[bad/", &d)
-            .err()
-            .unwrap()
-            .to_string();
+        let err = target("http://u:hunter2@[bad/", &d).err().unwrap().to_string();
         assert!(!err.contains("hunter2"), "{err}");
-        let s = FetchSettings {
-            user: Some("bob:hunter2".into()),
-            headers: vec!["X-Key: hunter2".into()],
-            ..d
-        };
+        let s = FetchSettings { user: Some("bob:hunter2".into()), headers: vec!["X-Key: hunter2".into()], ..d };
         let dbg = format!("{s:?}");
         assert!(!dbg.contains("hunter2"), "{dbg}");
         let e = target("http://u:hunter2@h/", &s).err().unwrap().to_string();

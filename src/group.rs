@@ -61,7 +61,15 @@ pub struct GroupSettings {
 
 impl Default for GroupSettings {
     fn default() -> Self {
-        GroupSettings { by: GroupBy::Site, focus: None, ignore: None, states: Vec::new(), min_count: 1, keep_examples: 5, summary: false }
+        GroupSettings {
+            by: GroupBy::Site,
+            focus: None,
+            ignore: None,
+            states: Vec::new(),
+            min_count: 1,
+            keep_examples: 5,
+            summary: false,
+        }
     }
 }
 
@@ -172,11 +180,8 @@ struct Acc {
 pub fn group(snap: &mut Snapshot, settings: &GroupSettings) -> SnapshotReport {
     let mut classifier = Classifier::new(snap);
     let frames_complete = snap.format == crate::model::Format::Debug0;
-    let ids: FxHashSet<u64> = if snap.format.is_traceback() {
-        snap.goroutines.iter().map(|g| g.id).collect()
-    } else {
-        FxHashSet::default()
-    };
+    let ids: FxHashSet<u64> =
+        if snap.format.is_traceback() { snap.goroutines.iter().map(|g| g.id).collect() } else { FxHashSet::default() };
     let label_key = match &settings.by {
         GroupBy::Label(k) => snap.tables.strings.lookup(k),
         _ => None,

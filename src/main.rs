@@ -455,7 +455,8 @@ struct InputArgs {
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
-    Format::from_name(s).ok_or_else(|| format!("unknown format {s:?}; choose debug0, debug1, debug2, panic, sigquit or log"))
+    Format::from_name(s)
+        .ok_or_else(|| format!("unknown format {s:?}; choose debug0, debug1, debug2, panic, sigquit or log"))
 }
 
 impl InputArgs {

@@ -7,10 +7,10 @@
 
 use hashbrown::hash_table::{Entry, HashTable};
 use rustc_hash::{FxHashMap, FxHasher};
-use std::hash::Hasher;
 use serde::Serialize;
 use std::fmt;
 use std::hash::Hash;
+use std::hash::Hasher;
 
 /// An interned string (function name, file path, wait state, label key or value).
 pub type Sym = u32;
@@ -368,7 +368,11 @@ impl Tables {
             return std::cmp::Ordering::Equal;
         }
         let (a, b) = (self.label_sets.get(a), self.label_sets.get(b));
-        a.iter().zip(b).map(|(x, y)| self.cmp_strings(x.0, y.0).then_with(|| self.cmp_strings(x.1, y.1))).find(|o| o.is_ne()).unwrap_or(a.len().cmp(&b.len()))
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| self.cmp_strings(x.0, y.0).then_with(|| self.cmp_strings(x.1, y.1)))
+            .find(|o| o.is_ne())
+            .unwrap_or(a.len().cmp(&b.len()))
     }
     pub fn labels(&self, id: LabelSetId) -> impl Iterator<Item = (&str, &str)> {
         self.label_sets.get(id).iter().map(|&(k, v)| (self.str(k), self.str(v)))
@@ -379,7 +383,8 @@ impl Tables {
         if pairs.is_empty() {
             return NO_LABELS;
         }
-        let by_strings = |a: &(Sym, Sym), b: &(Sym, Sym)| self.cmp_strings(a.0, b.0).then_with(|| self.cmp_strings(a.1, b.1));
+        let by_strings =
+            |a: &(Sym, Sym), b: &(Sym, Sym)| self.cmp_strings(a.0, b.0).then_with(|| self.cmp_strings(a.1, b.1));
         // The runtime prints labels sorted by key: usually nothing to do.
         if !pairs.is_sorted_by(|a, b| by_strings(a, b).is_lt()) {
             pairs.sort_unstable_by(by_strings);

@@ -100,9 +100,11 @@ fn groups_table(groups: &[Group], style: Style) -> Table {
             waiting_cell = match g.category {
                 Category::ChanSend => waiting_cell.fg(Color::Red).add_attribute(Attribute::Bold),
                 c if c.blocked_forever() => waiting_cell.fg(Color::Red),
-                Category::ChanReceive | Category::Select | Category::Mutex | Category::RwmutexRead | Category::RwmutexWrite => {
-                    waiting_cell.fg(Color::Yellow)
-                }
+                Category::ChanReceive
+                | Category::Select
+                | Category::Mutex
+                | Category::RwmutexRead
+                | Category::RwmutexWrite => waiting_cell.fg(Color::Yellow),
                 _ => waiting_cell,
             };
         }
@@ -132,9 +134,10 @@ fn groups_table(groups: &[Group], style: Style) -> Table {
             notes.push(format!("{} locked to thread", g.locked_to_thread));
         }
         if g.distinct_label_sets > 0 {
-            let first = g.labels.first().map(|l| {
-                l.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
-            });
+            let first = g
+                .labels
+                .first()
+                .map(|l| l.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","));
             if g.distinct_label_sets == 1 {
                 notes.push(format!("labels {}", first.unwrap_or_default()));
             } else {
@@ -219,13 +222,22 @@ struct TrendDoc<'a> {
 ///   "sites": [{"category", "state", "site", "counts", "delta", "rate_per_min",
 ///              "growing", "suspect", "reasons", "hint"?, "change", "orphaned", …}]}`.
 pub fn trend_json(out: &mut impl Write, trend: &crate::compare::Trend) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &TrendDoc { schema_version: 1, snapshots: &trend.snapshots, sites: &trend.sites })?;
+    serde_json::to_writer_pretty(
+        &mut *out,
+        &TrendDoc { schema_version: 1, snapshots: &trend.snapshots, sites: &trend.sites },
+    )?;
     writeln!(out)
 }
 
 /// Writes the `diff` or `trend` table: suspects first (growing `chan send` at the top),
 /// then the rest; `limit` caps the rows of non-suspects (0 = all).
-pub fn trend_table(out: &mut impl Write, trend: &crate::compare::Trend, style: Style, view: CompareView, limit: usize) -> io::Result<()> {
+pub fn trend_table(
+    out: &mut impl Write,
+    trend: &crate::compare::Trend,
+    style: Style,
+    view: CompareView,
+    limit: usize,
+) -> io::Result<()> {
     use crate::compare::{sparkline, Change};
     let n = trend.snapshots.len();
     match (trend.snapshots.first(), trend.snapshots.last()) {
@@ -280,7 +292,11 @@ pub fn trend_table(out: &mut impl Write, trend: &crate::compare::Trend, style: S
         } else if style.color && s.suspect {
             marker_cell = marker_cell.fg(Color::Yellow);
         }
-        let site = if s.site.function.is_empty() { "?".into() } else { format!("{}\n{}", s.site.function, s.site.short_location()) };
+        let site = if s.site.function.is_empty() {
+            "?".into()
+        } else {
+            format!("{}\n{}", s.site.function, s.site.short_location())
+        };
         let mut why = s.reasons.clone();
         if let Some(h) = &s.hint {
             why.push(format!("hint: {h}"));
@@ -302,7 +318,10 @@ pub fn trend_table(out: &mut impl Write, trend: &crate::compare::Trend, style: S
                 row.push(Cell::new(sparkline(&s.counts)));
                 row.push(Cell::new(s.counts.last().copied().unwrap_or(0)).set_alignment(CellAlignment::Right));
                 row.push(Cell::new(delta).set_alignment(CellAlignment::Right));
-                row.push(Cell::new(s.rate_per_min.map(|r| format!("{r:.1}")).unwrap_or_default()).set_alignment(CellAlignment::Right));
+                row.push(
+                    Cell::new(s.rate_per_min.map(|r| format!("{r:.1}")).unwrap_or_default())
+                        .set_alignment(CellAlignment::Right),
+                );
             }
         }
         row.push(waiting);

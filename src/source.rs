@@ -67,23 +67,32 @@ pub fn read_local(spec: &str, limits: &Limits) -> crate::Result<Input> {
         let mut buf = Vec::new();
         std::io::stdin().lock().take(limits.max_input + 1).read_to_end(&mut buf).map_err(|e| Error::io("-", e))?;
         if buf.len() as u64 > limits.max_input {
-            return Err(Error::TooLarge { source_name: "-".into(), what: "stdin", limit: limits.max_input, flag: "--max-input" });
+            return Err(Error::TooLarge {
+                source_name: "-".into(),
+                what: "stdin",
+                limit: limits.max_input,
+                flag: "--max-input",
+            });
         }
         return Ok(Input { name: "-".into(), bytes: Bytes::Owned(buf), mtime_nanos: None });
     }
     let file = std::fs::File::open(spec).map_err(|e| Error::io(spec, e))?;
     let meta = file.metadata().map_err(|e| Error::io(spec, e))?;
     if meta.is_dir() {
-        return Err(Error::Usage(format!("{spec}: is a folder; name the files in it, or use `trend` which reads folders")));
+        return Err(Error::Usage(format!(
+            "{spec}: is a folder; name the files in it, or use `trend` which reads folders"
+        )));
     }
     if meta.len() > limits.max_input {
-        return Err(Error::TooLarge { source_name: spec.into(), what: "the file", limit: limits.max_input, flag: "--max-input" });
+        return Err(Error::TooLarge {
+            source_name: spec.into(),
+            what: "the file",
+            limit: limits.max_input,
+            flag: "--max-input",
+        });
     }
-    let mtime_nanos = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| d.as_nanos() as i64);
+    let mtime_nanos =
+        meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_nanos() as i64);
     let bytes = if meta.is_file() && meta.len() > 0 {
         // SAFETY: the map is read-only and lives as long as `Input`; a file truncated by
         // another process while we read it is the one hazard, accepted as every mmap
@@ -103,12 +112,21 @@ fn read_all(spec: &str, file: std::fs::File, limits: &Limits) -> crate::Result<V
     let mut buf = Vec::new();
     file.take(limits.max_input + 1).read_to_end(&mut buf).map_err(|e| Error::io(spec, e))?;
     if buf.len() as u64 > limits.max_input {
-        return Err(Error::TooLarge { source_name: spec.into(), what: "the input", limit: limits.max_input, flag: "--max-input" });
+        return Err(Error::TooLarge {
+            source_name: spec.into(),
+            what: "the input",
+            limit: limits.max_input,
+            flag: "--max-input",
+        });
     }
     Ok(buf)
 }
 
 /// Parses one input into snapshots.
-pub fn parse_input(input: &Input, forced: Option<crate::model::Format>, limits: &Limits) -> crate::Result<Vec<Snapshot>> {
+pub fn parse_input(
+    input: &Input,
+    forced: Option<crate::model::Format>,
+    limits: &Limits,
+) -> crate::Result<Vec<Snapshot>> {
     crate::format::parse(&input.name, &input.bytes, forced, limits)
 }

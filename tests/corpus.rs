@@ -62,7 +62,16 @@ fn fits(state: &str, fmt: &str) -> Vec<Category> {
             _ => {}
         }
     }
-    let hidden = ["chan send", "chan receive", "chan send (nil chan)", "chan receive (nil chan)", "running", "runnable", "select", "select (no cases)"];
+    let hidden = [
+        "chan send",
+        "chan receive",
+        "chan send (nil chan)",
+        "chan receive (nil chan)",
+        "running",
+        "runnable",
+        "select",
+        "select (no cases)",
+    ];
     if fmt == "debug1" && hidden.contains(&state) {
         ok.push(Unknown);
     }
@@ -193,7 +202,13 @@ fn one_process_in_three_formats_gives_the_same_groups() {
                     c => c,
                 };
                 let g0c = if g0.category == Category::Running { Category::Runnable } else { g0.category };
-                assert!(g0.category == g2.category || g0c == relaxed, "{}: {:?} vs {:?}", g2.site.function, g0.category, g2.category);
+                assert!(
+                    g0.category == g2.category || g0c == relaxed,
+                    "{}: {:?} vs {:?}",
+                    g2.site.function,
+                    g0.category,
+                    g2.category
+                );
             }
         }
     }

@@ -18,11 +18,7 @@ fn serve(status: &'static str, content_type: &'static str, body: &'static [u8]) 
 
 #[test]
 fn not_found_asks_whether_pprof_is_served() {
-    let s = serve(
-        "404 Not Found",
-        "text/plain; charset=utf-8",
-        b"404 page not found\n",
-    );
+    let s = serve("404 Not Found", "text/plain; charset=utf-8", b"404 page not found\n");
     let r = goroscope(&["show", &s.url("")]);
     assert_eq!(r.code, 2);
     assert_eq!(
@@ -32,24 +28,16 @@ fn not_found_asks_whether_pprof_is_served() {
             s.url("/debug/pprof/goroutine")
         )
     );
-    assert_eq!(
-        s.requests()[0].head.lines().next().unwrap(),
-        "GET /debug/pprof/goroutine HTTP/1.1"
-    );
+    assert_eq!(s.requests()[0].head.lines().next().unwrap(), "GET /debug/pprof/goroutine HTTP/1.1");
 }
 
 #[test]
 fn unknown_profile_names_the_profile() {
-    let s = serve(
-        "404 Not Found",
-        "text/plain; charset=utf-8",
-        b"Unknown profile\n",
-    );
+    let s = serve("404 Not Found", "text/plain; charset=utf-8", b"Unknown profile\n");
     let r = goroscope(&["show", "--profile", "goroutineleak", &s.url("")]);
     assert_eq!(r.code, 2);
     assert!(
-        r.error_line()
-            .contains("404 Not Found: the service's Go runtime has no \"goroutineleak\" profile"),
+        r.error_line().contains("404 Not Found: the service's Go runtime has no \"goroutineleak\" profile"),
         "{}",
         r.stderr
     );
@@ -57,11 +45,7 @@ fn unknown_profile_names_the_profile() {
 
 #[test]
 fn server_error_quotes_the_body() {
-    let s = serve(
-        "500 Internal Server Error",
-        "text/plain",
-        b"\ncould not write profile: disk full\nmore\n",
-    );
+    let s = serve("500 Internal Server Error", "text/plain", b"\ncould not write profile: disk full\nmore\n");
     let r = goroscope(&["show", &s.url("/debug/pprof/goroutine")]);
     assert_eq!(r.code, 2);
     assert_eq!(
@@ -97,15 +81,11 @@ fn json_says_what_came_back() {
 #[test]
 fn slow_body_stops_at_the_timeout() {
     let s = FakeServer::start(|c, _| {
-        let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\ngoroutine 1 [");
+        let _ =
+            c.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\ngoroutine 1 [");
         std::thread::sleep(Duration::from_secs(8));
     });
-    let r = goroscope(&[
-        "show",
-        "--timeout",
-        "1s",
-        &s.url("/debug/pprof/goroutine?debug=2"),
-    ]);
+    let r = goroscope(&["show", "--timeout", "1s", &s.url("/debug/pprof/goroutine?debug=2")]);
     assert_eq!(r.code, 2);
     assert!(r.elapsed < Duration::from_secs(5), "took {:?}", r.elapsed);
     assert_eq!(
@@ -124,8 +104,7 @@ fn silent_server_stops_at_the_timeout() {
     assert_eq!(r.code, 2);
     assert!(r.elapsed < Duration::from_secs(4), "took {:?}", r.elapsed);
     assert!(
-        r.error_line()
-            .ends_with("/debug/pprof/goroutine: no response within 500ms (raise --timeout)"),
+        r.error_line().ends_with("/debug/pprof/goroutine: no response within 500ms (raise --timeout)"),
         "{}",
         r.stderr
     );
@@ -146,8 +125,7 @@ fn body_over_the_cap_is_refused() {
     );
     // Not announced (read until close): stopped while reading.
     let s = FakeServer::start(|c, _| {
-        let _ = c
-            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n");
+        let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n");
         for _ in 0..50 {
             let _ = c.write_all(&[b'y'; 1000]);
         }
@@ -155,9 +133,7 @@ fn body_over_the_cap_is_refused() {
     let r = goroscope(&["show", "--max-input", "1000", &s.url("")]);
     assert_eq!(r.code, 2);
     assert!(
-        r.error_line().ends_with(
-            "the response body is over the limit of 1000 bytes; raise it with --max-input"
-        ),
+        r.error_line().ends_with("the response body is over the limit of 1000 bytes; raise it with --max-input"),
         "{}",
         r.stderr
     );
@@ -185,9 +161,7 @@ fn gzip_bomb_stops_at_the_decompressed_cap() {
 #[test]
 fn connection_reset_mid_body_says_how_far_it_got() {
     let s = FakeServer::start(|c, _| {
-        let _ = c.write_all(
-            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\n",
-        );
+        let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\n");
         let _ = c.write_all(&DUMP[..40]);
         let _ = c.flush();
         std::thread::sleep(Duration::from_millis(200));
@@ -209,11 +183,7 @@ fn connection_reset_mid_body_says_how_far_it_got() {
 
 #[test]
 fn nothing_listening_is_one_line() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let r = goroscope(&["show", &format!("http://127.0.0.1:{port}")]);
     assert_eq!(r.code, 2);
     assert_eq!(
@@ -226,26 +196,13 @@ fn nothing_listening_is_one_line() {
 fn tls_to_a_plain_server_is_one_line() {
     // Answers at once, as Go's server answers a TLS hello on a plain port.
     let s = FakeServer::start_raw(|c| {
-        respond(
-            c,
-            "400 Bad Request",
-            "text/plain",
-            b"Client sent an HTTP request to an HTTPS server.\n",
-        )
+        respond(c, "400 Bad Request", "text/plain", b"Client sent an HTTP request to an HTTPS server.\n")
     });
-    let r = goroscope(&[
-        "show",
-        "--timeout",
-        "5s",
-        &format!("https://127.0.0.1:{}", s.port),
-    ]);
+    let r = goroscope(&["show", "--timeout", "5s", &format!("https://127.0.0.1:{}", s.port)]);
     assert_eq!(r.code, 2);
     let line = r.error_line();
     assert!(line.contains(": TLS failed: "), "{line}");
-    assert!(
-        line.ends_with("does the service speak plain http:// on this port?"),
-        "{line}"
-    );
+    assert!(line.ends_with("does the service speak plain http:// on this port?"), "{line}");
 }
 
 #[test]
@@ -264,29 +221,16 @@ fn unauthorized_says_which_auth_was_sent_never_its_value() {
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("token"), "  tok-hunter2\n").unwrap();
-    let r = goroscope_in(
-        Some(dir.path()),
-        &["show", "--bearer-token-file", "token", &url],
-    );
+    let r = goroscope_in(Some(dir.path()), &["show", "--bearer-token-file", "token", &url]);
     assert!(
         r.error_line().ends_with("401 Unauthorized: sent a bearer token (--bearer-token-file), not accepted; the server asks for Bearer auth"),
         "{}",
         r.stderr
     );
-    assert_eq!(
-        s.requests()
-            .last()
-            .unwrap()
-            .header("authorization")
-            .as_deref(),
-        Some("Bearer tok-hunter2")
-    );
+    assert_eq!(s.requests().last().unwrap().header("authorization").as_deref(), Some("Bearer tok-hunter2"));
     assert!(!r.stderr.contains("hunter2"), "{}", r.stderr);
 
-    let with_pass = format!(
-        "http://alice:pw-hunter2@127.0.0.1:{}/debug/pprof/goroutine",
-        s.port
-    );
+    let with_pass = format!("http://alice:pw-hunter2@127.0.0.1:{}/debug/pprof/goroutine", s.port);
     let r = goroscope(&["show", "-H", "X-Api-Key: key-hunter2", &with_pass]);
     assert_eq!(
         r.error_line(),
@@ -298,38 +242,28 @@ fn unauthorized_says_which_auth_was_sent_never_its_value() {
     let seen = s.requests().last().unwrap().clone();
     assert_eq!(seen.header("x-api-key").as_deref(), Some("key-hunter2"));
     assert!(seen.header("authorization").unwrap().starts_with("Basic "));
-    assert!(
-        !r.stderr.contains("hunter2") && !r.stdout.contains("hunter2"),
-        "{}",
-        r.stderr
-    );
+    assert!(!r.stderr.contains("hunter2") && !r.stdout.contains("hunter2"), "{}", r.stderr);
 }
 
 #[test]
 fn credentials_stay_out_of_errors_and_output() {
     let s = serve("500 Internal Server Error", "text/plain", b"boom\n");
-    let url = format!(
-        "http://bob:pw-hunter2@127.0.0.1:{}/debug/pprof/goroutine?token=tk-hunter2",
-        s.port
-    );
+    let url = format!("http://bob:pw-hunter2@127.0.0.1:{}/debug/pprof/goroutine?token=tk-hunter2", s.port);
     let r = goroscope(&["show", &url]);
     assert_eq!(r.code, 2);
     assert_eq!(
         r.error_line(),
-        format!("goroscope: http://127.0.0.1:{}/debug/pprof/goroutine?token=REDACTED: 500 Internal Server Error: \"boom\"", s.port)
+        format!(
+            "goroscope: http://127.0.0.1:{}/debug/pprof/goroutine?token=REDACTED: 500 Internal Server Error: \"boom\"",
+            s.port
+        )
     );
     // A successful fetch names the snapshot without them too.
     let ok = serve("200 OK", "text/plain", DUMP);
-    let url = format!(
-        "http://bob:pw-hunter2@127.0.0.1:{}/debug/pprof/goroutine?debug=2",
-        ok.port
-    );
+    let url = format!("http://bob:pw-hunter2@127.0.0.1:{}/debug/pprof/goroutine?debug=2", ok.port);
     let r = goroscope(&["show", "--json", &url]);
     let doc = r.json();
-    assert_eq!(
-        doc["snapshots"][0]["source"],
-        format!("http://127.0.0.1:{}/debug/pprof/goroutine?debug=2", ok.port)
-    );
+    assert_eq!(doc["snapshots"][0]["source"], format!("http://127.0.0.1:{}/debug/pprof/goroutine?debug=2", ok.port));
     assert!(!r.stdout.contains("hunter2") && !r.stderr.contains("hunter2"));
 }
 
@@ -338,25 +272,17 @@ fn redirect_to_another_origin_is_not_followed() {
     let other = serve("200 OK", "text/plain", DUMP);
     let target = other.url("/steal");
     let s = FakeServer::start(move |c, _| {
-        let _ = write!(
-            c,
-            "HTTP/1.1 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        );
+        let _ = write!(c, "HTTP/1.1 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     });
     let r = goroscope(&["show", "--user", "bob:pw-hunter2", &s.url("")]);
     assert_eq!(r.code, 2);
     assert!(
-        r.error_line().contains(&format!(
-            "302 Found: redirects to another origin ({}); not followed",
-            other.url("/steal")
-        )),
+        r.error_line()
+            .contains(&format!("302 Found: redirects to another origin ({}); not followed", other.url("/steal"))),
         "{}",
         r.stderr
     );
-    assert!(
-        other.requests().is_empty(),
-        "the other origin was contacted"
-    );
+    assert!(other.requests().is_empty(), "the other origin was contacted");
     assert!(!r.stderr.contains("hunter2"));
 }
 
@@ -388,40 +314,22 @@ fn many_urls_are_fetched_together_and_failures_listed_one_per_line() {
     let (a, b, c) = (slow(), slow(), slow());
     let r = goroscope(&["show", "--json", &a.url(""), &b.url(""), &c.url("")]);
     assert_eq!(r.json()["snapshots"].as_array().unwrap().len(), 3);
-    assert!(
-        r.elapsed < Duration::from_millis(4000),
-        "three 1.5 s fetches took {:?}: not concurrent",
-        r.elapsed
-    );
+    assert!(r.elapsed < Duration::from_millis(4000), "three 1.5 s fetches took {:?}: not concurrent", r.elapsed);
 
     let missing = serve("404 Not Found", "text/plain", b"404 page not found\n");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let r = goroscope(&[
-        "show",
-        &a.url(""),
-        &missing.url(""),
-        &format!("http://127.0.0.1:{port}"),
-    ]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let r = goroscope(&["show", &a.url(""), &missing.url(""), &format!("http://127.0.0.1:{port}")]);
     assert_eq!(r.code, 2);
     let lines: Vec<&str> = r.stderr.lines().collect();
     assert_eq!(lines.len(), 3, "{}", r.stderr);
     assert_eq!(lines[0], "goroscope: 2 URLs could not be fetched:");
     assert!(
-        lines[1].starts_with(&format!(
-            "  {}: 404 Not Found",
-            missing.url("/debug/pprof/goroutine")
-        )),
+        lines[1].starts_with(&format!("  {}: 404 Not Found", missing.url("/debug/pprof/goroutine"))),
         "{}",
         r.stderr
     );
     assert!(
-        lines[2].starts_with(&format!(
-            "  http://127.0.0.1:{port}/debug/pprof/goroutine: connection refused"
-        )),
+        lines[2].starts_with(&format!("  http://127.0.0.1:{port}/debug/pprof/goroutine: connection refused")),
         "{}",
         r.stderr
     );
@@ -430,39 +338,22 @@ fn many_urls_are_fetched_together_and_failures_listed_one_per_line() {
 #[test]
 fn fetch_saves_the_raw_response_and_never_clobbers() {
     // Bytes a parser would never produce: the file must hold exactly these.
-    let body: &'static [u8] =
-        b"goroutine 1 [running]:\r\nmain.main()\r\n\t/app/main.go:10 +0x1d\r\n\r\n\xff";
+    let body: &'static [u8] = b"goroutine 1 [running]:\r\nmain.main()\r\n\t/app/main.go:10 +0x1d\r\n\r\n\xff";
     let s = serve("200 OK", "text/plain", body);
     let dir = tempfile::tempdir().unwrap();
     let r = goroscope_in(Some(dir.path()), &["fetch", &s.url(""), "-o", "dump.txt"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(
-        r.stdout,
-        format!(
-            "{}: saved {} bytes to dump.txt\n",
-            s.url("/debug/pprof/goroutine"),
-            body.len()
-        )
-    );
+    assert_eq!(r.stdout, format!("{}: saved {} bytes to dump.txt\n", s.url("/debug/pprof/goroutine"), body.len()));
     assert_eq!(std::fs::read(dir.path().join("dump.txt")).unwrap(), body);
 
     std::fs::write(dir.path().join("dump.txt"), "keep me").unwrap();
     let r = goroscope_in(Some(dir.path()), &["fetch", &s.url(""), "-o", "dump.txt"]);
     assert_eq!(r.code, 2);
-    assert_eq!(
-        r.error_line(),
-        "goroscope: dump.txt: already exists; pass --force to overwrite it"
-    );
-    assert_eq!(
-        std::fs::read(dir.path().join("dump.txt")).unwrap(),
-        b"keep me"
-    );
+    assert_eq!(r.error_line(), "goroscope: dump.txt: already exists; pass --force to overwrite it");
+    assert_eq!(std::fs::read(dir.path().join("dump.txt")).unwrap(), b"keep me");
     assert_eq!(s.requests().len(), 1, "refused before fetching");
 
-    let r = goroscope_in(
-        Some(dir.path()),
-        &["fetch", "--force", &s.url(""), "-o", "dump.txt"],
-    );
+    let r = goroscope_in(Some(dir.path()), &["fetch", "--force", &s.url(""), "-o", "dump.txt"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(std::fs::read(dir.path().join("dump.txt")).unwrap(), body);
 }
@@ -470,9 +361,7 @@ fn fetch_saves_the_raw_response_and_never_clobbers() {
 #[test]
 fn failed_fetch_leaves_nothing_behind() {
     let reset = FakeServer::start(|c, _| {
-        let _ = c.write_all(
-            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\n",
-        );
+        let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\n");
         let _ = c.write_all(&[b'g'; 3000]);
         std::thread::sleep(Duration::from_millis(200));
         let _ = socket2::SockRef::from(&*c).set_linger(Some(Duration::ZERO));
@@ -482,10 +371,7 @@ fn failed_fetch_leaves_nothing_behind() {
     for url in [reset.url(""), html.url("")] {
         let r = goroscope_in(Some(dir.path()), &["fetch", &url, "-o", "out.pb.gz"]);
         assert_eq!(r.code, 2, "{}", r.stderr);
-        let left: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert!(left.is_empty(), "left behind: {left:?}");
     }
 }
@@ -511,11 +397,7 @@ fn bad_arguments_are_usage_errors() {
 #[test]
 fn no_progress_bar_off_a_terminal() {
     let s = FakeServer::start(|c, _| {
-        let _ = write!(
-            c,
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
-            DUMP.len()
-        );
+        let _ = write!(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n", DUMP.len());
         let _ = c.write_all(&DUMP[..50]);
         std::thread::sleep(Duration::from_millis(1200));
         let _ = c.write_all(&DUMP[50..]);

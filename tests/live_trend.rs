@@ -34,7 +34,8 @@ fn growth_stops_being_reported_when_the_load_stops() {
             s.get("/leak/receiver?n=2");
         }
         truths.push(s.stats());
-        let (name, debug) = if round % 2 == 1 { (format!("snap-{round}.pb.gz"), "0") } else { (format!("snap-{round}.txt"), "2") };
+        let (name, debug) =
+            if round % 2 == 1 { (format!("snap-{round}.pb.gz"), "0") } else { (format!("snap-{round}.txt"), "2") };
         let path = dir.path().join(&name).to_string_lossy().into_owned();
         let run = goroscope(&["fetch", "--debug", debug, &s.url, "-o", &path]);
         assert_eq!(run.code, 0, "fetch: {}", run.stderr);

@@ -56,8 +56,7 @@ fn check(r: &SnapshotReport, truth: &Value, format: &str, only_leaked: bool) {
     for (name, site) in truth["sites"].as_object().unwrap() {
         let line = site["line"].as_u64().unwrap() as u32;
         let file = site["file"].as_str().unwrap();
-        let mine: Vec<_> =
-            r.groups.iter().filter(|g| g.site.line == line && g.site.file.ends_with(file)).collect();
+        let mine: Vec<_> = r.groups.iter().filter(|g| g.site.line == line && g.site.file.ends_with(file)).collect();
         let got: u64 = mine.iter().map(|g| g.count).sum();
         let leak = site["leak"].as_bool().unwrap();
         let want = if only_leaked && !leak { 0 } else { site["count"].as_u64().unwrap() };
@@ -126,7 +125,8 @@ fn signal_panic_and_log_dumps_hold_the_same_sites() {
     let truth = stats(&dir.join("log-with-dump.stats.json"));
     for f in ["log-with-dump.txt", "log-with-dump.cri.txt"] {
         let loaded = app::load(&[dir.join(f).to_string_lossy().into_owned()], &LoadSettings::default()).unwrap();
-        let mut dumps: Vec<_> = loaded.into_iter().map(|mut l| group(&mut l.snapshot, &GroupSettings::default())).collect();
+        let mut dumps: Vec<_> =
+            loaded.into_iter().map(|mut l| group(&mut l.snapshot, &GroupSettings::default())).collect();
         assert_eq!(dumps.len(), 1, "{f}: one dump among the log lines");
         let r = dumps.remove(0);
         assert_eq!(r.format.name(), "log");
@@ -149,7 +149,11 @@ fn the_series_flags_the_leaks_and_not_the_steady_sites() {
         let t = compare(&reps, &TrendSettings::default());
         for (name, site) in truth["sites"].as_object().unwrap() {
             let line = site["line"].as_u64().unwrap() as u32;
-            let s = t.sites.iter().find(|s| s.site.line == line && s.site.file.ends_with(site["file"].as_str().unwrap())).unwrap();
+            let s = t
+                .sites
+                .iter()
+                .find(|s| s.site.line == line && s.site.file.ends_with(site["file"].as_str().unwrap()))
+                .unwrap();
             if site["leak"].as_bool().unwrap() && name != "mutex_holder" {
                 assert!(s.growing && s.suspect, "{v} {name}: {:?}", s.counts);
             } else if !site["leak"].as_bool().unwrap() {
@@ -206,7 +210,8 @@ fn trend_cli_orders_by_name_and_fails_on_suspects_when_asked() {
     let out = Command::new(bin).args(["trend", "--json", "--fail-on-suspect"]).args(&files).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let sources: Vec<&str> = doc["snapshots"].as_array().unwrap().iter().map(|s| s["source"].as_str().unwrap()).collect();
+    let sources: Vec<&str> =
+        doc["snapshots"].as_array().unwrap().iter().map(|s| s["source"].as_str().unwrap()).collect();
     assert!(sources[0].ends_with("snapshot-1.debug2.txt") && sources[2].ends_with("snapshot-3.debug2.txt"));
     let top = &doc["sites"][0];
     assert_eq!(top["category"], "chan_send");

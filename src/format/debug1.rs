@@ -7,7 +7,7 @@
 use super::labels::parse_label_pairs;
 use super::text::parse_u64;
 use crate::limits::Limits;
-use crate::model::{Format, FrameId, StackId, Goroutine, ProfileKind, Snapshot, NONE, NO_LABELS};
+use crate::model::{Format, FrameId, Goroutine, ProfileKind, Snapshot, StackId, NONE, NO_LABELS};
 use rustc_hash::FxHashMap;
 
 /// True if `data` starts like a debug=1 profile.
@@ -157,9 +157,7 @@ pub fn parse<'a>(source: &str, data: &'a [u8], limits: &Limits) -> crate::Result
         } else if let Some(f) = line.strip_prefix(b"#\t") {
             if let Some((id, text)) = known.take() {
                 // The same frame lines as the first record of these PCs, then a line end.
-                if stack.is_empty()
-                    && data[offset..].starts_with(text)
-                    && data.get(offset + text.len()) == Some(&b'\n')
+                if stack.is_empty() && data[offset..].starts_with(text) && data.get(offset + text.len()) == Some(&b'\n')
                 {
                     stack.extend_from_slice(snap.tables.stacks.get(id));
                     // One frame per line.
@@ -243,8 +241,10 @@ mod tests {
 
     const REAL: &str = include_str!("../../testdata/go1.27/snapshot-3.debug1.txt");
 
-    /// Each record as (count, labels, frames), all resolved to text.
-    fn records(s: &Snapshot) -> Vec<(u64, Vec<(String, String)>, Vec<String>)> {
+    /// A record resolved to text: count, labels, frames.
+    type Record = (u64, Vec<(String, String)>, Vec<String>);
+
+    fn records(s: &Snapshot) -> Vec<Record> {
         let t = &s.tables;
         s.goroutines
             .iter()

@@ -46,7 +46,10 @@ pub fn parse(source: &str, data: &[u8], forced: Option<Format>, limits: &Limits)
     if snaps.len() as u64 > limits.max_snapshots {
         return Err(Error::Limit {
             source_name: source.into(),
-            message: format!("more than {} dumps in one input; raise the limit with --max-snapshots", limits.max_snapshots),
+            message: format!(
+                "more than {} dumps in one input; raise the limit with --max-snapshots",
+                limits.max_snapshots
+            ),
         });
     }
     Ok(snaps)
@@ -77,11 +80,14 @@ pub fn detect(source: &str, data: &[u8]) -> crate::Result<Format> {
                 return Ok(Format::Log);
             }
             let before = &data[..line_start];
-            let first_line = before.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).find(|l| !l.is_empty());
+            let first_line =
+                before.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).find(|l| !l.is_empty());
             Ok(match first_line {
                 None => Format::Debug2,
                 Some(l) if l.starts_with(b"SIG") => Format::Sigquit,
-                Some(l) if l.starts_with(b"panic: ") || l.starts_with(b"fatal error: ") || l.starts_with(b"runtime: ") => {
+                Some(l)
+                    if l.starts_with(b"panic: ") || l.starts_with(b"fatal error: ") || l.starts_with(b"runtime: ") =>
+                {
                     Format::Panic
                 }
                 Some(_) => Format::Log,
@@ -129,7 +135,11 @@ pub fn gunzip_if_needed<'a>(source: &str, data: &'a [u8], limits: &Limits) -> cr
     let mut out = Vec::with_capacity((data.len() * 4).min(limits.max_decompressed as usize));
     let mut reader = flate2::read::MultiGzDecoder::new(data).take(limits.max_decompressed + 1);
     reader.read_to_end(&mut out).map_err(|e| {
-        let what = if e.kind() == std::io::ErrorKind::UnexpectedEof { "truncated gzip data".to_string() } else { format!("bad gzip data ({e})") };
+        let what = if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            "truncated gzip data".to_string()
+        } else {
+            format!("bad gzip data ({e})")
+        };
         Error::parse(source, what)
     })?;
     if out.len() as u64 > limits.max_decompressed {

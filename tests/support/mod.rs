@@ -30,18 +30,12 @@ impl Run {
     /// The one line of an error on stderr.
     pub fn error_line(&self) -> &str {
         let lines: Vec<&str> = self.stderr.lines().collect();
-        assert_eq!(
-            lines.len(),
-            1,
-            "want one line on stderr, got:\n{}",
-            self.stderr
-        );
+        assert_eq!(lines.len(), 1, "want one line on stderr, got:\n{}", self.stderr);
         lines[0]
     }
     pub fn json(&self) -> serde_json::Value {
         assert_eq!(self.code, 0, "goroscope failed:\n{}", self.stderr);
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("bad JSON ({e}):\n{}", self.stdout))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}):\n{}", self.stdout))
     }
 }
 
@@ -73,10 +67,7 @@ pub fn goroscope(args: &[&str]) -> Run {
 /// Runs `cmd` to completion, killing it (and failing the test) after `limit`.
 pub fn output_within(mut cmd: Command, limit: Duration) -> Output {
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = KillOnDrop(
-        cmd.spawn()
-            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}")),
-    );
+    let mut child = KillOnDrop(cmd.spawn().unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}")));
     let drain = |mut r: Box<dyn Read + Send>| {
         std::thread::spawn(move || {
             let mut v = Vec::new();
@@ -97,11 +88,7 @@ pub fn output_within(mut cmd: Command, limit: Duration) -> Output {
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    Output {
-        status,
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-    }
+    Output { status, stdout: stdout.join().unwrap(), stderr: stderr.join().unwrap() }
 }
 
 /// A child process killed when dropped.
@@ -124,9 +111,7 @@ impl Seen {
     pub fn header(&self, name: &str) -> Option<String> {
         self.head.lines().find_map(|l| {
             let (k, v) = l.split_once(':')?;
-            k.trim()
-                .eq_ignore_ascii_case(name)
-                .then(|| v.trim().to_string())
+            k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
         })
     }
 }
@@ -152,10 +137,7 @@ impl FakeServer {
         Self::start_inner(false, move |c, _| handler(c))
     }
 
-    fn start_inner(
-        read: bool,
-        handler: impl Fn(&mut TcpStream, &Seen) + Send + Sync + 'static,
-    ) -> FakeServer {
+    fn start_inner(read: bool, handler: impl Fn(&mut TcpStream, &Seen) + Send + Sync + 'static) -> FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
@@ -174,25 +156,14 @@ impl FakeServer {
                 std::thread::spawn(move || {
                     let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
                     let _ = conn.set_write_timeout(Some(Duration::from_secs(10)));
-                    let s = if read {
-                        read_head(&mut conn)
-                    } else {
-                        Some(Seen {
-                            head: String::new(),
-                        })
-                    };
+                    let s = if read { read_head(&mut conn) } else { Some(Seen { head: String::new() }) };
                     let Some(s) = s else { return };
                     seen.lock().unwrap().push(s.clone());
                     handler(&mut conn, &s);
                 });
             }
         });
-        FakeServer {
-            port,
-            seen,
-            stop,
-            accept: Some(accept),
-        }
+        FakeServer { port, seen, stop, accept: Some(accept) }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -223,9 +194,7 @@ fn read_head(conn: &mut TcpStream) -> Option<Seen> {
         }
         head.push(byte[0]);
     }
-    Some(Seen {
-        head: String::from_utf8_lossy(&head).into_owned(),
-    })
+    Some(Seen { head: String::from_utf8_lossy(&head).into_owned() })
 }
 
 /// Writes a complete response with a Content-Length.
@@ -252,16 +221,9 @@ pub fn go(version: &str) -> PathBuf {
     let mut cmd = Command::new("bash");
     cmd.arg(root.join("scripts/install-go.sh")).arg(version);
     let out = output_within(cmd, Duration::from_secs(600));
-    assert!(
-        out.status.success(),
-        "install-go.sh {version} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "install-go.sh {version} failed:\n{}", String::from_utf8_lossy(&out.stderr));
     let path = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
-    assert!(
-        path.is_file(),
-        "install-go.sh printed {path:?}, which is not a file"
-    );
+    assert!(path.is_file(), "install-go.sh printed {path:?}, which is not a file");
     cache.push((version.to_string(), path.clone()));
     path
 }
@@ -279,16 +241,9 @@ pub fn leaky(version: &str) -> PathBuf {
     std::fs::create_dir_all(&out_dir).unwrap();
     let bin = out_dir.join("leaky");
     let mut cmd = Command::new(&go);
-    cmd.args(["build", "-o"])
-        .arg(&bin)
-        .arg(".")
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("go/leaky"));
+    cmd.args(["build", "-o"]).arg(&bin).arg(".").current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("go/leaky"));
     let out = output_within(cmd, Duration::from_secs(300));
-    assert!(
-        out.status.success(),
-        "go build failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "go build failed:\n{}", String::from_utf8_lossy(&out.stderr));
     cache.push((version.to_string(), bin.clone()));
     bin
 }
@@ -323,9 +278,7 @@ impl Service {
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         if o.tls {
-            cmd.arg("-tls")
-                .arg("-cert-out")
-                .arg(dir.path().join("ca.pem"));
+            cmd.arg("-tls").arg("-cert-out").arg(dir.path().join("ca.pem"));
         }
         if o.client_ca {
             cmd.arg("-client-ca")
@@ -351,14 +304,9 @@ impl Service {
             let _ = BufReader::new(stdout).read_line(&mut line);
             let _ = tx.send(line);
         });
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("leaky did not say where it listens within 30s");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("leaky said {line:?}"))
-            .to_string();
+        let line = rx.recv_timeout(Duration::from_secs(30)).expect("leaky did not say where it listens within 30s");
+        let url =
+            line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("leaky said {line:?}")).to_string();
 
         let mut b = reqwest::blocking::Client::builder().timeout(Duration::from_secs(20));
         if o.tls {
@@ -387,22 +335,12 @@ impl Service {
             }
             None => url.clone(),
         };
-        Service {
-            child,
-            url,
-            dir,
-            client: b.build().unwrap(),
-            base,
-        }
+        Service { child, url, dir, client: b.build().unwrap(), base }
     }
 
     /// GETs `path` from the service (with its auth), failing the test on any error.
     pub fn get(&self, path: &str) -> String {
-        let r = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let r = self.client.get(format!("{}{path}", self.base)).send().unwrap_or_else(|e| panic!("GET {path}: {e}"));
         assert!(r.status().is_success(), "GET {path}: {}", r.status());
         r.text().unwrap()
     }
@@ -425,9 +363,7 @@ fn base64(data: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for c in data.chunks(3) {
-        let n = (c[0] as u32) << 16
-            | (*c.get(1).unwrap_or(&0) as u32) << 8
-            | *c.get(2).unwrap_or(&0) as u32;
+        let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
         for i in 0..4 {
             if i <= c.len() {
                 out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
