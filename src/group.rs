@@ -304,14 +304,14 @@ fn resolve(t: &Tables, key: (Category, u32, u32, u32), a: Acc, settings: &GroupS
         let fr = t.frame(f);
         (t.strings.raw(fr.function), t.strings.raw(fr.file), fr.line)
     };
-    let creators: Vec<CreatorCount> = top_k(a.creators.into_iter().collect(), settings.keep_examples, |x, y| {
+    let creators: Vec<CreatorCount> = top_k(a.creators.into_iter(), settings.keep_examples, |x, y| {
         y.1.cmp(&x.1).then_with(|| frame_key(x.0).cmp(&frame_key(y.0)))
     })
     .into_iter()
     .map(|(f, n)| CreatorCount { site: Site::of(t, f), count: n })
     .collect();
     let distinct = a.labels.len() as u64;
-    let labels: Vec<LabelCount> = top_k(a.labels.into_iter().collect(), settings.keep_examples, |x, y| {
+    let labels: Vec<LabelCount> = top_k(a.labels.into_iter(), settings.keep_examples, |x, y| {
         y.1.cmp(&x.1).then_with(|| t.cmp_label_sets(x.0, y.0))
     })
     .into_iter()
@@ -342,17 +342,20 @@ fn resolve(t: &Tables, key: (Category, u32, u32, u32), a: Acc, settings: &GroupS
     }
 }
 
-/// The `k` first items in the order `cmp`, sorted, found without sorting them all.
-fn top_k<T>(mut items: Vec<T>, k: usize, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> Vec<T> {
-    if items.len() > k {
-        if k == 0 {
-            return Vec::new();
+/// The `k` first items in the order `cmp`, sorted. One pass keeping the best `k` so far:
+/// an item that does not beat the worst of them costs one comparison (a group with a
+/// unique label set per goroutine has as many sets as goroutines, all of count 1).
+fn top_k<T>(items: impl ExactSizeIterator<Item = T>, k: usize, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> Vec<T> {
+    let mut best: Vec<T> = Vec::with_capacity(k.min(items.len()) + 1);
+    for item in items {
+        if best.len() == k && best.last().is_none_or(|worst| cmp(&item, worst).is_ge()) {
+            continue;
         }
-        items.select_nth_unstable_by(k - 1, &cmp);
-        items.truncate(k);
+        let at = best.partition_point(|b| cmp(b, &item).is_le());
+        best.insert(at, item);
+        best.truncate(k);
     }
-    items.sort_by(cmp);
-    items
+    best
 }
 
 fn stack_passes(t: &Tables, stack: StackId, s: &GroupSettings) -> bool {
@@ -417,6 +420,24 @@ impl SnapshotReport {
             notes: Vec::new(),
             shown: 0,
             groups,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::top_k;
+
+    /// The one-pass selection gives the head of a full sort, ties included, for every k.
+    #[test]
+    fn top_k_is_the_head_of_a_sort() {
+        // A deterministic mix with many ties on the first field.
+        let items: Vec<(u64, u32)> = (0..500u32).map(|i| ((i * 7919 % 13) as u64, i * 104_729 % 1009)).collect();
+        let cmp = |a: &(u64, u32), b: &(u64, u32)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+        let mut sorted = items.clone();
+        sorted.sort_by(cmp);
+        for k in [0, 1, 2, 5, 37, 499, 500, 600] {
+            assert_eq!(top_k(items.clone().into_iter(), k, cmp), sorted[..k.min(items.len())], "k = {k}");
         }
     }
 }

@@ -300,6 +300,9 @@ pub struct Tables {
     pub stacks: Stacks,
     /// Label sets: (key, value) pairs sorted by key, then value. Id 0 is the empty set.
     pub label_sets: SliceTable<(Sym, Sym)>,
+    /// The keys of the last label set found in strictly increasing order: a set with the
+    /// same keys in the same order is sorted too, without comparing strings.
+    sorted_keys: Vec<Sym>,
 }
 
 impl Tables {
@@ -383,12 +386,19 @@ impl Tables {
         if pairs.is_empty() {
             return NO_LABELS;
         }
-        let by_strings =
-            |a: &(Sym, Sym), b: &(Sym, Sym)| self.cmp_strings(a.0, b.0).then_with(|| self.cmp_strings(a.1, b.1));
-        // The runtime prints labels sorted by key: usually nothing to do.
-        if !pairs.is_sorted_by(|a, b| by_strings(a, b).is_lt()) {
-            pairs.sort_unstable_by(by_strings);
-            pairs.dedup();
+        // Profiles repeat one key set over many records, printed sorted by key.
+        let same_keys = pairs.len() == self.sorted_keys.len() && pairs.iter().zip(&self.sorted_keys).all(|(p, &k)| p.0 == k);
+        if !same_keys {
+            let by_strings =
+                |a: &(Sym, Sym), b: &(Sym, Sym)| self.cmp_strings(a.0, b.0).then_with(|| self.cmp_strings(a.1, b.1));
+            if !pairs.is_sorted_by(|a, b| by_strings(a, b).is_lt()) {
+                pairs.sort_unstable_by(by_strings);
+                pairs.dedup();
+            }
+            if pairs.windows(2).all(|w| w[0].0 != w[1].0) {
+                self.sorted_keys.clear();
+                self.sorted_keys.extend(pairs.iter().map(|p| p.0));
+            }
         }
         self.label_sets.intern(pairs)
     }

@@ -132,7 +132,15 @@ pub fn gunzip_if_needed<'a>(source: &str, data: &'a [u8], limits: &Limits) -> cr
     if !data.starts_with(&GZIP_MAGIC) {
         return Ok(Cow::Borrowed(data));
     }
-    let mut out = Vec::with_capacity((data.len() * 4).min(limits.max_decompressed as usize));
+    // The trailer's ISIZE is the last member's size mod 2^32: a hint, not trusted, so it is
+    // capped by what deflate can expand to (1032:1) and by the limit.
+    let isize = data.len().checked_sub(4).map_or(0, |at| u32::from_le_bytes(data[at..].try_into().expect("4 bytes")));
+    let hint = (isize as usize)
+        .max(data.len() * 4)
+        .min(data.len().saturating_mul(1032))
+        .min(limits.max_decompressed as usize)
+        .min(256 << 20);
+    let mut out = Vec::with_capacity(hint);
     let mut reader = flate2::read::MultiGzDecoder::new(data).take(limits.max_decompressed + 1);
     reader.read_to_end(&mut out).map_err(|e| {
         let what = if e.kind() == std::io::ErrorKind::UnexpectedEof {
