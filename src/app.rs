@@ -186,9 +186,7 @@ fn load_grouped(
     let to_grouped = |l: Loaded| {
         let content_time = l.snapshot.time_nanos;
         let mut snap = l.snapshot;
-        let report = crate::group::group(&mut snap, group);
-        drop(snap);
-        let summary = crate::compare::summarize(&report, &mut names.lock().unwrap_or_else(|e| e.into_inner()));
+        let summary = crate::compare::summarize_snapshot(&mut snap, group, names);
         Grouped { summary, content_time, mtime_nanos: l.mtime_nanos }
     };
     if specs.iter().any(|s| crate::source::is_url(s)) {

@@ -176,8 +176,96 @@ struct Acc {
     example: StackId,
 }
 
+/// A group key: category, state, site (or creator), and the stack or label value.
+type Key = (Category, u32, u32, u32);
+
 /// Groups one snapshot's goroutines.
 pub fn group(snap: &mut Snapshot, settings: &GroupSettings) -> SnapshotReport {
+    let (accs, shown) = accumulate(snap, settings);
+    let t = &snap.tables;
+    let mut groups: Vec<Group> = accs
+        .into_iter()
+        .filter(|(_, a)| a.count >= settings.min_count)
+        .map(|(key, a)| resolve(t, key, a, settings))
+        .collect();
+    if !settings.summary {
+        sort_groups(&mut groups);
+    }
+    SnapshotReport {
+        source: snap.source.clone(),
+        format: snap.format,
+        profile: snap.profile,
+        total: snap.total(),
+        time: snap.time_nanos.map(crate::report::rfc3339),
+        preamble: snap.preamble.clone(),
+        truncated: snap.truncated,
+        skipped: snap.skipped,
+        notes: snap.notes.clone(),
+        shown,
+        groups,
+    }
+}
+
+/// One group of [`group_facts`]: what a comparison reads, names borrowed from the
+/// snapshot's tables. The same values as the [`Group`] [`group`] would give.
+#[derive(Debug, Clone, Copy)]
+pub struct GroupFacts<'t> {
+    pub count: u64,
+    pub category: Category,
+    pub state: &'t str,
+    /// Function, file, line; empty strings and 0 where no site was found.
+    pub site: (&'t str, &'t str, u32),
+    pub orphaned: u64,
+    pub leaked: u64,
+    /// The longest wait printed, as `Group::wait_minutes` has it.
+    pub max_wait: Option<u32>,
+    /// The function of the group's first creator (most goroutines, then by site).
+    pub creator: Option<&'t str>,
+}
+
+/// Groups one snapshot as [`group`] does, without making [`Group`]s: for `trend`, which
+/// reads a few numbers and names per group of each of many snapshots.
+pub fn group_facts<'s>(snap: &'s mut Snapshot, settings: &GroupSettings) -> Vec<GroupFacts<'s>> {
+    let (accs, _) = accumulate(snap, settings);
+    let t = &snap.tables;
+    let frame_key = |f: FrameId| {
+        let fr = t.frame(f);
+        (t.strings.raw(fr.function), t.strings.raw(fr.file), fr.line)
+    };
+    accs.into_iter()
+        .filter(|(_, a)| a.count >= settings.min_count)
+        .map(|((category, ..), a)| {
+            let site = if a.site != NONE {
+                let fr = t.frame(a.site);
+                (t.str(fr.function), t.str(fr.file), fr.line)
+            } else {
+                ("", "", 0)
+            };
+            let creator = if settings.keep_examples == 0 {
+                None
+            } else {
+                a.creators
+                    .iter()
+                    .min_by(|x, y| y.1.cmp(x.1).then_with(|| frame_key(*x.0).cmp(&frame_key(*y.0))))
+                    .map(|(&f, _)| t.function(f))
+            };
+            GroupFacts {
+                count: a.count,
+                category: a.category.unwrap_or(category),
+                state: t.str(a.state),
+                site,
+                orphaned: a.orphaned,
+                leaked: a.leaked,
+                max_wait: wait_minutes(&a).map(|[_, max]| max),
+                creator,
+            }
+        })
+        .collect()
+}
+
+/// Goroutines per group key, in order of first appearance, and how many passed the
+/// filters.
+fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>, u64) {
     let mut classifier = Classifier::new(snap);
     let frames_complete = snap.format == crate::model::Format::Debug0;
     let ids: FxHashSet<u64> =
@@ -187,7 +275,9 @@ pub fn group(snap: &mut Snapshot, settings: &GroupSettings) -> SnapshotReport {
         _ => None,
     };
     let mut keep_stack: FxHashMap<StackId, bool> = FxHashMap::default();
-    let mut accs: FxHashMap<(Category, u32, u32, u32), Acc> = FxHashMap::default();
+    // Keys index `accs`: an accumulator is large, and a map of them moved each on growth.
+    let mut index: FxHashMap<Key, u32> = FxHashMap::default();
+    let mut accs: Vec<(Key, Acc)> = Vec::new();
     let mut shown = 0u64;
 
     let goroutines = std::mem::take(&mut snap.goroutines);
@@ -217,40 +307,23 @@ pub fn group(snap: &mut Snapshot, settings: &GroupSettings) -> SnapshotReport {
                 (category, state, site, v)
             }
         };
-        let a = accs.entry(key).or_insert_with(|| Acc {
-            category: Some(category),
-            state,
-            site,
-            min_minutes: NONE,
-            example: g.stack,
-            ..Acc::default()
+        let slot = *index.entry(key).or_insert_with(|| {
+            accs.push((
+                key,
+                Acc { category: Some(category), state, site, min_minutes: NONE, example: g.stack, ..Acc::default() },
+            ));
+            accs.len() as u32 - 1
         });
-        add(a, g, &ids, settings);
+        add(&mut accs[slot as usize].1, g, &ids, settings);
     }
     snap.goroutines = goroutines;
+    (accs, shown)
+}
 
-    let t = &snap.tables;
-    let mut groups: Vec<Group> = accs
-        .into_iter()
-        .filter(|(_, a)| a.count >= settings.min_count)
-        .map(|(key, a)| resolve(t, key, a, settings))
-        .collect();
-    if !settings.summary {
-        sort_groups(&mut groups);
-    }
-    SnapshotReport {
-        source: snap.source.clone(),
-        format: snap.format,
-        profile: snap.profile,
-        total: snap.total(),
-        time: snap.time_nanos.map(crate::report::rfc3339),
-        preamble: snap.preamble.clone(),
-        truncated: snap.truncated,
-        skipped: snap.skipped,
-        notes: snap.notes.clone(),
-        shown,
-        groups,
-    }
+/// `[min, max]` wait minutes of a group, where any were printed.
+fn wait_minutes(a: &Acc) -> Option<[u32; 2]> {
+    (a.max_minutes > 0 || (a.min_minutes != NONE && a.min_minutes > 0))
+        .then_some([if a.min_minutes == NONE { 0 } else { a.min_minutes }, a.max_minutes])
 }
 
 fn add(a: &mut Acc, g: &Goroutine, ids: &FxHashSet<u64>, settings: &GroupSettings) {
@@ -289,7 +362,7 @@ fn add(a: &mut Acc, g: &Goroutine, ids: &FxHashSet<u64>, settings: &GroupSetting
     }
 }
 
-fn resolve(t: &Tables, key: (Category, u32, u32, u32), a: Acc, settings: &GroupSettings) -> Group {
+fn resolve(t: &Tables, key: Key, a: Acc, settings: &GroupSettings) -> Group {
     let (category, _, site_or_creator, extra) = key;
     let site = if a.site != NONE { Site::of(t, a.site) } else { Site::unknown() };
     let label_value = match &settings.by {
@@ -297,6 +370,7 @@ fn resolve(t: &Tables, key: (Category, u32, u32, u32), a: Acc, settings: &GroupS
         _ => None,
     };
     let _ = site_or_creator;
+    let wait = wait_minutes(&a);
     // Only the top few are shown: choose them on ids, comparing strings in place, and
     // resolve only those (a profile with a unique label per goroutine has as many sets as
     // goroutines).
@@ -325,8 +399,7 @@ fn resolve(t: &Tables, key: (Category, u32, u32, u32), a: Acc, settings: &GroupS
         state: t.str(a.state).to_string(),
         site,
         label_value,
-        wait_minutes: (a.max_minutes > 0 || (a.min_minutes != NONE && a.min_minutes > 0))
-            .then_some([if a.min_minutes == NONE { 0 } else { a.min_minutes }, a.max_minutes]),
+        wait_minutes: wait,
         locked_to_thread: a.locked,
         leaked: a.leaked,
         orphaned: a.orphaned,

@@ -387,7 +387,8 @@ impl Tables {
             return NO_LABELS;
         }
         // Profiles repeat one key set over many records, printed sorted by key.
-        let same_keys = pairs.len() == self.sorted_keys.len() && pairs.iter().zip(&self.sorted_keys).all(|(p, &k)| p.0 == k);
+        let same_keys =
+            pairs.len() == self.sorted_keys.len() && pairs.iter().zip(&self.sorted_keys).all(|(p, &k)| p.0 == k);
         if !same_keys {
             let by_strings =
                 |a: &(Sym, Sym), b: &(Sym, Sym)| self.cmp_strings(a.0, b.0).then_with(|| self.cmp_strings(a.1, b.1));
