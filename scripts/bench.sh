@@ -10,6 +10,8 @@
 #   SIGQUIT       goroscope show, floor `wc -l`
 #   debug=1       goroscope show, `go tool pprof -top` (no symbols from debug=1), `wc -l`
 #   debug=0       goroscope show, `go tool pprof -raw` and `-top`, floor `gzip -d`
+#   trend         goroscope trend over bench-data/trend/ (1,000 debug=1 files of 1,000 sites,
+#                 written by `cargo bench --bench trend`), floor `cat | wc -l`
 #
 # Each command runs after its input was read once (page cache warm); the best of RUNS
 # (default 3; 1 for commands slower than 20 s) is kept, with its peak RSS. goroscope
@@ -59,8 +61,14 @@ measure() {
 	shift 3
 	local bytes best="" rss="" status=ok n=$runs
 	# Throughput of a gzipped profile is counted in decompressed bytes.
-	if [[ $file == *.gz ]]; then bytes=$(gzip -dc "$file" | wc -c); else bytes=$(stat -c %s "$file"); fi
-	cat "$file" >/dev/null
+	if [[ $file == *.gz ]]; then
+		bytes=$(gzip -dc "$file" | wc -c)
+	elif [[ -d $file ]]; then
+		bytes=$(cat "$file"/* | wc -c)
+	else
+		bytes=$(stat -c %s "$file")
+	fi
+	if [[ -d $file ]]; then cat "$file"/* >/dev/null; else cat "$file" >/dev/null; fi
 	for ((i = 0; i < n; i++)); do
 		local out=$tmp/time rc=0
 		# Output goes to a file, not /dev/null: GNU grep stops at the first match when
@@ -123,6 +131,16 @@ for s in "${sizes[@]}"; do
 	fi
 done
 
+# trend over 1,000 snapshots of 1,000 sites (written by `cargo bench --bench trend`).
+tr=$data/trend
+if [[ -d $tr ]]; then
+	measure "trend 1000x1000" "goroscope trend (2 cores)" "$tr" "$bin" trend "$tr"
+	measure "trend 1000x1000" "goroscope trend (1 core)" "$tr" taskset -c 0 "$bin" trend "$tr"
+	measure "trend 1000x1000" "floor: wc -l" "$tr" sh -c 'cat "$1"/* | wc -l' sh "$tr"
+else
+	echo "trend 1000x1000|goroscope trend|||0|missing (cargo bench --bench trend writes bench-data/trend)" >>"$tmp/rows"
+fi
+
 small=$root/testdata/go1.27/snapshot-1.debug2.txt
 if [[ -e $small ]]; then
 	start=$(date +%s%N)
@@ -147,7 +165,7 @@ awk -F'|' '
 		ratio = (input in base && base[input] > 0) ? sprintf("%.2fx", t / base[input]) : ""
 		thr = t > 0 ? sprintf("%.0f MB/s", bytes / 1048576 / t) : "-"
 		net = ""
-		if (tool ~ /^goroscope/ && input !~ /^debug0/) net = mb(rss * 1024 - bytes)
+		if (tool ~ /^goroscope/ && input !~ /^(debug0|trend)/) net = mb(rss * 1024 - bytes)
 		printf "| %s (%s) | %s | %.2f s | %s | %s | %s | %s |\n", input, mb(bytes), tool, t, thr, ratio, mb(rss * 1024), net
 	}' "$tmp/rows"
 [[ -n ${startup_ms:-} ]] && echo && echo "startup: goroscope show on a small dump: ${startup_ms} ms (mean of 20)"
