@@ -131,6 +131,11 @@ pub struct Goroutine {
 }
 
 impl Goroutine {
+    /// A record of `count` goroutines on `stack` with `labels`, nothing else known (the
+    /// profile formats; tracebacks fill in the rest).
+    pub fn counted(count: u64, stack: StackId, labels: LabelSetId) -> Goroutine {
+        Goroutine { id: 0, parent: 0, count, state: 0, stack, creator: NONE, labels, minutes: NONE, flags: 0 }
+    }
     pub fn minutes(&self) -> Option<u32> {
         (self.minutes != NONE).then_some(self.minutes)
     }

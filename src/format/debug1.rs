@@ -7,7 +7,7 @@
 use super::labels::parse_label_pairs;
 use super::text::parse_u64;
 use crate::limits::Limits;
-use crate::model::{Format, FrameId, Goroutine, ProfileKind, Snapshot, StackId, NONE, NO_LABELS};
+use crate::model::{Format, FrameId, Goroutine, ProfileKind, Snapshot, StackId, NO_LABELS};
 use rustc_hash::FxHashMap;
 
 /// True if `data` starts like a debug=1 profile.
@@ -113,17 +113,7 @@ pub fn parse<'a>(source: &str, data: &'a [u8], limits: &Limits) -> crate::Result
                     ),
                 });
             }
-            cur = Some(Goroutine {
-                id: 0,
-                parent: 0,
-                count,
-                state: 0,
-                stack: 0,
-                creator: NONE,
-                labels: NO_LABELS,
-                minutes: NONE,
-                flags: 0,
-            });
+            cur = Some(Goroutine::counted(count, 0, NO_LABELS));
             continue;
         }
         let Some(g) = cur.as_mut() else {

@@ -261,17 +261,7 @@ fn decode(source: &str, data: &[u8], limits: &Limits) -> Result<Snapshot, Fail> 
             pairs.push((key, value));
         }
         let labels = t.intern_labels(&mut pairs);
-        snap.goroutines.push(Goroutine {
-            id: 0,
-            parent: 0,
-            count: value as u64,
-            state: 0,
-            stack,
-            creator: NONE,
-            labels,
-            minutes: NONE,
-            flags: 0,
-        });
+        snap.goroutines.push(Goroutine::counted(value as u64, stack, labels));
     }
     if negative {
         snap.notes.push("a delta profile (?seconds=N): samples that shrank are left out".into());
@@ -777,17 +767,7 @@ mod tests {
                 })
                 .collect();
             let labels = t.intern_labels(&mut ids);
-            snap.goroutines.push(Goroutine {
-                id: 0,
-                parent: 0,
-                count: value as u64,
-                state: 0,
-                stack: t.stacks.intern(&stack),
-                creator: NONE,
-                labels,
-                minutes: NONE,
-                flags: 0,
-            });
+            snap.goroutines.push(Goroutine::counted(value as u64, t.stacks.intern(&stack), labels));
         }
         if negative {
             snap.notes.push("a delta profile (?seconds=N): samples that shrank are left out".into());

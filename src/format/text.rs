@@ -567,17 +567,7 @@ fn parse_header<'a>(snap: &mut Snapshot, line: &'a [u8]) -> Option<Header<'a>> {
         let l = &body[i + 9..];
         label_text = Some(l.strip_suffix(b"}").unwrap_or(l));
     }
-    let mut g = Goroutine {
-        id,
-        parent: 0,
-        count: 1,
-        state: 0,
-        stack: 0,
-        creator: NONE,
-        labels: NO_LABELS,
-        minutes: NONE,
-        flags: 0,
-    };
+    let mut g = Goroutine { id, ..Goroutine::counted(1, 0, NO_LABELS) };
     let mut parts = status_part.split(|&b| b == b',');
     let mut status = parts.next().unwrap_or(b"");
     for p in parts {
