@@ -165,7 +165,7 @@ struct Parser<'a, 'l> {
     /// holds a few thousand distinct frame lines; this turns three table lookups and the
     /// file-line scan into one hash of the raw bytes. Lines with `fp=`/`sp=` (different
     /// for every goroutine) are not cached, so the cache stays as small as the program.
-    frame_cache: FxHashMap<(&'a [u8], &'a [u8]), FrameId>,
+    frame_cache: FxHashMap<FrameKey<'a>, FrameId>,
     /// Label text as printed in a header → label set (the same set prints the same way).
     label_cache: FxHashMap<&'a [u8], LabelSetId>,
     /// Text other than goroutines was seen (a preamble, a second dump, a register dump).
@@ -428,7 +428,7 @@ impl<'a, 'l> Parser<'a, 'l> {
     /// The frame of a function name and the file line after it (tab removed); `None` if
     /// the file line cannot be read.
     fn frame(&mut self, func: &'a [u8], file_line: &'a [u8]) -> Option<FrameId> {
-        if let Some(&id) = self.frame_cache.get(&(func, file_line)) {
+        if let Some(&id) = self.frame_cache.get(&FrameKey { func, file_line }) {
             return Some(id);
         }
         // \t/usr/local/go/src/runtime/proc.go:435 +0x29 fp=0xc000052f38 sp=0xc000052f18 pc=0x43e2ae
@@ -436,7 +436,7 @@ impl<'a, 'l> Parser<'a, 'l> {
         // stops before them, and is looked up again.
         let key = cut_frame_pointers(file_line);
         if key.len() != file_line.len() {
-            if let Some(&id) = self.frame_cache.get(&(func, key)) {
+            if let Some(&id) = self.frame_cache.get(&FrameKey { func, file_line: key }) {
                 return Some(id);
             }
         }
@@ -445,7 +445,7 @@ impl<'a, 'l> Parser<'a, 'l> {
         let function = t.strings.intern(func);
         let file = t.strings.intern(file);
         let id = t.frames.intern(crate::model::Frame { function, file, line });
-        self.frame_cache.insert((func, key), id);
+        self.frame_cache.insert(FrameKey { func, file_line: key }, id);
         Some(id)
     }
 
@@ -618,6 +618,20 @@ fn find_close_bracket(s: &[u8]) -> Option<usize> {
 }
 
 /// `main.(*T).m(0x1, {0x2?})` → `main.(*T).m`; `panic({…})` → `runtime.gopanic`.
+/// A frame as printed: function name and file line. Hashed by the file line alone, whose
+/// `+0x` offset makes it all but unique, so half the bytes are hashed; both are compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FrameKey<'a> {
+    func: &'a [u8],
+    file_line: &'a [u8],
+}
+
+impl std::hash::Hash for FrameKey<'_> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.file_line.hash(h)
+    }
+}
+
 pub(crate) fn function_name(line: &[u8]) -> &[u8] {
     let name = match (line.last(), memchr::memrchr(b'(', line)) {
         (Some(b')'), Some(i)) if i > 0 => &line[..i],
