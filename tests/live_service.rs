@@ -67,8 +67,14 @@ fn assert_matches(snapshot: &Value, stats: &Value, format: &str) {
             .unwrap_or_else(|| panic!("{format}: no group for {name} at {site}:\n{snapshot:#}"));
         assert_eq!(g["count"], site["count"], "{format}: count of {name}");
         let cat = g["category"].as_str().unwrap();
+        let mut allowed = allowed(format, site["state"].as_str().unwrap());
+        if name == "accept_loop" {
+            // The service's main goroutine accepts the very connection that asks for the
+            // profile: on two cores it can be caught before it is back in Accept.
+            allowed.extend(["running", "runnable", "syscall"]);
+        }
         assert!(
-            allowed(format, site["state"].as_str().unwrap()).contains(&cat),
+            allowed.contains(&cat),
             "{format}: {name} is {cat}; the service says {}",
             site["state"]
         );
