@@ -120,11 +120,9 @@ pub struct CompareSettings {
 /// `goroscope diff OLD NEW` and `goroscope trend SOURCE...`: growth per blocking site.
 /// Returns the comparison so callers can act on suspects.
 pub fn compare(settings: &CompareSettings, out: &mut impl Write) -> crate::Result<crate::compare::Trend> {
-    let mut group = settings.group.clone();
-    group.by = crate::group::GroupBy::Site;
-    group.summary = true;
-    let names = std::sync::Mutex::new(crate::compare::Names::default());
-    let mut grouped = load_grouped(&settings.sources, &settings.load, &group, &names)?;
+    // Grouped by site whatever `settings.group.by` says (summarize_snapshot sees to it).
+    let names = std::sync::Mutex::new(Names::default());
+    let mut grouped = load_grouped(&settings.sources, &settings.load, &settings.group, &names)?;
     if grouped.len() < 2 {
         return Err(crate::Error::Usage(format!(
             "{} snapshot(s) found in {}; comparing needs at least 2",
@@ -174,8 +172,8 @@ struct Grouped {
 }
 
 /// Loads, groups and summarizes every source. Local files are parsed and grouped in
-/// parallel, one file at a time per core, and each snapshot and its report are dropped
-/// once summarized, so a long series never holds more than its summaries (measured:
+/// parallel, one file at a time per core, and each snapshot is dropped once summarized,
+/// so a long series never holds more than its summaries (measured:
 /// benches/trend.rs, 1,000 files of 1,000 sites). URLs are fetched together first.
 fn load_grouped(
     specs: &[String],

@@ -73,11 +73,7 @@ fn assert_matches(snapshot: &Value, stats: &Value, format: &str) {
             // profile: on two cores it can be caught before it is back in Accept.
             allowed.extend(["running", "runnable", "syscall"]);
         }
-        assert!(
-            allowed.contains(&cat),
-            "{format}: {name} is {cat}; the service says {}",
-            site["state"]
-        );
+        assert!(allowed.contains(&cat), "{format}: {name} is {cat}; the service says {}", site["state"]);
     }
 }
 
