@@ -208,18 +208,22 @@ fn redact(url: &str) -> String {
 /// ones end now.
 fn alertmanager_body(firing: &[Firing], resolved: &[Resolved], now_nanos: i64, ttl: Duration) -> Vec<u8> {
     use serde_json::json;
-    let site = |s: &crate::group::Site| format!("{} at {}:{}", s.function, s.file, s.line);
+    // Firing and resolved alerts of one site carry the same labels: that is how
+    // Alertmanager matches a resolve to its alert.
+    let labels = |target: &str, category: crate::classify::Category, s: &crate::group::Site| {
+        json!({
+            "alertname": "GoroutineLeak",
+            "target": target,
+            "category": category.name(),
+            "site": format!("{} at {}:{}", s.function, s.file, s.line),
+        })
+    };
     let mut alerts = Vec::new();
     for f in firing {
         let d = &f.finding;
         let counts = d.counts.iter().map(u64::to_string).collect::<Vec<_>>().join(" → ");
         alerts.push(json!({
-            "labels": {
-                "alertname": "GoroutineLeak",
-                "target": d.target,
-                "category": d.category.name(),
-                "site": site(&d.site),
-            },
+            "labels": labels(&d.target, d.category, &d.site),
             "annotations": {
                 "summary": format!("goroutines leaking at {} on {}", d.site.function, d.target),
                 "counts": counts,
@@ -232,12 +236,7 @@ fn alertmanager_body(firing: &[Firing], resolved: &[Resolved], now_nanos: i64, t
     }
     for r in resolved {
         alerts.push(json!({
-            "labels": {
-                "alertname": "GoroutineLeak",
-                "target": r.target,
-                "category": r.category.name(),
-                "site": site(&r.site),
-            },
+            "labels": labels(&r.target, r.category, &r.site),
             "annotations": {
                 "summary": format!("goroutines at {} on {} stopped growing", r.site.function, r.target),
                 "counts": r.count.to_string(),

@@ -228,10 +228,6 @@ pub struct GroupFacts<'t> {
 pub fn group_facts<'s>(snap: &'s mut Snapshot, settings: &GroupSettings) -> Vec<GroupFacts<'s>> {
     let (accs, _) = accumulate(snap, settings);
     let t = &snap.tables;
-    let frame_key = |f: FrameId| {
-        let fr = t.frame(f);
-        (t.strings.raw(fr.function), t.strings.raw(fr.file), fr.line)
-    };
     accs.into_iter()
         .filter(|(_, a)| a.count >= settings.min_count)
         .map(|((category, ..), a)| {
@@ -246,7 +242,7 @@ pub fn group_facts<'s>(snap: &'s mut Snapshot, settings: &GroupSettings) -> Vec<
             } else {
                 a.creators
                     .iter()
-                    .min_by(|x, y| y.1.cmp(x.1).then_with(|| frame_key(*x.0).cmp(&frame_key(*y.0))))
+                    .min_by(|x, y| y.1.cmp(x.1).then_with(|| frame_order(t, *x.0).cmp(&frame_order(t, *y.0))))
                     .map(|(&f, _)| t.function(f))
             };
             GroupFacts {
@@ -363,23 +359,18 @@ fn add(a: &mut Acc, g: &Goroutine, ids: &FxHashSet<u64>, settings: &GroupSetting
 }
 
 fn resolve(t: &Tables, key: Key, a: Acc, settings: &GroupSettings) -> Group {
-    let (category, _, site_or_creator, extra) = key;
+    let (category, _, _, extra) = key;
     let site = if a.site != NONE { Site::of(t, a.site) } else { Site::unknown() };
     let label_value = match &settings.by {
         GroupBy::Label(_) => Some(if extra == NONE { String::new() } else { t.str(extra).to_string() }),
         _ => None,
     };
-    let _ = site_or_creator;
     let wait = wait_minutes(&a);
     // Only the top few are shown: choose them on ids, comparing strings in place, and
     // resolve only those (a profile with a unique label per goroutine has as many sets as
     // goroutines).
-    let frame_key = |f: FrameId| {
-        let fr = t.frame(f);
-        (t.strings.raw(fr.function), t.strings.raw(fr.file), fr.line)
-    };
     let creators: Vec<CreatorCount> = top_k(a.creators.into_iter(), settings.keep_examples, |x, y| {
-        y.1.cmp(&x.1).then_with(|| frame_key(x.0).cmp(&frame_key(y.0)))
+        y.1.cmp(&x.1).then_with(|| frame_order(t, x.0).cmp(&frame_order(t, y.0)))
     })
     .into_iter()
     .map(|(f, n)| CreatorCount { site: Site::of(t, f), count: n })
@@ -413,6 +404,12 @@ fn resolve(t: &Tables, key: Key, a: Acc, settings: &GroupSettings) -> Group {
             t.stacks.get(a.example).iter().map(|&f| Site::of(t, f)).collect()
         },
     }
+}
+
+/// How creators tie-break: by function, file and line, as raw bytes (no `str` needed).
+fn frame_order(t: &Tables, f: FrameId) -> (&[u8], &[u8], u32) {
+    let fr = t.frame(f);
+    (t.strings.raw(fr.function), t.strings.raw(fr.file), fr.line)
 }
 
 /// The `k` first items in the order `cmp`, sorted. One pass keeping the best `k` so far:
