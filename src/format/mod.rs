@@ -84,7 +84,8 @@ pub fn detect(source: &str, data: &[u8]) -> crate::Result<Format> {
                 before.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).find(|l| !l.is_empty());
             Ok(match first_line {
                 None => Format::Debug2,
-                Some(l) if l.starts_with(b"SIG") => Format::Sigquit,
+                // ^\SIGQUIT: quit  (Ctrl-\ echoed by the terminal)
+                Some(l) if l.starts_with(b"SIG") || l.starts_with(b"^\\SIG") => Format::Sigquit,
                 Some(l)
                     if l.starts_with(b"panic: ") || l.starts_with(b"fatal error: ") || l.starts_with(b"runtime: ") =>
                 {
@@ -105,7 +106,8 @@ pub fn detect(source: &str, data: &[u8]) -> crate::Result<Format> {
 }
 
 /// The byte offset of the line holding the first goroutine header, and whether that line
-/// carries a log prefix.
+/// carries a log prefix (a timestamp, `svc  | `, `> `, …) or other text before the
+/// header. Indentation alone is not a prefix: an indented paste is still a dump.
 fn first_header(data: &[u8]) -> Option<(usize, bool)> {
     for pos in memchr::memmem::find_iter(data, b"goroutine ") {
         let line_start = memchr::memrchr(b'\n', &data[..pos]).map_or(0, |i| i + 1);
@@ -116,6 +118,16 @@ fn first_header(data: &[u8]) -> Option<(usize, bool)> {
         let rest = p.rest;
         if rest.starts_with(b"goroutine ") && rest.get(10).is_some_and(u8::is_ascii_digit) && rest.contains(&b'[') {
             return Some((line_start, p.time_nanos.is_some()));
+        }
+        // goroutine 7 [select]:  after a prefix or glued text (the text parser learns which)
+        let after = &line[pos - line_start..];
+        let digits = after[10..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let header_like = digits > 0
+            && (after[10 + digits..].starts_with(b" [") || after[10 + digits..].starts_with(b" gp="))
+            && after.trim_ascii_end().ends_with(b":");
+        if header_like {
+            let indent_only = line[..pos - line_start].iter().all(|&b| b == b' ' || b == b'\t');
+            return Some((line_start, !indent_only));
         }
     }
     None

@@ -10,11 +10,11 @@
 
 use super::labels::parse_label_pairs;
 use super::lines::Lines;
-use super::logprefix::{strip_prefix, Prefix};
+use super::logprefix::{stamp, strip_prefix, LinePrefix, Prefix, Stamp};
 use crate::limits::Limits;
 use crate::model::{flags, Format, FrameId, Goroutine, LabelSetId, ProfileKind, Snapshot, NONE, NO_LABELS};
 use memchr::memchr;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Parses every dump in `data`. `log_mode` strips `kubectl logs --timestamps` / CRI line
 /// prefixes and names the snapshots [`Format::Log`]. Returns no snapshot when the input
@@ -89,7 +89,7 @@ pub(crate) fn parse_in_chunks(source: &str, data: &[u8], limits: &Limits, chunks
     // A later piece starts at a header after a blank line, where one pass is between
     // goroutines too; only text outside goroutines (which may end a dump or start a
     // preamble) depends on what came before.
-    if rest.iter().any(|p| !p.done.is_empty() || p.outside_text) {
+    if first.irregular || rest.iter().any(|p| !p.done.is_empty() || p.outside_text || p.irregular) {
         return None;
     }
     // Pieces after one that stopped are read again by the merged parser.
@@ -140,6 +140,9 @@ enum State {
     Frames,
     /// After `created by …`, waiting for its file line.
     CreatedBy,
+    /// After a blank line that followed frames: the goroutine ends at the next line unless
+    /// that line goes on with its frames (a paste with a blank line after every line).
+    Gap,
     /// Inside an `[originating from goroutine N]:` block: skipped.
     Ancestor,
     /// After a header that could not be read: skip to the next blank line or header.
@@ -153,6 +156,8 @@ struct Parser<'a, 'l> {
     log_mode: bool,
     limits: &'l Limits,
     state: State,
+    /// The state a [`State::Gap`] came from.
+    gap_from: State,
     snap: Snapshot,
     done: Vec<Snapshot>,
     cur: Option<Goroutine>,
@@ -170,6 +175,10 @@ struct Parser<'a, 'l> {
     label_cache: FxHashMap<&'a [u8], LabelSetId>,
     /// Text other than goroutines was seen (a preamble, a second dump, a register dump).
     outside_text: bool,
+    /// Something a plain dump never has was seen: a learned prefix, a stray line inside a
+    /// goroutine, frames indented with spaces, a glued header. A parallel parse then gives
+    /// way to one pass (such inputs are pastes and logs, small).
+    irregular: bool,
     /// A later piece of a parallel parse: stop at the first text between goroutines.
     stop_at_text: bool,
     /// Set on such text; `feed` then stops and notes where (offset into the fed data).
@@ -180,6 +189,24 @@ struct Parser<'a, 'l> {
     /// Timestamp of the last prefixed log line seen.
     last_ts: Option<i64>,
     preamble: Option<String>,
+    /// The prefix learned from the last prefixed header line, and whether a line after
+    /// that header carried it too (until then the "prefix" may be text the header was
+    /// glued to).
+    prefix: Option<LinePrefix<'a>>,
+    prefix_confirmed: bool,
+    /// Lines of this snapshot that are not part of the dump, inside it.
+    stray: u64,
+    /// Lines seen since the last goroutine ended, outside any: stray if another goroutine
+    /// of this dump follows, the dump's trailer (a register dump, log lines) if not.
+    pending_stray: u64,
+    /// Text (or a glued header) came since the last goroutine: the next header may start
+    /// a new dump, which [`Parser::repeated`] decides.
+    maybe_new_dump: bool,
+    /// The goroutine ids of this snapshot, built the first time the question arises.
+    seen: Option<FxHashSet<u64>>,
+    /// After `-----` (GOTRACEBACK=crash): the per-M sections that follow belong to this
+    /// dump, and a goroutine they print again is not counted twice.
+    crash_section: bool,
 }
 
 impl<'a, 'l> Parser<'a, 'l> {
@@ -189,6 +216,7 @@ impl<'a, 'l> Parser<'a, 'l> {
             log_mode,
             limits,
             state: State::Outside,
+            gap_from: State::Frames,
             snap: Snapshot::new(source, Format::Debug2, ProfileKind::Goroutine),
             done: Vec::new(),
             cur: None,
@@ -198,12 +226,20 @@ impl<'a, 'l> Parser<'a, 'l> {
             frame_cache: FxHashMap::default(),
             label_cache: FxHashMap::default(),
             outside_text: false,
+            irregular: false,
             stop_at_text: false,
             stopped: false,
             stopped_at: None,
             stream: None,
             last_ts: None,
             preamble: None,
+            prefix: None,
+            prefix_confirmed: false,
+            stray: 0,
+            pending_stray: 0,
+            maybe_new_dump: false,
+            seen: None,
+            crash_section: false,
         }
     }
 
@@ -250,135 +286,264 @@ impl<'a, 'l> Parser<'a, 'l> {
             }
             line = rest;
         }
+        if let Some(prefix) = self.prefix {
+            match prefix.strip(line) {
+                Some(rest) => {
+                    line = rest;
+                    self.prefix_confirmed = true;
+                }
+                None => {
+                    // Not carrying the prefix: the dump went on without it (the header was
+                    // glued to text, or a new header has its own), or another writer's
+                    // line in the middle of it.
+                    if self.prefix_confirmed && find_header(line).is_none() {
+                        self.stray_line();
+                        return Ok(());
+                    }
+                    self.prefix = None;
+                }
+            }
+        }
+        self.dump_line(raw, line, last_and_torn)
+    }
 
+    /// A line of the dump itself, any prefix gone. `raw` is the line as written (for the
+    /// timestamp in its prefix).
+    fn dump_line(&mut self, raw: &'a [u8], line: &'a [u8], last_and_torn: bool) -> crate::Result<()> {
         if line.is_empty() {
-            self.end_goroutine();
-            self.state = State::Outside;
+            match self.state {
+                State::Frames | State::CreatedBy if self.cur.is_some() => {
+                    self.gap_from = self.state;
+                    self.state = State::Gap;
+                }
+                State::Gap => {}
+                _ => {
+                    self.end_goroutine();
+                    self.state = State::Outside;
+                }
+            }
             return Ok(());
         }
 
         // goroutine 18 gp=0xc000102a80 m=nil [chan send, 3 minutes, locked to thread]:
         if line.starts_with(b"goroutine ") && line.len() > 10 && line[10].is_ascii_digit() {
-            self.end_goroutine();
-            match parse_header(&mut self.snap, line) {
-                Some(Header::Goroutine(mut g, label_text)) => {
-                    if let Some(text) = label_text {
-                        g.labels = self.intern_labels(text);
-                    }
-                    if self.snap.goroutines.is_empty() && self.snap.time_nanos.is_none() {
-                        self.snap.time_nanos = self.last_ts;
-                    }
-                    if g.labels != NO_LABELS
-                        && self.snap.tables.labels(g.labels).count() as u64 > self.limits.max_labels
-                    {
-                        return Err(crate::Error::Limit {
-                            source_name: self.source.clone(),
-                            message: format!(
-                                "goroutine {} has more than {} labels; raise the limit with --max-labels",
-                                g.id, self.limits.max_labels
-                            ),
-                        });
-                    }
-                    if self.snap.goroutines.len() as u64 >= self.limits.max_goroutines {
-                        return Err(crate::Error::Limit {
-                            source_name: self.source.clone(),
-                            message: format!(
-                                "more than {} goroutines in one dump; raise the limit with --max-goroutines",
-                                self.limits.max_goroutines
-                            ),
-                        });
-                    }
-                    self.cur = Some(g);
-                    self.state = State::Frames;
-                }
-                // goroutine 0 (a g0 stack, not a goroutine): read its frames, keep nothing.
-                Some(Header::Zero) => self.state = State::Ancestor,
-                None => {
-                    if last_and_torn {
-                        self.snap.truncated = true;
-                    } else {
-                        self.snap.skipped += 1;
-                    }
-                    self.state = State::Damaged;
-                }
+            return self.header(&raw[..raw.len() - line.len()], line, last_and_torn);
+        }
+        // A header after text on the same line: `…dumping all stacksgoroutine 1 [running]:`
+        // (runtime.Stack printed without a newline), `headscale  | goroutine 1 [running]:`.
+        // Every header ends in `:` (trailing blanks aside); frame lines never do.
+        if matches!(line.last(), Some(b':' | b' ' | b'\t')) {
+            if let Some(at) = find_header(line) {
+                return self.glued_header(raw, line, at, last_and_torn);
             }
-            return Ok(());
         }
 
         match self.state {
             // registers: rax 0x0 (text after a blank line, between goroutines)
             State::Outside if self.stop_at_text && line != b"-----" => self.stopped = true,
             State::Outside => self.outside_line(line),
+            State::Gap if self.stop_at_text => {
+                // One pass would have the goroutine open here; a piece has not.
+                if self.cur.is_some() && self.continues(line) {
+                    self.irregular = true;
+                }
+                self.end_goroutine();
+                self.stopped = true;
+            }
+            State::Gap => {
+                if self.cur.is_some() && self.continues(line) {
+                    // A paste with blank lines between all lines: the frames go on.
+                    self.irregular = true;
+                    self.state = self.gap_from;
+                    return self.dump_line(raw, line, last_and_torn);
+                }
+                self.end_goroutine();
+                self.state = State::Outside;
+                if self.stop_at_text {
+                    self.stopped = true;
+                } else {
+                    self.outside_line(line);
+                }
+            }
             State::Damaged | State::Ancestor => {}
             State::CreatedBy => {
                 // \t/app/server.go:88 +0x1c5
-                if line[0] == b'\t' {
+                let file_line = match line[0] {
+                    b'\t' => Some(&line[1..]),
+                    _ => indented(line),
+                };
+                if let Some(file_line) = file_line {
                     if let Some(func) = self.pending_creator.take() {
-                        if let Some(id) = self.frame(func, &line[1..]) {
+                        if let Some(id) = self.frame(func, file_line) {
                             if let Some(g) = self.cur.as_mut() {
                                 g.creator = id;
                             }
                         }
                     }
+                    self.pending_creator = None;
+                    self.state = State::Frames;
+                } else {
+                    self.pending_creator = None;
+                    self.state = State::Frames;
+                    return self.frame_line(line, last_and_torn);
                 }
-                self.pending_creator = None;
-                self.state = State::Frames;
             }
             State::Frames => self.frame_line(line, last_and_torn)?,
         }
         Ok(())
     }
 
+    /// A header line; `prefix_text` is what stood before it on the line as written.
+    fn header(&mut self, prefix_text: &'a [u8], line: &'a [u8], last_and_torn: bool) -> crate::Result<()> {
+        self.end_goroutine();
+        if self.maybe_new_dump || self.seen.is_some() || self.crash_section {
+            let digits = line[10..].iter().take_while(|b| b.is_ascii_digit()).count();
+            if parse_u64(&line[10..10 + digits]).is_some_and(|id| id != 0 && self.repeated(id)) {
+                if self.crash_section {
+                    // A per-M section printing a goroutine the dump already has.
+                    self.state = State::Ancestor;
+                    return Ok(());
+                }
+                // The same goroutine again: a new dump of the same process starts here
+                // (before the header is read: its strings go to the new snapshot).
+                self.finish_snapshot();
+            }
+        }
+        match parse_header(&mut self.snap, line) {
+            Some(Header::Goroutine(mut g, label_text)) => {
+                self.maybe_new_dump = false;
+                self.stray += std::mem::take(&mut self.pending_stray);
+                if let Some(text) = label_text {
+                    g.labels = self.intern_labels(text);
+                }
+                if self.snap.goroutines.is_empty() && self.snap.time_nanos.is_none() {
+                    self.snap.time_nanos = self.last_ts;
+                    if self.snap.time_nanos.is_none() && !prefix_text.is_empty() {
+                        match stamp(prefix_text) {
+                            Some(Stamp::At(t)) => self.snap.time_nanos = Some(t),
+                            Some(Stamp::NoYear(t)) => self.snap.time_in_year = Some(t),
+                            None => {}
+                        }
+                    }
+                }
+                if g.labels != NO_LABELS && self.snap.tables.labels(g.labels).count() as u64 > self.limits.max_labels {
+                    return Err(crate::Error::Limit {
+                        source_name: self.source.clone(),
+                        message: format!(
+                            "goroutine {} has more than {} labels; raise the limit with --max-labels",
+                            g.id, self.limits.max_labels
+                        ),
+                    });
+                }
+                if self.snap.goroutines.len() as u64 >= self.limits.max_goroutines {
+                    return Err(crate::Error::Limit {
+                        source_name: self.source.clone(),
+                        message: format!(
+                            "more than {} goroutines in one dump; raise the limit with --max-goroutines",
+                            self.limits.max_goroutines
+                        ),
+                    });
+                }
+                self.cur = Some(g);
+                self.state = State::Frames;
+            }
+            // goroutine 0 (a g0 stack, not a goroutine): read its frames, keep nothing.
+            Some(Header::Zero) => self.state = State::Ancestor,
+            None => {
+                if last_and_torn {
+                    self.snap.truncated = true;
+                } else {
+                    self.snap.skipped += 1;
+                }
+                self.state = State::Damaged;
+            }
+        }
+        Ok(())
+    }
+
+    /// A header at `at` in `line`, after other text: a log prefix to learn, or text the
+    /// header was glued to (told apart by the next line, see [`Parser::line`]).
+    fn glued_header(&mut self, raw: &'a [u8], line: &'a [u8], at: usize, torn: bool) -> crate::Result<()> {
+        self.irregular = true;
+        self.outside_text = true;
+        // Glued to the end of another dump's last line (`cat a b` of two debug=2 dumps,
+        // which end without a newline): maybe a new dump.
+        self.maybe_new_dump = true;
+        let before = &line[..at];
+        if self.state == State::Frames && self.pending_fn.is_none() && before.first() == Some(&b'\t') {
+            // \t/a.go:12 +0x1fgoroutine 2 [running]:  (the frame line is kept)
+            self.file_line(&before[1..], false)?;
+        }
+        self.prefix = Some(LinePrefix::new(before));
+        self.prefix_confirmed = false;
+        self.header(&raw[..raw.len() - line.len() + at], &line[at..], torn)
+    }
+
+    /// Whether the goroutine id is already in this snapshot.
+    fn repeated(&mut self, id: u64) -> bool {
+        let goroutines = &self.snap.goroutines;
+        self.seen.get_or_insert_with(|| goroutines.iter().map(|g| g.id).collect()).contains(&id)
+    }
+
+    /// A line that is not part of the dump (counted once it is known to sit inside it).
+    fn stray_line(&mut self) {
+        self.irregular = true;
+        if self.cur.is_some() {
+            self.stray += 1;
+        } else if !self.snap.goroutines.is_empty() {
+            self.pending_stray += 1;
+        }
+    }
+
+    /// After a blank line inside a goroutine: does `line` go on with its frames?
+    fn continues(&self, line: &[u8]) -> bool {
+        if self.pending_fn.is_some() || self.gap_from == State::CreatedBy {
+            return line[0] == b'\t' || indented(line).is_some();
+        }
+        let t = trim_start(line);
+        t.starts_with(b"created by ")
+            || t.starts_with(b"...")
+            || t.starts_with(b"[originating from goroutine ")
+            || looks_like_function(function_name(trim_end(t)))
+    }
+
     fn outside_line(&mut self, line: &[u8]) {
         // -----  separates the per-M dumps of GOTRACEBACK=crash: the same dump goes on.
         if line == b"-----" {
+            if !self.snap.goroutines.is_empty() {
+                self.crash_section = true;
+            }
             return;
         }
         self.outside_text = true;
+        // ^\SIGQUIT: quit  (the terminal echoes the Ctrl-\ that sent it)
+        let line = line.strip_prefix(b"^\\").unwrap_or(line);
         let is_preamble = line.starts_with(b"panic: ")
             || line.starts_with(b"fatal error: ")
             || line.starts_with(b"SIGQUIT: ")
             || (line.starts_with(b"SIG") && line.contains(&b':'))
             || line.starts_with(b"fatal: morestack");
-        if !self.snap.goroutines.is_empty() && !line.starts_with(b"PC=") && !line.starts_with(b"[signal ") {
-            // Ordinary text after goroutines ends this dump (register dump, log lines).
+        if is_preamble && !self.snap.goroutines.is_empty() && !self.crash_section {
+            // A new dump: a second panic, a second SIGQUIT.
             self.finish_snapshot();
         }
-        if is_preamble && self.snap.goroutines.is_empty() {
-            self.preamble = Some(String::from_utf8_lossy(line).into_owned());
-            self.stream = None;
+        if self.snap.goroutines.is_empty() {
+            if is_preamble {
+                self.preamble = Some(String::from_utf8_lossy(line).into_owned());
+                self.stream = None;
+            }
+        } else {
+            // Text after goroutines: inside the dump if more of its goroutines follow, the
+            // dump's trailer (registers, log lines) if not.
+            self.pending_stray += 1;
+            self.maybe_new_dump = true;
         }
     }
 
     fn frame_line(&mut self, line: &'a [u8], last_and_torn: bool) -> crate::Result<()> {
         match line[0] {
-            b'\t' => {
-                // \t/usr/local/go/src/runtime/chan.go:283 +0x3b fp=0xc… sp=0xc… pc=0x40…
-                let Some(func) = self.pending_fn.take() else {
-                    // \tgoroutine running on other thread; stack unavailable
-                    if let Some(g) = self.cur.as_mut() {
-                        g.flags |= flags::PARTIAL;
-                    }
-                    return Ok(());
-                };
-                match self.frame(func, &line[1..]) {
-                    Some(id) => {
-                        if self.stack.len() as u64 >= self.limits.max_frames {
-                            return Err(crate::Error::Limit {
-                                source_name: self.source.clone(),
-                                message: format!(
-                                    "goroutine {} has more than {} frames; raise the limit with --max-frames",
-                                    self.cur.map(|g| g.id).unwrap_or(0),
-                                    self.limits.max_frames
-                                ),
-                            });
-                        }
-                        self.stack.push(id);
-                    }
-                    None if last_and_torn => self.snap.truncated = true,
-                    None => {}
-                }
-            }
+            // \t/usr/local/go/src/runtime/chan.go:283 +0x3b fp=0xc… sp=0xc… pc=0x40…
+            b'\t' => self.file_line(&line[1..], last_and_torn)?,
             // ...12 frames elided...
             b'.' if line.starts_with(b"...") => {
                 if let Some(g) = self.cur.as_mut() {
@@ -393,7 +558,7 @@ impl<'a, 'l> Parser<'a, 'l> {
             // created by main.(*server).handle in goroutine 7
             b'c' if line.starts_with(b"created by ") => {
                 self.pending_fn = None;
-                let rest = &line[11..];
+                let rest = trim_end(&line[11..]);
                 let (func, parent) = match find_at_byte(rest, b' ', b" in goroutine ") {
                     Some(i) => (&rest[..i], parse_u64(&rest[i + 14..])),
                     None => (rest, None),
@@ -404,24 +569,84 @@ impl<'a, 'l> Parser<'a, 'l> {
                 self.pending_creator = Some(func);
                 self.state = State::CreatedBy;
             }
-            _ => {
-                if last_and_torn {
-                    self.snap.truncated = true;
-                    return Ok(());
+            // Frames whose tab became spaces (a terminal, a web page), or `^I` / `#011`
+            // (syslog's renderings of a tab): the slow path.
+            b' ' | b'^' | b'#' => match indented(line) {
+                Some(rest) if rest.is_empty() => return self.dump_line(line, rest, last_and_torn),
+                Some(rest) if self.pending_fn.is_some() || rest.starts_with(b"goroutine running") => {
+                    self.irregular = true;
+                    self.file_line(rest, last_and_torn)?;
                 }
-                // main.(*server).handleSearch.func1(0xc000010000, {0x5d8e40, 0xc00001c0a8})
-                // A function line not followed by its file line is text after the dump;
-                // the check happens when the next line arrives.
-                if self.pending_fn.is_some() {
-                    // Two function lines in a row: the goroutine ended before this text.
-                    self.end_goroutine();
-                    self.state = State::Outside;
-                    self.outside_line(line);
-                    return Ok(());
+                // A function line indented too: the paste is indented as a whole.
+                Some(rest) if line[0] == b' ' => {
+                    self.irregular = true;
+                    return self.frame_line(rest, last_and_torn);
                 }
-                self.pending_fn = Some(function_name(line));
-            }
+                _ => self.function_line(line, last_and_torn)?,
+            },
+            _ => self.function_line(line, last_and_torn)?,
         }
+        Ok(())
+    }
+
+    /// A file line after its function line (indentation removed).
+    fn file_line(&mut self, file_line: &'a [u8], last_and_torn: bool) -> crate::Result<()> {
+        let Some(func) = self.pending_fn.take() else {
+            // \tgoroutine running on other thread; stack unavailable
+            if let Some(g) = self.cur.as_mut() {
+                g.flags |= flags::PARTIAL;
+            }
+            return Ok(());
+        };
+        match self.frame(func, file_line) {
+            Some(id) => {
+                if self.stack.len() as u64 >= self.limits.max_frames {
+                    return Err(crate::Error::Limit {
+                        source_name: self.source.clone(),
+                        message: format!(
+                            "goroutine {} has more than {} frames; raise the limit with --max-frames",
+                            self.cur.map(|g| g.id).unwrap_or(0),
+                            self.limits.max_frames
+                        ),
+                    });
+                }
+                self.stack.push(id);
+            }
+            None if last_and_torn => self.snap.truncated = true,
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// main.(*server).handleSearch.func1(0xc000010000, {0x5d8e40, 0xc00001c0a8})
+    fn function_line(&mut self, line: &'a [u8], last_and_torn: bool) -> crate::Result<()> {
+        if last_and_torn {
+            self.snap.truncated = true;
+            return Ok(());
+        }
+        let name = function_name(trim_end(line));
+        // Two function lines in a row: a function line is always followed by its file
+        // line, so one of the two is not a frame. Decided here, off the common path.
+        if let Some(prev) = self.pending_fn {
+            self.irregular = true;
+            if !looks_like_function(name) {
+                // An annotation or a log line between a function and its file line.
+                self.stray += 1;
+                return Ok(());
+            }
+            if !looks_like_function(prev) {
+                // `## mainSrv.wait()` before a frame: the annotation is the stray one.
+                self.stray += 1;
+                self.pending_fn = Some(name);
+                return Ok(());
+            }
+            // Both read as functions: the goroutine ended before this text.
+            self.end_goroutine();
+            self.state = State::Outside;
+            self.outside_line(line);
+            return Ok(());
+        }
+        self.pending_fn = Some(name);
         Ok(())
     }
 
@@ -467,14 +692,21 @@ impl<'a, 'l> Parser<'a, 'l> {
     }
 
     fn end_goroutine(&mut self) {
-        if self.pending_fn.take().is_some() {
-            if let Some(g) = self.cur.as_mut() {
+        if let Some(func) = self.pending_fn.take() {
+            if !looks_like_function(func) {
+                // `## note` after the last frame: not a frame whose file line is missing.
+                self.stray += 1;
+                self.irregular = true;
+            } else if let Some(g) = self.cur.as_mut() {
                 g.flags |= flags::PARTIAL;
             }
         }
         self.pending_creator = None;
         if let Some(mut g) = self.cur.take() {
             g.stack = self.snap.tables.stacks.intern(&self.stack);
+            if let Some(seen) = self.seen.as_mut() {
+                seen.insert(g.id);
+            }
             self.snap.goroutines.push(g);
         }
         self.stack.clear();
@@ -488,6 +720,11 @@ impl<'a, 'l> Parser<'a, 'l> {
         self.frame_cache.clear();
         self.label_cache.clear();
         let preamble = self.preamble.take();
+        let stray = std::mem::take(&mut self.stray);
+        self.pending_stray = 0;
+        self.maybe_new_dump = false;
+        self.seen = None;
+        self.crash_section = false;
         if snap.goroutines.is_empty() && snap.skipped == 0 {
             return;
         }
@@ -513,6 +750,11 @@ impl<'a, 'l> Parser<'a, 'l> {
         }
         if snap.skipped > 0 {
             snap.notes.push(format!("{} damaged goroutine header(s) skipped", snap.skipped));
+        }
+        if stray > 0 {
+            snap.notes.push(format!(
+                "{stray} line(s) inside the dump that are not part of it skipped (annotations, interleaved log lines)"
+            ));
         }
         snap.preamble = preamble;
         self.stream = None;
@@ -549,8 +791,8 @@ fn parse_header<'a>(snap: &mut Snapshot, line: &'a [u8]) -> Option<Header<'a>> {
     let body_start = open + 1;
     let close = body_start + find_close_bracket(&rest[body_start..])?;
     let body = &rest[body_start..close];
-    let after = &rest[close + 1..];
-    // `]:` or 1.27 `] {k: v, …}:`
+    // `]:` or 1.27 `] {k: v, …}:` (blanks after the colon: a log line's, a paste's)
+    let after = trim_end(&rest[close + 1..]);
     let after = after.strip_suffix(b":")?;
     let mut label_text: Option<&[u8]> = None;
     if !after.is_empty() {
@@ -615,6 +857,51 @@ fn find_close_bracket(s: &[u8]) -> Option<usize> {
         i += 1;
     }
     None
+}
+
+/// The offset of a goroutine header that ends `line` after other text (a prefix, or text
+/// the header was glued to): `goroutine N [` or `goroutine N gp=`, and `:` at the end.
+fn find_header(line: &[u8]) -> Option<usize> {
+    if trim_end(line).last() != Some(&b':') {
+        return None;
+    }
+    memchr::memmem::find_iter(line, b"goroutine ").find(|&at| {
+        let rest = &line[at + 10..];
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        digits > 0 && (rest[digits..].starts_with(b" [") || rest[digits..].starts_with(b" gp="))
+    })
+}
+
+/// The text of a frame line indented with spaces (and tabs) or with syslog's `^I` / `#011`
+/// for a tab; `None` if it is not indented so.
+fn indented(line: &[u8]) -> Option<&[u8]> {
+    let rest = line.strip_prefix(b"^I").or_else(|| line.strip_prefix(b"#011"));
+    match rest {
+        Some(r) => Some(trim_start(r)),
+        None if line.first() == Some(&b' ') => Some(trim_start(line)),
+        None => None,
+    }
+}
+
+fn trim_start(s: &[u8]) -> &[u8] {
+    let n = s.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+    &s[n..]
+}
+
+fn trim_end(s: &[u8]) -> &[u8] {
+    let n = s.iter().rev().take_while(|&&b| b == b' ' || b == b'\t').count();
+    &s[..s.len() - n]
+}
+
+/// Whether a function name (as [`function_name`] cuts it) reads as a Go or C function:
+/// `main.(*T).m`, `net/http.(*conn).serve`, `main.func·001`, `runtime.gopanic`. Not an
+/// annotation (`## mainSrv.wait`), a log line (has spaces) or a fence (no dot).
+fn looks_like_function(name: &[u8]) -> bool {
+    match name.first() {
+        Some(&c) if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 => {}
+        _ => return false,
+    }
+    !name.iter().any(|&b| b == b' ' || b == b'\t') && name.contains(&b'.')
 }
 
 /// `main.(*T).m(0x1, {0x2?})` → `main.(*T).m`; `panic({…})` → `runtime.gopanic`.
