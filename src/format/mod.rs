@@ -5,6 +5,7 @@
 //! that names the input. Nothing here does I/O; bytes come from [`crate::source`].
 
 pub mod debug1;
+pub(crate) mod escaped;
 pub(crate) mod labels;
 pub(crate) mod lines;
 pub(crate) mod logprefix;
@@ -31,7 +32,11 @@ pub fn parse(source: &str, data: &[u8], forced: Option<Format>, limits: &Limits)
         Format::Debug0 => vec![pprof::parse(source, data, limits)?],
         Format::Debug1 => vec![debug1::parse(source, data, limits)?],
         Format::Debug2 | Format::Panic | Format::Sigquit => text::parse(source, data, false, limits)?,
-        Format::Log => text::parse(source, data, true, limits)?,
+        Format::Log => match escaped::decode(data) {
+            // A dump inside JSON records or quoted logfmt values: read from the decoded text.
+            Some(decoded) => text::parse(source, &decoded, true, limits)?,
+            None => text::parse(source, data, true, limits)?,
+        },
     };
     if snaps.is_empty() {
         let hint = match forced {
@@ -85,7 +90,7 @@ pub fn detect(source: &str, data: &[u8]) -> crate::Result<Format> {
             Ok(match first_line {
                 None => Format::Debug2,
                 // ^\SIGQUIT: quit  (Ctrl-\ echoed by the terminal)
-                Some(l) if l.starts_with(b"SIG") || l.starts_with(b"^\\SIG") => Format::Sigquit,
+                Some(l) if l.starts_with(b"SIG") || memchr::memmem::find(l, b"^\\SIG").is_some() => Format::Sigquit,
                 Some(l)
                     if l.starts_with(b"panic: ") || l.starts_with(b"fatal error: ") || l.starts_with(b"runtime: ") =>
                 {
@@ -122,9 +127,13 @@ fn first_header(data: &[u8]) -> Option<(usize, bool)> {
         // goroutine 7 [select]:  after a prefix or glued text (the text parser learns which)
         let after = &line[pos - line_start..];
         let digits = after[10..].iter().take_while(|b| b.is_ascii_digit()).count();
-        let header_like = digits > 0
-            && (after[10 + digits..].starts_with(b" [") || after[10 + digits..].starts_with(b" gp="))
-            && after.trim_ascii_end().ends_with(b":");
+        let opens = after[10 + digits..].starts_with(b" [") || after[10 + digits..].starts_with(b" gp=");
+        // The end of the header: the line's end, or `]:\n` / `]:"` inside an escaped string
+        // (JSON records, logfmt values; see `escaped`).
+        let ends = after.trim_ascii_end().ends_with(b":")
+            || memchr::memmem::find(after, b"]:\\n").is_some()
+            || memchr::memmem::find(after, b"]:\"").is_some();
+        let header_like = digits > 0 && opens && ends;
         if header_like {
             let indent_only = line[..pos - line_start].iter().all(|&b| b == b' ' || b == b'\t');
             return Some((line_start, !indent_only));

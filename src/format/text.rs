@@ -485,12 +485,12 @@ impl<'a, 'l> Parser<'a, 'l> {
         self.seen.get_or_insert_with(|| goroutines.iter().map(|g| g.id).collect()).contains(&id)
     }
 
-    /// A line that is not part of the dump (counted once it is known to sit inside it).
+    /// A line that is not part of the dump: counted once it is known to sit inside it
+    /// (a frame or a goroutine of this dump follows), and a hint that a new dump may start.
     fn stray_line(&mut self) {
         self.irregular = true;
-        if self.cur.is_some() {
-            self.stray += 1;
-        } else if !self.snap.goroutines.is_empty() {
+        self.maybe_new_dump = true;
+        if self.cur.is_some() || !self.snap.goroutines.is_empty() {
             self.pending_stray += 1;
         }
     }
@@ -516,8 +516,12 @@ impl<'a, 'l> Parser<'a, 'l> {
             return;
         }
         self.outside_text = true;
-        // ^\SIGQUIT: quit  (the terminal echoes the Ctrl-\ that sent it)
-        let line = line.strip_prefix(b"^\\").unwrap_or(line);
+        // `^\SIGQUIT: quit` (the terminal echoes the Ctrl-\ that sent it), after a shell
+        // prompt too: `/ # ^\SIGQUIT: quit`.
+        let line = match memchr::memmem::find(line, b"^\\SIG") {
+            Some(at) => &line[at + 2..],
+            None => line,
+        };
         let is_preamble = line.starts_with(b"panic: ")
             || line.starts_with(b"fatal error: ")
             || line.starts_with(b"SIGQUIT: ")
@@ -611,6 +615,11 @@ impl<'a, 'l> Parser<'a, 'l> {
                     });
                 }
                 self.stack.push(id);
+                if self.pending_stray != 0 {
+                    // The goroutine went on after them: they were inside the dump.
+                    self.stray += std::mem::take(&mut self.pending_stray);
+                    self.maybe_new_dump = false;
+                }
             }
             None if last_and_torn => self.snap.truncated = true,
             None => {}
@@ -631,12 +640,12 @@ impl<'a, 'l> Parser<'a, 'l> {
             self.irregular = true;
             if !looks_like_function(name) {
                 // An annotation or a log line between a function and its file line.
-                self.stray += 1;
+                self.stray_line();
                 return Ok(());
             }
             if !looks_like_function(prev) {
                 // `## mainSrv.wait()` before a frame: the annotation is the stray one.
-                self.stray += 1;
+                self.stray_line();
                 self.pending_fn = Some(name);
                 return Ok(());
             }
@@ -695,8 +704,7 @@ impl<'a, 'l> Parser<'a, 'l> {
         if let Some(func) = self.pending_fn.take() {
             if !looks_like_function(func) {
                 // `## note` after the last frame: not a frame whose file line is missing.
-                self.stray += 1;
-                self.irregular = true;
+                self.stray_line();
             } else if let Some(g) = self.cur.as_mut() {
                 g.flags |= flags::PARTIAL;
             }
