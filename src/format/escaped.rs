@@ -25,21 +25,21 @@ pub(crate) fn decode(data: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-/// The first line whose goroutine header is in an escaped string, and the header's offset.
+/// The first line with a goroutine header in an escaped string (`…]:\n` with a literal
+/// backslash), and the header's offset in it. Headers written plainly (a dump printed
+/// straight to stderr among JSON records) are passed over: they are read as they are.
 fn first_escaped_header(data: &[u8]) -> Option<(&[u8], usize)> {
-    for pos in memchr::memmem::find_iter(data, b"goroutine ") {
-        if !data.get(pos + 10).is_some_and(u8::is_ascii_digit) {
-            continue;
+    for end in memchr::memmem::find_iter(data, b"]:\\n") {
+        let start = memchr::memrchr(b'\n', &data[..end]).map_or(0, |i| i + 1);
+        let line_end = memchr::memchr(b'\n', &data[end..]).map_or(data.len(), |i| end + i);
+        let line = &data[start..line_end];
+        let before = &data[start..end];
+        let header = memchr::memmem::rfind(before, b"goroutine ").filter(|&at| {
+            before.get(at + 10).is_some_and(u8::is_ascii_digit) && memchr::memchr(b'[', &before[at..]).is_some()
+        });
+        if let Some(at) = header {
+            return Some((line, at));
         }
-        let start = memchr::memrchr(b'\n', &data[..pos]).map_or(0, |i| i + 1);
-        let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
-        let line = &data[start..end];
-        let after = &line[pos - start..];
-        let close = memchr::memchr(b']', after)?;
-        if after[close..].starts_with(b"]:\\n") || after[close..].starts_with(b"]:\"") {
-            return Some((line, pos - start));
-        }
-        return None;
     }
     None
 }

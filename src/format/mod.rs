@@ -30,7 +30,7 @@ pub fn parse(source: &str, data: &[u8], forced: Option<Format>, limits: &Limits)
     };
     let snaps = match format {
         Format::Debug0 => vec![pprof::parse(source, data, limits)?],
-        Format::Debug1 => vec![debug1::parse(source, data, limits)?],
+        Format::Debug1 => vec![parse_debug1(source, data, limits)?],
         Format::Debug2 | Format::Panic | Format::Sigquit => text::parse(source, data, false, limits)?,
         Format::Log => match escaped::decode(data) {
             // A dump inside JSON records or quoted logfmt values: read from the decoded text.
@@ -60,6 +60,45 @@ pub fn parse(source: &str, data: &[u8], forced: Option<Format>, limits: &Limits)
     Ok(snaps)
 }
 
+/// debug=1 text, also when pasted: text before the `goroutine profile:` line (a Markdown
+/// fence, a sentence) is left out, and if the profile does not read to the end, it is read
+/// again up to the first line that is not part of a profile (a closing fence, `...`, the
+/// rest of a comment). A plain profile takes the first attempt only.
+fn parse_debug1(source: &str, data: &[u8], limits: &Limits) -> crate::Result<Snapshot> {
+    let start = profile_header(data).unwrap_or(0);
+    let data = &data[start..];
+    match debug1::parse(source, data, limits) {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            let end = debug1_end(data);
+            if end == data.len() {
+                return Err(e);
+            }
+            debug1::parse(source, &data[..end], limits).map_err(|_| e)
+        }
+    }
+}
+
+/// The offset of the `goroutine profile: total N` line (at a line start), if any.
+fn profile_header(data: &[u8]) -> Option<usize> {
+    memchr::memmem::find_iter(data, b"goroutine profile: total ").find(|&at| at == 0 || data[at - 1] == b'\n')
+}
+
+/// The end of the debug=1 lines that start `data`: the header, records (`N @ 0x…`), their
+/// `#` lines and blank lines.
+fn debug1_end(data: &[u8]) -> usize {
+    let mut at = 0;
+    for (i, line) in data.split(|&b| b == b'\n').enumerate() {
+        let l = line.strip_suffix(b"\r").unwrap_or(line);
+        let ok = i == 0 || l.is_empty() || l[0] == b'#' || l[0].is_ascii_digit();
+        if !ok {
+            return at;
+        }
+        at = (at + line.len() + 1).min(data.len());
+    }
+    data.len()
+}
+
 /// Tells the format from the content.
 pub fn detect(source: &str, data: &[u8]) -> crate::Result<Format> {
     let unknown = |why: &str| Error::UnknownFormat { source_name: source.into(), why: why.into() };
@@ -69,6 +108,13 @@ pub fn detect(source: &str, data: &[u8]) -> crate::Result<Format> {
     let trimmed = trim_leading_space(data);
     if debug1::sniff(trimmed) {
         return Ok(Format::Debug1);
+    }
+    // A debug=1 profile pasted after other text (a Markdown fence), with no traceback
+    // header before it; looked for near the start only, so a large dump is not scanned.
+    if let Some(at) = profile_header(&data[..data.len().min(64 << 10)]) {
+        if first_header(&data[..at]).is_none() && debug1::sniff(&data[at..]) {
+            return Ok(Format::Debug1);
+        }
     }
     let head = &data[..data.len().min(4096)];
     let binary = head.iter().filter(|&&b| b < 0x09 || (0x0e..0x20).contains(&b)).count() * 20 > head.len();
