@@ -14,7 +14,7 @@ use super::logprefix::{stamp, strip_prefix, LinePrefix, Prefix, Stamp};
 use crate::limits::Limits;
 use crate::model::{flags, Format, FrameId, Goroutine, LabelSetId, ProfileKind, Snapshot, NONE, NO_LABELS};
 use memchr::memchr;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 /// Parses every dump in `data`. `log_mode` strips `kubectl logs --timestamps` / CRI line
 /// prefixes and names the snapshots [`Format::Log`]. Returns no snapshot when the input
@@ -202,8 +202,12 @@ struct Parser<'a, 'l> {
     /// Text (or a glued header) came since the last goroutine: the next header may start
     /// a new dump, which [`Parser::repeated`] decides.
     maybe_new_dump: bool,
-    /// The goroutine ids of this snapshot, built the first time the question arises.
-    seen: Option<FxHashSet<u64>>,
+    /// The goroutine ids of this snapshot and where each is, built the first time the
+    /// question arises.
+    seen: Option<FxHashMap<u64, usize>>,
+    /// Where in this snapshot's goroutines the last text between goroutines stood: a new
+    /// dump found later (a goroutine seen again) started there.
+    boundary: Option<usize>,
     /// After `-----` (GOTRACEBACK=crash): the per-M sections that follow belong to this
     /// dump, and a goroutine they print again is not counted twice.
     crash_section: bool,
@@ -239,6 +243,7 @@ impl<'a, 'l> Parser<'a, 'l> {
             pending_stray: 0,
             maybe_new_dump: false,
             seen: None,
+            boundary: None,
             crash_section: false,
         }
     }
@@ -370,8 +375,7 @@ impl<'a, 'l> Parser<'a, 'l> {
                 // \t/app/server.go:88 +0x1c5
                 let file_line = match line[0] {
                     b'\t' => Some(&line[1..]),
-                    _ if looks_like_file_line(line) => Some(trim_end(line)),
-                    _ => indented(line),
+                    _ => indented(line).or_else(|| looks_like_file_line(line).then(|| trim_end(line))),
                 };
                 if let Some(file_line) = file_line {
                     if let Some(func) = self.pending_creator.take() {
@@ -399,15 +403,20 @@ impl<'a, 'l> Parser<'a, 'l> {
         self.end_goroutine();
         if self.maybe_new_dump || self.seen.is_some() || self.crash_section {
             let digits = line[10..].iter().take_while(|b| b.is_ascii_digit()).count();
-            if parse_u64(&line[10..10 + digits]).is_some_and(|id| id != 0 && self.repeated(id)) {
+            let id = parse_u64(&line[10..10 + digits]).unwrap_or(0);
+            if let Some(first) = self.repeated(id) {
                 if self.crash_section {
                     // A per-M section printing a goroutine the dump already has.
                     self.state = State::Ancestor;
                     return Ok(());
                 }
-                // The same goroutine again: a new dump of the same process starts here
-                // (before the header is read: its strings go to the new snapshot).
-                self.finish_snapshot();
+                // The same goroutine again: a new dump of the same process. It started
+                // at the last text between goroutines after the first sighting (log
+                // lines between two dumps), or here. Done before the header is read, so
+                // its strings go to the new snapshot.
+                let len = self.snap.goroutines.len();
+                let at = self.boundary.filter(|&b| b > first && b < len).unwrap_or(len);
+                self.split_snapshot(at);
             }
         }
         match parse_header(&mut self.snap, line) {
@@ -467,30 +476,63 @@ impl<'a, 'l> Parser<'a, 'l> {
     fn glued_header(&mut self, raw: &'a [u8], line: &'a [u8], at: usize, torn: bool) -> crate::Result<()> {
         self.irregular = true;
         self.outside_text = true;
-        // Glued to the end of another dump's last line (`cat a b` of two debug=2 dumps,
-        // which end without a newline): maybe a new dump.
-        self.maybe_new_dump = true;
         let before = &line[..at];
-        if self.state == State::Frames && self.pending_fn.is_none() && before.first() == Some(&b'\t') {
+        if matches!(self.state, State::Frames | State::CreatedBy) && before.first() == Some(&b'\t') {
             // \t/a.go:12 +0x1fgoroutine 2 [running]:  (the frame line is kept)
-            self.file_line(&before[1..], false)?;
+            self.dump_line(before, before, false)?;
         }
+        // Glued to the end of another dump's last line (`cat a b` of two debug=2 dumps,
+        // which end without a newline): maybe a new dump, starting with this goroutine.
+        self.end_goroutine();
+        self.mark_boundary();
         self.prefix = Some(LinePrefix::new(before));
         self.prefix_confirmed = false;
         self.header(&raw[..raw.len() - line.len() + at], &line[at..], torn)
     }
 
-    /// Whether the goroutine id is already in this snapshot.
-    fn repeated(&mut self, id: u64) -> bool {
+    /// Where the goroutine id already is in this snapshot, if it is (0 never is: a g0).
+    fn repeated(&mut self, id: u64) -> Option<usize> {
+        if id == 0 {
+            return None;
+        }
         let goroutines = &self.snap.goroutines;
-        self.seen.get_or_insert_with(|| goroutines.iter().map(|g| g.id).collect()).contains(&id)
+        let seen = self.seen.get_or_insert_with(|| {
+            let mut m = FxHashMap::default();
+            for (i, g) in goroutines.iter().enumerate() {
+                m.entry(g.id).or_insert(i);
+            }
+            m
+        });
+        seen.get(&id).copied()
+    }
+
+    /// Ends this snapshot before its goroutine `at`; the goroutines from there on begin the
+    /// next one (their ids re-interned into its tables).
+    fn split_snapshot(&mut self, at: usize) {
+        let moved = self.snap.goroutines.split_off(at);
+        self.finish_snapshot();
+        if moved.is_empty() {
+            return;
+        }
+        if let Some(old) = self.done.last() {
+            let remap = self.snap.tables.absorb(&old.tables);
+            self.snap.goroutines.extend(moved.iter().map(|g| remap.goroutine(g)));
+        }
+    }
+
+    /// Notes that text between goroutines was seen: the next header may start a new dump.
+    fn mark_boundary(&mut self) {
+        if !self.maybe_new_dump {
+            self.boundary = Some(self.snap.goroutines.len() + self.cur.is_some() as usize);
+        }
+        self.maybe_new_dump = true;
     }
 
     /// A line that is not part of the dump: counted once it is known to sit inside it
     /// (a frame or a goroutine of this dump follows), and a hint that a new dump may start.
     fn stray_line(&mut self) {
         self.irregular = true;
-        self.maybe_new_dump = true;
+        self.mark_boundary();
         if self.cur.is_some() || !self.snap.goroutines.is_empty() {
             self.pending_stray += 1;
         }
@@ -541,7 +583,7 @@ impl<'a, 'l> Parser<'a, 'l> {
             // Text after goroutines: inside the dump if more of its goroutines follow, the
             // dump's trailer (registers, log lines) if not.
             self.pending_stray += 1;
-            self.maybe_new_dump = true;
+            self.mark_boundary();
         }
     }
 
@@ -718,7 +760,7 @@ impl<'a, 'l> Parser<'a, 'l> {
         if let Some(mut g) = self.cur.take() {
             g.stack = self.snap.tables.stacks.intern(&self.stack);
             if let Some(seen) = self.seen.as_mut() {
-                seen.insert(g.id);
+                seen.entry(g.id).or_insert(self.snap.goroutines.len());
             }
             self.snap.goroutines.push(g);
         }
@@ -737,6 +779,7 @@ impl<'a, 'l> Parser<'a, 'l> {
         self.pending_stray = 0;
         self.maybe_new_dump = false;
         self.seen = None;
+        self.boundary = None;
         self.crash_section = false;
         if snap.goroutines.is_empty() && snap.skipped == 0 {
             return;
