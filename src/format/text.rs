@@ -194,6 +194,8 @@ struct Parser<'a, 'l> {
     /// glued to).
     prefix: Option<LinePrefix<'a>>,
     prefix_confirmed: bool,
+    /// `log_mode || prefix.is_some()`: lines go through [`Parser::strip_line`].
+    strip: bool,
     /// Lines of this snapshot that are not part of the dump, inside it.
     stray: u64,
     /// Lines seen since the last goroutine ended, outside any: stray if another goroutine
@@ -239,6 +241,7 @@ impl<'a, 'l> Parser<'a, 'l> {
             preamble: None,
             prefix: None,
             prefix_confirmed: false,
+            strip: log_mode,
             stray: 0,
             pending_stray: 0,
             maybe_new_dump: false,
@@ -273,14 +276,29 @@ impl<'a, 'l> Parser<'a, 'l> {
         Ok(())
     }
 
+    #[inline(always)]
     fn line(&mut self, raw: &'a [u8], last_and_torn: bool) -> crate::Result<()> {
+        let mut line = raw;
+        if self.strip {
+            match self.strip_line(raw) {
+                Some(rest) => line = rest,
+                None => return Ok(()),
+            }
+        }
+        self.dump_line(raw, line, last_and_torn)
+    }
+
+    /// The line without its log prefix (kubectl/CRI in log mode, then a learned one);
+    /// `None` for a line that is not part of the dump. Off the path of a plain dump.
+    #[inline(never)]
+    fn strip_line(&mut self, raw: &'a [u8]) -> Option<&'a [u8]> {
         let mut line = raw;
         if self.log_mode {
             let Prefix { rest, time_nanos, stream } = strip_prefix(raw);
             if let (Some(want), Some(got)) = (&self.stream, stream) {
                 if want.as_slice() != got && (self.cur.is_some() || !self.snap.goroutines.is_empty()) {
                     // Another stream's line in the middle of a dump: not part of it.
-                    return Ok(());
+                    return None;
                 }
             }
             if time_nanos.is_some() {
@@ -303,17 +321,19 @@ impl<'a, 'l> Parser<'a, 'l> {
                     // line in the middle of it.
                     if self.prefix_confirmed && find_header(line).is_none() {
                         self.stray_line();
-                        return Ok(());
+                        return None;
                     }
                     self.prefix = None;
+                    self.strip = self.log_mode;
                 }
             }
         }
-        self.dump_line(raw, line, last_and_torn)
+        Some(line)
     }
 
     /// A line of the dump itself, any prefix gone. `raw` is the line as written (for the
     /// timestamp in its prefix).
+    #[inline(always)]
     fn dump_line(&mut self, raw: &'a [u8], line: &'a [u8], last_and_torn: bool) -> crate::Result<()> {
         if line.is_empty() {
             match self.state {
@@ -336,8 +356,8 @@ impl<'a, 'l> Parser<'a, 'l> {
         }
         // A header after text on the same line: `…dumping all stacksgoroutine 1 [running]:`
         // (runtime.Stack printed without a newline), `headscale  | goroutine 1 [running]:`.
-        // Every header ends in `:` (trailing blanks aside); frame lines never do.
-        if matches!(line.last(), Some(b':' | b' ' | b'\t')) {
+        // Every header ends in `:`; frame lines never do.
+        if line.last() == Some(&b':') {
             if let Some(at) = find_header(line) {
                 return self.glued_header(raw, line, at, last_and_torn);
             }
@@ -347,58 +367,73 @@ impl<'a, 'l> Parser<'a, 'l> {
             // registers: rax 0x0 (text after a blank line, between goroutines)
             State::Outside if self.stop_at_text && line != b"-----" => self.stopped = true,
             State::Outside => self.outside_line(line),
-            State::Gap if self.stop_at_text => {
-                // One pass would have the goroutine open here; a piece has not.
-                if self.cur.is_some() && self.continues(line) {
-                    self.irregular = true;
-                }
-                self.end_goroutine();
-                self.stopped = true;
-            }
-            State::Gap => {
-                if self.cur.is_some() && self.continues(line) {
-                    // A paste with blank lines between all lines: the frames go on.
-                    self.irregular = true;
-                    self.state = self.gap_from;
-                    return self.dump_line(raw, line, last_and_torn);
-                }
-                self.end_goroutine();
-                self.state = State::Outside;
-                if self.stop_at_text {
-                    self.stopped = true;
-                } else {
-                    self.outside_line(line);
-                }
-            }
+            State::Gap => return self.gap_line(raw, line, last_and_torn),
             State::Damaged | State::Ancestor => {}
             State::CreatedBy => {
                 // \t/app/server.go:88 +0x1c5
                 let file_line = match line[0] {
-                    b'\t' => Some(&line[1..]),
-                    _ => indented(line).or_else(|| looks_like_file_line(line).then(|| trim_end(line))),
+                    b'\t' => &line[1..],
+                    _ => return self.created_by_other(line, last_and_torn),
                 };
-                if let Some(file_line) = file_line {
-                    if let Some(func) = self.pending_creator.take() {
-                        if let Some(id) = self.frame(func, file_line) {
-                            if let Some(g) = self.cur.as_mut() {
-                                g.creator = id;
-                            }
+                if let Some(func) = self.pending_creator.take() {
+                    if let Some(id) = self.frame(func, file_line) {
+                        if let Some(g) = self.cur.as_mut() {
+                            g.creator = id;
                         }
                     }
-                    self.pending_creator = None;
-                    self.state = State::Frames;
-                } else {
-                    self.pending_creator = None;
-                    self.state = State::Frames;
-                    return self.frame_line(line, last_and_torn);
                 }
+                self.state = State::Frames;
             }
             State::Frames => self.frame_line(line, last_and_torn)?,
         }
         Ok(())
     }
 
+    /// A line after a blank line that followed frames.
+    #[inline(never)]
+    fn gap_line(&mut self, raw: &'a [u8], line: &'a [u8], last_and_torn: bool) -> crate::Result<()> {
+        let goes_on = self.cur.is_some() && self.continues(line);
+        if self.stop_at_text {
+            // One pass would have the goroutine open here; a piece has not.
+            self.irregular |= goes_on;
+            self.end_goroutine();
+            self.stopped = true;
+            return Ok(());
+        }
+        if goes_on {
+            // A paste with blank lines between all lines: the frames go on.
+            self.irregular = true;
+            self.state = self.gap_from;
+            return self.dump_line(raw, line, last_and_torn);
+        }
+        self.end_goroutine();
+        self.state = State::Outside;
+        self.outside_line(line);
+        Ok(())
+    }
+
+    /// The line after `created by` when it is not a tab-indented file line: indented
+    /// otherwise, unindented, or not a file line at all (then a frame line).
+    #[inline(never)]
+    fn created_by_other(&mut self, line: &'a [u8], last_and_torn: bool) -> crate::Result<()> {
+        let file_line = indented(line).or_else(|| looks_like_file_line(line).then(|| trim_end(line)));
+        self.state = State::Frames;
+        let Some(file_line) = file_line else {
+            self.pending_creator = None;
+            return self.frame_line(line, last_and_torn);
+        };
+        if let Some(func) = self.pending_creator.take() {
+            if let Some(id) = self.frame(func, file_line) {
+                if let Some(g) = self.cur.as_mut() {
+                    g.creator = id;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// A header line; `prefix_text` is what stood before it on the line as written.
+    #[inline]
     fn header(&mut self, prefix_text: &'a [u8], line: &'a [u8], last_and_torn: bool) -> crate::Result<()> {
         self.end_goroutine();
         if self.maybe_new_dump || self.seen.is_some() || self.crash_section {
@@ -486,6 +521,7 @@ impl<'a, 'l> Parser<'a, 'l> {
         self.end_goroutine();
         self.mark_boundary();
         self.prefix = Some(LinePrefix::new(before));
+        self.strip = true;
         self.prefix_confirmed = false;
         self.header(&raw[..raw.len() - line.len() + at], &line[at..], torn)
     }
@@ -587,6 +623,7 @@ impl<'a, 'l> Parser<'a, 'l> {
         }
     }
 
+    #[inline(always)]
     fn frame_line(&mut self, line: &'a [u8], last_and_torn: bool) -> crate::Result<()> {
         match line[0] {
             // \t/usr/local/go/src/runtime/chan.go:283 +0x3b fp=0xc… sp=0xc… pc=0x40…
@@ -618,25 +655,32 @@ impl<'a, 'l> Parser<'a, 'l> {
             }
             // Frames whose tab became spaces (a terminal, a web page), or `^I` / `#011`
             // (syslog's renderings of a tab): the slow path.
-            b' ' | b'^' | b'#' => match indented(line) {
-                Some(rest) if rest.is_empty() => return self.dump_line(line, rest, last_and_torn),
-                Some(rest) if self.pending_fn.is_some() || rest.starts_with(b"goroutine running") => {
-                    self.irregular = true;
-                    self.file_line(rest, last_and_torn)?;
-                }
-                // A function line indented too: the paste is indented as a whole.
-                Some(rest) if line[0] == b' ' => {
-                    self.irregular = true;
-                    return self.frame_line(rest, last_and_torn);
-                }
-                _ => self.function_line(line, last_and_torn)?,
-            },
+            b' ' | b'^' | b'#' => return self.indented_line(line, last_and_torn),
             _ => self.function_line(line, last_and_torn)?,
         }
         Ok(())
     }
 
+    /// A frame line that starts with a space, `^` or `#`.
+    #[inline(never)]
+    fn indented_line(&mut self, line: &'a [u8], last_and_torn: bool) -> crate::Result<()> {
+        match indented(line) {
+            Some(rest) if rest.is_empty() => self.dump_line(line, rest, last_and_torn),
+            Some(rest) if self.pending_fn.is_some() || rest.starts_with(b"goroutine running") => {
+                self.irregular = true;
+                self.file_line(rest, last_and_torn)
+            }
+            // A function line indented too: the paste is indented as a whole.
+            Some(rest) if line[0] == b' ' => {
+                self.irregular = true;
+                self.frame_line(rest, last_and_torn)
+            }
+            _ => self.function_line(line, last_and_torn),
+        }
+    }
+
     /// A file line after its function line (indentation removed).
+    #[inline(always)]
     fn file_line(&mut self, file_line: &'a [u8], last_and_torn: bool) -> crate::Result<()> {
         let Some(func) = self.pending_fn.take() else {
             // \tgoroutine running on other thread; stack unavailable
@@ -658,11 +702,6 @@ impl<'a, 'l> Parser<'a, 'l> {
                     });
                 }
                 self.stack.push(id);
-                if self.pending_stray != 0 {
-                    // The goroutine went on after them: they were inside the dump.
-                    self.stray += std::mem::take(&mut self.pending_stray);
-                    self.maybe_new_dump = false;
-                }
             }
             None if last_and_torn => self.snap.truncated = true,
             None => {}
@@ -671,38 +710,46 @@ impl<'a, 'l> Parser<'a, 'l> {
     }
 
     /// main.(*server).handleSearch.func1(0xc000010000, {0x5d8e40, 0xc00001c0a8})
+    #[inline(always)]
     fn function_line(&mut self, line: &'a [u8], last_and_torn: bool) -> crate::Result<()> {
         if last_and_torn {
             self.snap.truncated = true;
             return Ok(());
         }
+        if self.pending_fn.is_some() {
+            return self.after_function_line(line, last_and_torn);
+        }
+        self.pending_fn = Some(function_name(line));
+        Ok(())
+    }
+
+    /// A line where a file line should follow a function line: a function line is always
+    /// followed by its file line, so one of the two is not a frame. Decided here, off the
+    /// common path.
+    #[inline(never)]
+    fn after_function_line(&mut self, line: &'a [u8], last_and_torn: bool) -> crate::Result<()> {
+        let Some(prev) = self.pending_fn else { return Ok(()) };
+        self.irregular = true;
+        if looks_like_file_line(line) {
+            // /usr/lib/golang/src/runtime/proc.go:262 +0x163  (its tab lost: syslog)
+            return self.file_line(trim_end(line), last_and_torn);
+        }
         let name = function_name(trim_end(line));
-        // Two function lines in a row: a function line is always followed by its file
-        // line, so one of the two is not a frame. Decided here, off the common path.
-        if let Some(prev) = self.pending_fn {
-            self.irregular = true;
-            if looks_like_file_line(line) {
-                // /usr/lib/golang/src/runtime/proc.go:262 +0x163  (its tab lost: syslog)
-                return self.file_line(trim_end(line), last_and_torn);
-            }
-            if !looks_like_function(name) {
-                // An annotation or a log line between a function and its file line.
-                self.stray_line();
-                return Ok(());
-            }
-            if !looks_like_function(prev) {
-                // `## mainSrv.wait()` before a frame: the annotation is the stray one.
-                self.stray_line();
-                self.pending_fn = Some(name);
-                return Ok(());
-            }
-            // Both read as functions: the goroutine ended before this text.
-            self.end_goroutine();
-            self.state = State::Outside;
-            self.outside_line(line);
+        if !looks_like_function(name) {
+            // An annotation or a log line between a function and its file line.
+            self.stray_line();
             return Ok(());
         }
-        self.pending_fn = Some(name);
+        if !looks_like_function(prev) {
+            // `## mainSrv.wait()` before a frame: the annotation is the stray one.
+            self.stray_line();
+            self.pending_fn = Some(name);
+            return Ok(());
+        }
+        // Both read as functions: the goroutine ended before this text.
+        self.end_goroutine();
+        self.state = State::Outside;
+        self.outside_line(line);
         Ok(())
     }
 
@@ -747,6 +794,7 @@ impl<'a, 'l> Parser<'a, 'l> {
         id
     }
 
+    #[inline]
     fn end_goroutine(&mut self) {
         if let Some(func) = self.pending_fn.take() {
             if !looks_like_function(func) {
@@ -991,6 +1039,8 @@ impl std::hash::Hash for FrameKey<'_> {
 pub(crate) fn function_name(line: &[u8]) -> &[u8] {
     let name = match (line.last(), memchr::memrchr(b'(', line)) {
         (Some(b')'), Some(i)) if i > 0 => &line[..i],
+        // `foo(0x1) ` with a logger's trailing blank
+        (Some(b' ' | b'\t'), _) => name_before_blanks(line),
         _ => line,
     };
     // Arguments can hold `{…}` but never `(`; a `(` inside them would only come from
@@ -999,6 +1049,16 @@ pub(crate) fn function_name(line: &[u8]) -> &[u8] {
         b"runtime.gopanic"
     } else {
         name
+    }
+}
+
+/// [`function_name`] of a line with blanks at its end.
+#[cold]
+fn name_before_blanks(line: &[u8]) -> &[u8] {
+    let line = trim_end(line);
+    match (line.last(), memchr::memrchr(b'(', line)) {
+        (Some(b')'), Some(i)) if i > 0 => &line[..i],
+        _ => line,
     }
 }
 
@@ -1030,6 +1090,7 @@ fn parse_file_line_without_frame_pointers(s: &[u8]) -> Option<(&[u8], u32)> {
 /// The first index of `needle` (which starts with `first`) in `s`, trying only the places
 /// where `first` occurs: on these short lines that beats `memmem::find`, which builds a
 /// searcher on every call.
+#[inline]
 fn find_at_byte(s: &[u8], first: u8, needle: &[u8]) -> Option<usize> {
     memchr::memchr_iter(first, s).find(|&i| s[i..].starts_with(needle))
 }
