@@ -356,8 +356,9 @@ impl<'a, 'l> Parser<'a, 'l> {
         }
         // A header after text on the same line: `…dumping all stacksgoroutine 1 [running]:`
         // (runtime.Stack printed without a newline), `headscale  | goroutine 1 [running]:`.
-        // Every header ends in `:`; frame lines never do.
-        if line.last() == Some(&b':') {
+        // Every header ends in `:` (blanks after it only in logs: looked for outside
+        // goroutines); frame lines never do.
+        if line.last() == Some(&b':') || self.state == State::Outside {
             if let Some(at) = find_header(line) {
                 return self.glued_header(raw, line, at, last_and_torn);
             }
