@@ -1,12 +1,47 @@
 //! Traceback text: `?debug=2` dumps, panics, fatal errors, SIGQUIT output, and dumps
-//! embedded in container logs (line prefixes stripped by [`super::logprefix`]).
+//! embedded in logs and pastes.
 //!
 //! One hand-written line scanner over `&[u8]` (no regex on the hot path). It owns the
 //! grammar of goroutine headers, frame lines, `created by` lines, elision markers and
-//! ancestor blocks from Go 1.21 to 1.27; it does no I/O and no classification.
+//! ancestor blocks from Go 1.2 to 1.27 (C frames of Go ≤1.4, `created by X` without
+//! `in goroutine N`, `[N minutes]`, `locked to thread`, Windows paths with spaces, CRLF);
+//! it does no I/O and no classification.
 //!
-//! A file may hold several dumps (a log with two SIGQUITs): ordinary text between dumps
-//! ends one snapshot, and the next header starts another.
+//! **The shapes people paste and log** (issue 11), each handled off the path a plain dump
+//! takes, so a plain dump pays one or two byte compares per line for them:
+//! - *Line prefixes*: kubectl/CRI stamps in log mode (`logprefix::strip_prefix`),
+//!   and any other prefix learned from a header line — the text before `goroutine N [`
+//!   (docker compose's `svc  | `, HashiCorp's `<time> [DEBUG] plugin.x: `, syslog,
+//!   journald's continuation indent, a Markdown `> `, a log level letter). Following lines
+//!   must carry a prefix of the same shape (`logprefix::LinePrefix`); a line that
+//!   does not is another writer's and is skipped. If the line right after the header does
+//!   not carry it, the "prefix" was text the header was glued to (`…dumping all
+//!   stacksgoroutine 1 [running]:`) and is dropped. The prefix's time, if readable, is the
+//!   snapshot's capture time.
+//! - *Frames indented with spaces* (a terminal or web page expanded the tab), `^I` or
+//!   `#011` (syslog's tab), or not indented at all (a file line is told by its shape).
+//! - *Stray lines*: a line that is not part of the dump — an annotation (`## wait()`),
+//!   another goroutine's log line, a fence — is skipped, and counted in a note once it is
+//!   known to sit inside a dump (a goroutine of that dump follows); lines after a dump's
+//!   last goroutine are its trailer (registers, log lines) and are not counted. A function
+//!   line is always followed by its file line, so of two function lines in a row the one
+//!   that does not read as a Go function is the stray one. A blank line after every line
+//!   (a web page's paragraphs) does not end the goroutine when its frames go on.
+//! - `^\SIGQUIT: quit` (the terminal's echo of Ctrl-\) is a SIGQUIT preamble.
+//!
+//! **One dump or two.** A file may hold several dumps (a log with two SIGQUITs, periodic
+//! `runtime.Stack` dumps). The same dump goes on across blank lines, stray lines and
+//! `-----` (GOTRACEBACK=crash's per-M sections, whose copies of goroutines already listed
+//! are not counted twice). A new dump starts at
+//! - a crash preamble (`panic:`, `fatal error:`, `SIG…:`, `fatal: morestack`) after
+//!   goroutines, or
+//! - a goroutine id this snapshot already has, once text between goroutines or a glued
+//!   header was seen (ids are unique within one dump; a restarted or re-dumped process
+//!   repeats `goroutine 1` and its other long-lived goroutines). The new dump is taken to
+//!   start at the last such text after the id's first sighting, so goroutines the second
+//!   dump lists before a repeated one go with it.
+//! Ids are only collected once that question first arises, so a plain dump never pays
+//! for it.
 
 use super::labels::parse_label_pairs;
 use super::lines::Lines;
