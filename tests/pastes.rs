@@ -6,11 +6,14 @@
 //! snapshot count against the clean reading. The wild corpus (`tests/wild.rs`) has the
 //! same shapes as found in public threads; these tests pin each one down on whole dumps.
 
+mod support;
+
 use goroscope::format;
-use goroscope::group::{group, GroupSettings, SnapshotReport};
+use goroscope::group::{group, GroupSettings};
 use goroscope::limits::Limits;
 use goroscope::model::{Format, Snapshot};
 use std::path::Path;
+use support::group_keys;
 
 const DUMPS: &[&str] = &[
     "go1.21/snapshot-3.debug2.txt",
@@ -28,21 +31,6 @@ fn parse(text: &str) -> Vec<Snapshot> {
     format::parse("paste", text.as_bytes(), None, &Limits::default()).unwrap_or_else(|e| panic!("{e}\n{text:.600}"))
 }
 
-/// The groups without their example stack (the first goroutine met), as JSON text.
-fn groups(r: &SnapshotReport) -> Vec<String> {
-    let mut v: Vec<String> = r
-        .groups
-        .iter()
-        .map(|g| {
-            let mut j = serde_json::to_value(g).unwrap();
-            j.as_object_mut().unwrap().remove("example_stack");
-            j.to_string()
-        })
-        .collect();
-    v.sort();
-    v
-}
-
 /// Parses `pasted` and checks it gives the clean dump's one snapshot: same total, same
 /// groups. Returns the snapshot for further checks.
 fn same_as_clean(name: &str, clean: &str, pasted: &str) -> Snapshot {
@@ -53,7 +41,7 @@ fn same_as_clean(name: &str, clean: &str, pasted: &str) -> Snapshot {
     assert_eq!(got.len(), 1, "{name}: {} snapshots", got.len());
     let report = group(&mut got[0], &GroupSettings::default());
     assert_eq!(report.total, want_report.total, "{name}: goroutines");
-    assert_eq!(groups(&report), groups(&want_report), "{name}: groups differ");
+    assert_eq!(group_keys(&report), group_keys(&want_report), "{name}: groups differ");
     got.remove(0)
 }
 
@@ -205,8 +193,8 @@ fn a_header_glued_to_the_line_before() {
     let mut clean_a = parse(&a);
     let mut glued_a = snaps;
     assert_eq!(
-        groups(&group(&mut glued_a[0], &GroupSettings::default())),
-        groups(&group(&mut clean_a[0], &GroupSettings::default()))
+        group_keys(&group(&mut glued_a[0], &GroupSettings::default())),
+        group_keys(&group(&mut clean_a[0], &GroupSettings::default()))
     );
 }
 

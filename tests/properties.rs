@@ -8,6 +8,8 @@
 //! Case counts are modest (the suite stays well under 30 s); the fuzz targets in `fuzz/`
 //! search the same ground for much longer.
 
+mod support;
+
 use goroscope::compare::{compare, Change, TrendSettings};
 use goroscope::format;
 use goroscope::group::{group, GroupSettings, SnapshotReport};
@@ -16,6 +18,7 @@ use goroscope::model::Snapshot;
 use proptest::prelude::*;
 use std::path::Path;
 use std::sync::OnceLock;
+use support::group_keys;
 
 fn read(rel: &str) -> Vec<u8> {
     std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(rel)).unwrap()
@@ -46,22 +49,6 @@ fn parse(data: &[u8]) -> goroscope::Result<Vec<Snapshot>> {
 /// Goroutines in all snapshots: records and the goroutines they count.
 fn counts(snaps: &[Snapshot]) -> (usize, u64) {
     (snaps.iter().map(|s| s.goroutines.len()).sum(), snaps.iter().map(|s| s.total()).sum())
-}
-
-/// The groups as comparable data: everything but the example stack, which is the first
-/// goroutine met and so depends on order.
-fn group_keys(r: &SnapshotReport) -> Vec<String> {
-    let mut v: Vec<String> = r
-        .groups
-        .iter()
-        .map(|g| {
-            let mut j = serde_json::to_value(g).unwrap();
-            j.as_object_mut().unwrap().remove("example_stack");
-            j.to_string()
-        })
-        .collect();
-    v.sort();
-    v
 }
 
 proptest! {

@@ -105,19 +105,14 @@ fn rfc3339_like(s: &[u8], strict: bool) -> Option<(i64, &[u8])> {
             i += 1;
             0
         }
-        Some(&sign @ (b'+' | b'-')) if s.len() >= i + 6 && s[i + 3] == b':' => {
-            let off = num(i + 1, i + 3)? * 3600 + num(i + 4, i + 6)? * 60;
-            i += 6;
-            if sign == b'+' {
-                off
-            } else {
-                -off
+        // ±HH:MM, or ±HHMM (HashiCorp's hclog: 2021-05-27T10:46:33.875+0300)
+        Some(&sign @ (b'+' | b'-')) => {
+            let (minutes, len) = if s.get(i + 3) == Some(&b':') { (i + 4, 6) } else { (i + 3, 5) };
+            if s.len() < i + len {
+                return None;
             }
-        }
-        // 2021-05-27T10:46:33.875+0300 (HashiCorp's hclog)
-        Some(&sign @ (b'+' | b'-')) if s.len() >= i + 5 && s[i + 1..i + 5].iter().all(u8::is_ascii_digit) => {
-            let off = num(i + 1, i + 3)? * 3600 + num(i + 3, i + 5)? * 60;
-            i += 5;
+            let off = num(i + 1, i + 3)? * 3600 + num(minutes, minutes + 2)? * 60;
+            i += len;
             if sign == b'+' {
                 off
             } else {

@@ -393,8 +393,8 @@ impl<'a, 'l> Parser<'a, 'l> {
         // A header after text on the same line: `…dumping all stacksgoroutine 1 [running]:`
         // (runtime.Stack printed without a newline), `headscale  | goroutine 1 [running]:`.
         // Every header ends in `:` (blanks after it only in logs: looked for outside
-        // goroutines); frame lines never do.
-        if line.last() == Some(&b':') || self.state == State::Outside {
+        // goroutines, below); frame lines never do.
+        if line.last() == Some(&b':') {
             if let Some(at) = find_header(line) {
                 return self.glued_header(raw, line, at, last_and_torn);
             }
@@ -403,7 +403,10 @@ impl<'a, 'l> Parser<'a, 'l> {
         match self.state {
             // registers: rax 0x0 (text after a blank line, between goroutines)
             State::Outside if self.stop_at_text && line != b"-----" => self.stopped = true,
-            State::Outside => self.outside_line(line),
+            State::Outside => match find_header(line) {
+                Some(at) => return self.glued_header(raw, line, at, last_and_torn),
+                None => self.outside_line(line),
+            },
             State::Gap => return self.gap_line(raw, line, last_and_torn),
             State::Damaged | State::Ancestor => {}
             State::CreatedBy => {
@@ -1073,14 +1076,11 @@ impl std::hash::Hash for FrameKey<'_> {
     }
 }
 
+#[inline(always)]
 pub(crate) fn function_name(line: &[u8]) -> &[u8] {
     let name = match (line.last(), memchr::memrchr(b'(', line)) {
         (Some(b')'), Some(i)) if i > 0 => &line[..i],
-        // `foo(0x1) ` with a logger's trailing blank
-        (Some(b' ' | b'\t'), _) => name_before_blanks(line),
-        // `pkg.(*T).m(0xc420acb4a0, 0x4` cut by a terminal: the arguments start the cut
-        (_, Some(i)) if i > 0 && is_argument_start(&line[i + 1..]) => &line[..i],
-        _ => line,
+        _ => irregular_function_name(line),
     };
     // Arguments can hold `{…}` but never `(`; a `(` inside them would only come from
     // `(...)`, which memrchr finds first. Receivers `(*T)` come before the last `(`.
@@ -1091,18 +1091,15 @@ pub(crate) fn function_name(line: &[u8]) -> &[u8] {
     }
 }
 
-/// Whether `s` (after a `(`) begins an argument list as the runtime prints one.
+/// [`function_name`] of a line that does not end in `)`: `foo(0x1) ` with a logger's
+/// trailing blank; `pkg.(*T).m(0xc420acb4a0, 0x4` cut by a terminal (the arguments start
+/// the cut); else the line.
 #[cold]
-fn is_argument_start(s: &[u8]) -> bool {
-    s.starts_with(b"0x") || s.starts_with(b"{") || s.starts_with(b"...") || s.starts_with(b"_")
-}
-
-/// [`function_name`] of a line with blanks at its end.
-#[cold]
-fn name_before_blanks(line: &[u8]) -> &[u8] {
+fn irregular_function_name(line: &[u8]) -> &[u8] {
     let line = trim_end(line);
-    match (line.last(), memchr::memrchr(b'(', line)) {
-        (Some(b')'), Some(i)) if i > 0 => &line[..i],
+    match memchr::memrchr(b'(', line) {
+        Some(i) if i > 0 && line.last() == Some(&b')') => &line[..i],
+        Some(i) if i > 0 && [&b"0x"[..], b"{", b"...", b"_"].iter().any(|a| line[i + 1..].starts_with(a)) => &line[..i],
         _ => line,
     }
 }
