@@ -885,6 +885,149 @@ mod tests {
         assert_eq!(package_of("github.com/a/b.v2/c.(*T).M"), "github.com/a/b.v2/c");
     }
 
+    /// A snapshot whose frames are these (function, file) pairs, one stack each.
+    fn tables(frames: &[(&str, &str)]) -> (Tables, Vec<FrameId>) {
+        let mut t = Tables::new();
+        let ids = frames
+            .iter()
+            .enumerate()
+            .map(|(i, (f, file))| {
+                let (function, file) = (t.strings.intern_str(f), t.strings.intern_str(file));
+                t.frames.intern(crate::model::Frame { function, file, line: i as u32 + 1 })
+            })
+            .collect();
+        (t, ids)
+    }
+
+    fn origins(frames: &[(&str, &str)], given: &[&str]) -> Vec<Origin> {
+        let (t, ids) = tables(frames);
+        let given: Vec<String> = given.iter().map(|s| s.to_string()).collect();
+        let mut o = Origins::new(MainModule::detect(&t, &given));
+        ids.iter().map(|&f| o.of(&t, f)).collect()
+    }
+
+    use Origin::{Dependency as D, MainModule as M, Std as S};
+
+    #[test]
+    fn trimpath_main_names_the_repository() {
+        let f = [
+            ("main.main", "github.com/acme/shop/cmd/shop/main.go"),
+            ("github.com/acme/shop/internal/db.Query", "github.com/acme/shop/internal/db/q.go"),
+            ("github.com/acme/lib.F", "github.com/acme/lib/f.go"),
+            ("golang.org/x/sync/semaphore.(*Weighted).Acquire", "golang.org/x/sync@v0.1.0/semaphore/semaphore.go"),
+            ("net/http.(*conn).serve", "net/http/server.go"),
+        ];
+        assert_eq!(origins(&f, &[]), [M, M, D, D, S]);
+        assert_eq!(origins(&f, &["github.com/acme"]), [M, M, M, D, S]);
+        assert_eq!(origins(&f, &["golang.org/x/sync"]), [M, D, D, M, S]);
+    }
+
+    #[test]
+    fn absolute_paths_tie_import_paths_to_folders() {
+        let f = [
+            ("main.main", "/src/cmd/shop/main.go"),
+            ("github.com/acme/shop/internal/db.Query", "/src/internal/db/q.go"),
+            ("github.com/x/y.F", "/root/go/pkg/mod/github.com/x/y@v1.2.3/f.go"),
+            ("github.com/v/w.F", "/src/vendor/github.com/v/w/f.go"),
+            ("golang.org/x/sync/semaphore.F", "/usr/share/gocode/src/golang.org/x/sync/semaphore/s.go"),
+        ];
+        assert_eq!(origins(&f, &[]), [M, M, D, D, D]);
+        // Package main alone: what does not tie to it is a dependency.
+        assert_eq!(origins(&[f[0], f[4]], &[]), [M, D]);
+        // GOPATH: every package's folder ends with its import path.
+        let g = [
+            ("main.main", "/go/src/github.com/acme/shop/cmd/shop/main.go"),
+            ("github.com/acme/shop/db.Q", "/go/src/github.com/acme/shop/db/q.go"),
+            ("github.com/other/lib.F", "/go/src/github.com/other/lib/f.go"),
+        ];
+        assert_eq!(origins(&g, &[]), [M, M, D]);
+    }
+
+    #[test]
+    fn no_package_main_falls_back_to_the_module_cache() {
+        let f = [
+            ("github.com/acme/shop/db.Q", "/src/db/q.go"),
+            ("github.com/x/y.F", "/root/go/pkg/mod/github.com/x/y@v1.2.3/f.go"),
+            ("github.com/v/w.F", "vendor/github.com/v/w/f.go"),
+        ];
+        assert_eq!(origins(&f, &[]), [M, D, D]);
+        // A program run from the module cache is its own there.
+        let g = [
+            ("main.main", "/root/go/pkg/mod/github.com/!acme/tool@v1.0.0/cmd/tool/main.go"),
+            ("github.com/Acme/tool/x.F", "/root/go/pkg/mod/github.com/!acme/tool@v1.0.0/x/f.go"),
+            ("github.com/x/y.F", "/root/go/pkg/mod/github.com/x/y@v1.2.3/f.go"),
+        ];
+        assert_eq!(origins(&g, &[]), [M, M, D]);
+    }
+
+    #[test]
+    fn names_and_paths() {
+        assert!(within("github.com/a/b/c", "github.com/a/b"));
+        assert!(within("github.com/a/b", "github.com/a/b/"));
+        assert!(!within("github.com/a/bc", "github.com/a/b"));
+        assert_eq!(repository_depth("github.com/a/b/cmd/x"), 3);
+        assert_eq!(repository_depth("go.etcd.io/etcd/server/v3"), 2);
+        assert_eq!(repository_depth("shop/cmd/x"), 1);
+        assert_eq!(repository_depth("github.com/a"), 2);
+        assert_eq!(versioned_module("/r/go/pkg/mod/github.com/!burnt!sushi/toml@v1.0.0"), "github.com/BurntSushi/toml");
+        assert_eq!(strip_closure("pkg.(*T).start.func1.2"), "pkg.(*T).start");
+        assert_eq!(strip_closure("main.f-range1"), "main.f");
+        assert_eq!(strip_closure("main.main"), "main.main");
+        assert_eq!(strip_closure("gopkg.in/yaml.v3.F"), "gopkg.in/yaml.v3.F");
+        assert!(is_go_wrapper("main.main.gowrap12") && !is_go_wrapper("main.gowrapper"));
+    }
+
+    #[test]
+    fn roles_skip_wrappers_and_trampolines_but_not_into_machinery() {
+        let role = |frames: &[(&str, &str)]| {
+            let (t, ids) = tables(frames);
+            t.function(role_frame(&t, &ids).unwrap()).to_string()
+        };
+        let io = [
+            ("internal/poll.runtime_pollWait", "x.go"),
+            ("bufio.(*Reader).Read", "x.go"),
+            ("net/rpc.(*Client).input", "x.go"),
+            ("runtime.goexit", "x.go"),
+        ];
+        assert_eq!(role(&io), "net/rpc.(*Client).input");
+        let wrapped = [
+            ("runtime.gopark", "x.go"),
+            ("runtime.bgsweep", "x.go"),
+            ("runtime.gcenable.gowrap1", "x.go"),
+            ("runtime.goexit", "x.go"),
+        ];
+        assert_eq!(role(&wrapped), "runtime.bgsweep");
+        let closure_loop = [("runtime.selectgo", "x.go"), ("pkg.(*T).loop", "x.go"), ("pkg.(*T).start.func1", "x.go")];
+        assert_eq!(role(&closure_loop), "pkg.(*T).loop");
+        let closure_waits = [("runtime.selectgo", "x.go"), ("pkg.(*T).start.func1", "x.go")];
+        assert_eq!(role(&closure_waits), "pkg.(*T).start.func1");
+        let closure_copies = [("io.Copy", "x.go"), ("pkg.f.func1", "x.go")];
+        assert_eq!(role(&closure_copies), "pkg.f.func1");
+        let errgroup = [
+            ("runtime.selectgo", "x.go"),
+            ("github.com/p/d.(*M).sender", "x.go"),
+            ("golang.org/x/sync/errgroup.(*Group).Go.func1", "x.go"),
+        ];
+        assert_eq!(role(&errgroup), "github.com/p/d.(*M).sender");
+    }
+
+    #[test]
+    fn chan_lines_decide_only_where_every_version_agrees() {
+        for table in [&CHANSEND_LINES[..], &CHANRECV_LINES[..]] {
+            for &(v, nil, live) in table {
+                assert_eq!(nil_chan_by_line(table, nil), Some(true), "{v}");
+                assert_eq!(nil_chan_by_line(table, live), Some(false), "{v}");
+            }
+        }
+        assert_eq!(nil_chan_by_line(&CHANSEND_LINES, 160), None);
+        assert_eq!(nil_chan_by_line(&[("a", 10, 20), ("b", 20, 30)], 20), None, "nil in one, live in another");
+        // A debug=0 stack of a send at an unknown line: a chan send that may be nil.
+        let (t, ids) = tables(&[("runtime.gopark", "runtime/proc.go"), ("runtime.chansend", "runtime/chan.go")]);
+        let mut o = Origins::default();
+        assert_eq!(wait_of_frames(&t, &ids, &mut o), Some((Category::ChanSend, CHAN_SEND_MAYBE_NIL)));
+        assert!(may_be_nil_chan(CHAN_SEND_MAYBE_NIL) && !may_be_nil_chan("chan send"));
+    }
+
     #[test]
     fn states_map_to_categories() {
         assert_eq!(category_of_state("chan send"), Category::ChanSend);
