@@ -16,7 +16,7 @@ type siteT struct {
 	locked  bool
 }
 
-func newModel(seed uint64) *Model {
+func newModel(seed uint64, wide bool) *Model {
 	m := &Model{
 		r:        &rng{s: seed*0x2545f4914f6cdd1d + 0x1234567},
 		byName:   map[string]*Func{},
@@ -26,7 +26,12 @@ func newModel(seed uint64) *Model {
 	}
 	m.ids.httpServe = 41
 	m.ids.debugServe = 39
-	m.build()
+	m.wide = wide
+	if wide {
+		m.buildWide()
+	} else {
+		m.build()
+	}
 	m.buildSpecial()
 	m.finalize()
 	return m
