@@ -233,6 +233,13 @@ impl<T: Copy + Eq + Hash> SliceTable<T> {
             }
         }
     }
+    /// Room for `entries` more slices of `items` elements in all, so that a table whose
+    /// size is known ahead grows in one step.
+    pub fn reserve(&mut self, entries: usize, items: usize) {
+        self.index.reserve(entries, |&(_, h)| spread(h));
+        self.spans.reserve(entries);
+        self.data.reserve(items);
+    }
     pub fn lookup(&self, s: &[T]) -> Option<u32> {
         let (h32, hash) = hash_slice(s);
         self.index.find(hash, |&(id, h)| h == h32 && self.get(id) == s).map(|e| e.0)
@@ -267,8 +274,13 @@ impl Strings {
         }
         id
     }
+    /// [`Strings::intern`] of text known to be UTF-8, which needs no check.
     pub fn intern_str(&mut self, s: &str) -> Sym {
-        self.intern(s.as_bytes())
+        self.raw.intern(s.as_bytes())
+    }
+    /// Room for `entries` more strings of `bytes` bytes in all.
+    pub fn reserve(&mut self, entries: usize, bytes: usize) {
+        self.raw.reserve(entries, bytes);
     }
     pub fn get(&self, id: Sym) -> &str {
         match std::str::from_utf8(self.raw.get(id)) {
