@@ -93,7 +93,7 @@ const PARALLEL_MIN_BYTES: usize = 4 << 20;
 /// Each piece after the first costs a merge of its tables (~1 ms for 20k distinct frames),
 /// hence not smaller (measured on the 100k and 1M dumps of both shapes, issue 14).
 const CHUNK_BYTES: usize = 16 << 20;
-const CHUNKS_PER_THREAD: usize = 4;
+const CHUNKS_PER_THREAD: usize = 2;
 
 /// One pass over the whole input on the calling thread.
 fn parse_serial(source: &str, data: &[u8], log_mode: bool, limits: &Limits) -> crate::Result<Vec<Snapshot>> {
