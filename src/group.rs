@@ -137,6 +137,19 @@ pub struct Group {
     pub goroutine_ids: Vec<u64>,
     /// One goroutine's stack, leaf first.
     pub example_stack: Vec<Site>,
+    /// Goroutines by how long they have waited, in the buckets of [`WAIT_BUCKETS`]
+    /// (tracebacks only; all zero where the format prints no wait). For the HTML report.
+    #[serde(skip)]
+    pub wait_histogram: [u64; WAIT_BUCKETS.len()],
+}
+
+/// The wait-minute buckets of [`Group::wait_histogram`]: the least minutes of each, and
+/// its name. A goroutine the runtime printed no `N minutes` for waited under one.
+pub const WAIT_BUCKETS: [(u32, &str); 6] =
+    [(0, "< 1 min"), (1, "1-9 min"), (10, "10-59 min"), (60, "1-6 h"), (360, "6-24 h"), (1440, ">= 1 day")];
+
+fn wait_bucket(minutes: u32) -> usize {
+    WAIT_BUCKETS.iter().rposition(|&(least, _)| minutes >= least).unwrap_or(0)
 }
 
 /// The groups of one snapshot, ready to render.
@@ -174,6 +187,7 @@ struct Acc {
     labels: FxHashMap<u32, u64>,
     ids: Vec<u64>,
     example: StackId,
+    waits: [u64; WAIT_BUCKETS.len()],
 }
 
 /// A group key: category, state, site (or creator), and the stack or label value.
@@ -327,10 +341,12 @@ fn add(a: &mut Acc, g: &Goroutine, ids: &FxHashSet<u64>, settings: &GroupSetting
     if let Some(m) = g.minutes() {
         a.min_minutes = a.min_minutes.min(m);
         a.max_minutes = a.max_minutes.max(m);
+        a.waits[wait_bucket(m)] += g.count;
     } else if g.id != 0 {
         // A goroutine without the annotation waited under a minute (or was not yet seen
         // by a GC): the group's minimum is 0.
         a.min_minutes = 0;
+        a.waits[0] += g.count;
     }
     if g.has(flags::LOCKED) {
         a.locked += g.count;
@@ -403,6 +419,7 @@ fn resolve(t: &Tables, key: Key, a: Acc, settings: &GroupSettings) -> Group {
         } else {
             t.stacks.get(a.example).iter().map(|&f| Site::of(t, f)).collect()
         },
+        wait_histogram: a.waits,
     }
 }
 
@@ -471,6 +488,7 @@ impl Group {
             distinct_label_sets: 0,
             goroutine_ids: Vec::new(),
             example_stack: Vec::new(),
+            wait_histogram: [0; WAIT_BUCKETS.len()],
         }
     }
 }

@@ -2,7 +2,7 @@
 //! runs a command, and maps the outcome to an exit code (0 fine, 1 a finding the user
 //! asked to fail on, 2 an error; a closed pipe is fine).
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use goroscope::alert::{HttpPoster, NotifySettings};
 use goroscope::app::{self, LoadSettings, ShowSettings};
@@ -57,6 +57,67 @@ enum Command {
     /// Poll services on an interval: live table or JSON Lines events, alerts, /metrics.
     #[command(after_help = WATCH_HELP)]
     Watch(WatchArgs),
+    /// Write a dump as a pprof profile, folded stacks or a speedscope file, for other tools.
+    #[command(after_help = EXPORT_HELP)]
+    Export(ExportArgs),
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    #[command(
+        after_help = "EXAMPLES:\n  goroscope completions bash > /etc/bash_completion.d/goroscope\n  goroscope completions zsh > \"${fpath[1]}/_goroscope\"\n  goroscope completions fish > ~/.config/fish/completions/goroscope.fish"
+    )]
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), generated from this help.
+    #[command(
+        after_help = "EXAMPLES:\n  goroscope man > /usr/local/share/man/man1/goroscope.1\n  goroscope man | man -l -"
+    )]
+    Man,
+}
+
+const EXPORT_HELP: &str = "Any input goroscope reads (debug=2 text, panic, SIGQUIT, logs, debug=1, debug=0) becomes one sample per distinct stack and labels, its goroutine count as the value, with labels for what the text knows and pprof does not: state, category, blocking_site, wait_minutes (numeric, tracebacks only), orphaned, leaked, created_by, plus the goroutine's own pprof labels. Files are written through a temporary file and never replace an existing one without --force.\n\n--pprof: gzipped profile.proto, for go tool pprof (-top, -traces, -tagfocus category=chan_send, -http).\n--folded: one `root;...;leaf;[wait state] count` line per stack, for inferno-flamegraph or flamegraph.pl.\n--speedscope: speedscope's JSON file format.\n\ndiff and trend write the growth instead (the same flags, plus --html).\n\nEXAMPLES:\n  goroscope export --pprof dump.pb.gz sigquit.txt && go tool pprof -tagfocus category=chan_send -top dump.pb.gz\n  goroscope export --folded dump.folded dump.txt && inferno-flamegraph dump.folded > flame.svg\n  goroscope export --speedscope dump.speedscope.json http://localhost:6060";
+
+#[derive(Args)]
+struct ExportArgs {
+    /// A file, `-` for stdin, or an http(s) URL.
+    #[arg(value_name = "SOURCE")]
+    source: String,
+    #[command(flatten)]
+    formats: ExportFormats,
+    /// Overwrite files that exist.
+    #[arg(long)]
+    force: bool,
+    /// Which dump of a source holding several (a log), from 1.
+    #[arg(long, value_name = "N")]
+    snapshot: Option<usize>,
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    fetch: FetchArgs,
+}
+
+/// The export formats, each to its own file.
+#[derive(Args)]
+struct ExportFormats {
+    /// Write a gzipped pprof profile (profile.proto) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pprof: Option<std::path::PathBuf>,
+    /// Write folded stacks (`root;...;leaf;[state] count`) to FILE.
+    #[arg(long, value_name = "FILE")]
+    folded: Option<std::path::PathBuf>,
+    /// Write a speedscope file (JSON) to FILE.
+    #[arg(long, value_name = "FILE")]
+    speedscope: Option<std::path::PathBuf>,
+}
+
+impl ExportFormats {
+    fn list(self) -> Vec<(goroscope::export::ExportFormat, std::path::PathBuf)> {
+        use goroscope::export::ExportFormat as F;
+        [(F::Pprof, self.pprof), (F::Folded, self.folded), (F::Speedscope, self.speedscope)]
+            .into_iter()
+            .filter_map(|(f, p)| p.map(|p| (f, p)))
+            .collect()
+    }
 }
 
 const CHECK_HELP: &str = concat!(
@@ -271,10 +332,33 @@ struct CompareArgs {
     /// Drop goroutines with a frame (function or file) matching REGEX.
     #[arg(long, value_name = "REGEX")]
     ignore: Option<regex::Regex>,
+    /// Also write a self-contained HTML report to FILE (chart, sites, stacks, filter).
+    #[arg(long, value_name = "FILE", help_heading = "Reports")]
+    html: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    growth: GrowthFormats,
+    /// Overwrite report files that exist.
+    #[arg(long, help_heading = "Reports")]
+    force: bool,
     #[command(flatten)]
     input: InputArgs,
     #[command(flatten)]
     fetch: FetchArgs,
+}
+
+/// The growth exports of `diff` and `trend`.
+#[derive(Args)]
+#[command(next_help_heading = "Reports")]
+struct GrowthFormats {
+    /// Write the growth per site (last minus first, may be negative) as a pprof profile to FILE.
+    #[arg(long, value_name = "FILE")]
+    pprof: Option<std::path::PathBuf>,
+    /// Write the sites that grew, by their growth, as folded stacks to FILE.
+    #[arg(long, value_name = "FILE")]
+    folded: Option<std::path::PathBuf>,
+    /// Write the sites that grew, by their growth, as a speedscope file to FILE.
+    #[arg(long, value_name = "FILE")]
+    speedscope: Option<std::path::PathBuf>,
 }
 
 impl CompareArgs {
@@ -294,6 +378,16 @@ impl CompareArgs {
             style: style(),
             view,
             limit: if self.all { 0 } else { 20 },
+            outputs: app::Outputs {
+                html: self.html,
+                exports: ExportFormats {
+                    pprof: self.growth.pprof,
+                    folded: self.growth.folded,
+                    speedscope: self.growth.speedscope,
+                }
+                .list(),
+                force: self.force,
+            },
         };
         (s, self.fail_on_suspect)
     }
@@ -310,6 +404,12 @@ struct ShowArgs {
     /// Print an example stack for every group.
     #[arg(long)]
     stacks: bool,
+    /// Also write a self-contained HTML report to FILE (groups, stacks, labels, wait times).
+    #[arg(long, value_name = "FILE")]
+    html: Option<std::path::PathBuf>,
+    /// Overwrite the --html file if it exists.
+    #[arg(long)]
+    force: bool,
     #[command(flatten)]
     group: GroupArgs,
     #[command(flatten)]
@@ -514,6 +614,8 @@ fn main() -> ExitCode {
                 json: a.json,
                 stacks: a.stacks,
                 style: style(),
+                html: a.html,
+                force: a.force,
             };
             let shown = app::show(&s, &mut out);
             if shown.is_ok() {
@@ -534,6 +636,24 @@ fn main() -> ExitCode {
             };
             app::fetch(&s, &mut out).map(|_| ExitCode::SUCCESS)
         }
+        Command::Export(a) => {
+            let s = app::ExportSettings {
+                source: a.source,
+                load: LoadSettings { fetch: a.fetch.settings(), ..a.input.settings() },
+                outputs: a.formats.list(),
+                force: a.force,
+                snapshot: a.snapshot,
+            };
+            app::export(&s, &mut out).map(|_| ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "goroscope", &mut out);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut out)
+            .map(|_| ExitCode::SUCCESS)
+            .map_err(|e| goroscope::Error::io("stdout", e)),
         Command::Diff(a) => {
             let (s, fail) = a.compare.settings(vec![a.old, a.new], goroscope::report::CompareView::Diff, true);
             run_compare(&s, fail, &mut out)
