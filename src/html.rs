@@ -286,16 +286,12 @@ fn sparkline(out: &mut impl Write, counts: &[u64]) -> io::Result<()> {
         counts.to_vec()
     };
     let (min, max) = (bucketed.iter().copied().min().unwrap_or(0), bucketed.iter().copied().max().unwrap_or(0));
-    let step = 3;
-    let width = ((bucketed.len().max(2) - 1) * step).max(1);
-    write!(
-        out,
-        "<svg class=\"sp\" viewBox=\"0 0 {width} 20\" width=\"{}\" height=\"20\"><polyline points=\"",
-        width.max(60)
-    )?;
+    const WIDTH: usize = 80;
+    let steps = bucketed.len().max(2) - 1;
+    write!(out, "<svg class=\"sp\" viewBox=\"0 0 {WIDTH} 20\" width=\"{WIDTH}\" height=\"20\"><polyline points=\"")?;
     for (i, &c) in bucketed.iter().enumerate() {
         let y = if max == min { 10 } else { 18 - (c - min) * 16 / (max - min) };
-        write!(out, "{}{},{y}", if i > 0 { " " } else { "" }, i * step)?;
+        write!(out, "{}{},{y}", if i > 0 { " " } else { "" }, i * WIDTH / steps)?;
     }
     write!(out, "\"/></svg>")
 }
@@ -313,12 +309,16 @@ fn total_chart(out: &mut impl Write, trend: &Trend) -> io::Result<()> {
     if pts.is_empty() {
         return Ok(());
     }
+    // Times out of order (a file's modification time standing in for a capture time)
+    // still place each point at its time.
     let times: Option<Vec<i64>> = pts.iter().map(|p| p.time_nanos).collect();
-    let times = times.filter(|t| t.last() > t.first());
+    let range = times.as_ref().and_then(|t| Some((*t.iter().min()?, *t.iter().max()?))).filter(|(a, b)| b > a);
+    let times = times.filter(|_| range.is_some());
+    let (t0, t1) = range.unwrap_or((0, 1));
     let n = pts.len();
     let x_of = |i: usize| -> f64 {
         let frac = match &times {
-            Some(t) => (t[i] - t[0]) as f64 / (t[n - 1] - t[0]) as f64,
+            Some(t) => (t[i] - t0) as f64 / (t1 - t0) as f64,
             None if n > 1 => i as f64 / (n - 1) as f64,
             None => 0.5,
         };
@@ -349,7 +349,15 @@ fn total_chart(out: &mut impl Write, trend: &Trend) -> io::Result<()> {
             _ => format!("#{}", i + 1),
         };
         let x = x_of(i);
-        writeln!(out, "<text class=\"xa\" x=\"{x:.1}\" y=\"{}\">{}</text>", H - BOTTOM + 16.0, Esc(&label))?;
+        // Labels at the edges grow inwards, so none is cut off.
+        let anchor = if x < LEFT + 40.0 {
+            " style=\"text-anchor:start\""
+        } else if x > W - RIGHT - 40.0 {
+            " style=\"text-anchor:end\""
+        } else {
+            ""
+        };
+        writeln!(out, "<text class=\"xa\"{anchor} x=\"{x:.1}\" y=\"{}\">{}</text>", H - BOTTOM + 16.0, Esc(&label))?;
     }
     let axis = if times.is_some() { "capture time (UTC)" } else { "snapshot, in order (no capture times)" };
     writeln!(out, "<text class=\"xt\" x=\"{}\" y=\"{}\">{axis}</text>", W / 2.0, H - 6.0)?;
