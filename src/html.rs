@@ -266,7 +266,7 @@ fn site_cell(out: &mut impl Write, s: &Site, label: Option<&str>) -> io::Result<
     if s.function.is_empty() {
         write!(out, "<td class=\"site\">?")?;
     } else {
-        write!(out, "<td class=\"site\">{}<br><small>{}:{}</small>", Esc(&s.function), Esc(&s.file), s.line)?;
+        write!(out, "<td class=\"site\">{}<br> <small>{}:{}</small>", Esc(&s.function), Esc(&s.file), s.line)?;
     }
     if let Some(l) = label {
         write!(out, "<br><small>label value: {}</small>", Esc(l))?;

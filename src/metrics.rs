@@ -157,7 +157,11 @@ fn answer(mut conn: std::net::TcpStream, page: &Mutex<String>, report: &Mutex<St
     } else if path == "/" || path.starts_with("/?") {
         ("200 OK", "text/html; charset=utf-8", report.lock().map(|p| p.clone()).unwrap_or_default())
     } else {
-        ("404 Not Found", "text/plain; charset=utf-8", "goroscope serves /metrics and / (the live report)\n".to_string())
+        (
+            "404 Not Found",
+            "text/plain; charset=utf-8",
+            "goroscope serves /metrics and / (the live report)\n".to_string(),
+        )
     };
     write!(
         conn,

@@ -410,7 +410,8 @@ pub fn watch(
         Some(addr) => {
             let l = std::net::TcpListener::bind(addr).map_err(|e| Error::Usage(format!("--listen {addr}: {e}")))?;
             let at = l.local_addr().unwrap_or(addr);
-            let _ = writeln!(log, "goroscope: serving metrics at http://{at}/metrics and a live report at http://{at}/");
+            let _ =
+                writeln!(log, "goroscope: serving metrics at http://{at}/metrics and a live report at http://{at}/");
             Some(crate::metrics::serve(l, page.clone(), report.clone(), server_stop.clone()))
         }
         None => None,

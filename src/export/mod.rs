@@ -153,7 +153,11 @@ pub fn from_snapshot(snap: &mut Snapshot) -> Profile {
     let samples = keyed
         .into_iter()
         .map(|((stack, labels, state, site, minutes, creator, orphaned, leaked), category, count)| {
-            let state = t.str(state).to_string();
+            // What the format does not tell is "unknown", never "" (pprof drops empty labels).
+            let state = match t.str(state) {
+                "" => "unknown".to_string(),
+                s => s.to_string(),
+            };
             let mut l = vec![("state".to_string(), state.clone()), ("category".into(), category.name().into())];
             if site != NONE {
                 l.push(("blocking_site".into(), site_label(&Site::of(t, site))));
@@ -230,13 +234,13 @@ pub fn from_trend(trend: &Trend, examples: &Examples) -> Profile {
         .map(|s| {
             let first = s.counts.first().copied().unwrap_or(0) as i64;
             let last = s.counts.last().copied().unwrap_or(0) as i64;
+            let state = if s.state.is_empty() { "unknown".to_string() } else { s.state.clone() };
             let stack: Vec<u32> = match examples.get(&example_key(&s.site)) {
                 Some(e) => e.stack.iter().map(|f| frames.id(f.clone())).collect(),
                 None if !s.site.function.is_empty() => vec![frames.id(s.site.clone())],
                 None => Vec::new(),
             };
-            let mut labels =
-                vec![("state".to_string(), s.state.clone()), ("category".into(), s.category.name().into())];
+            let mut labels = vec![("state".to_string(), state.clone()), ("category".into(), s.category.name().into())];
             if !s.site.function.is_empty() {
                 labels.push(("blocking_site".into(), site_label(&s.site)));
             }
@@ -253,7 +257,7 @@ pub fn from_trend(trend: &Trend, examples: &Examples) -> Profile {
             }
             let numbers =
                 s.max_wait_minutes.map(|m| vec![("wait_minutes".into(), m as i64, "minutes")]).unwrap_or_default();
-            Sample { stack, state: s.state.clone(), values: vec![last - first, first, last], labels, numbers }
+            Sample { stack, state, values: vec![last - first, first, last], labels, numbers }
         })
         .collect();
     let (a, b) = (trend.snapshots.first(), trend.snapshots.last());

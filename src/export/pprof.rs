@@ -32,6 +32,9 @@ pub fn encode(profile: &Profile) -> pb::Profile {
         .iter()
         .map(|(t, u)| pb::ValueType { r#type: strings.id(t), unit: strings.id(u) })
         .collect();
+    // pprof shows the last sample type unless told: the first (goroutines, or growth) is
+    // the one to show.
+    let default_sample_type = profile.measure.sample_types().first().map_or(0, |(t, _)| strings.id(t));
     let period_type = Some(pb::ValueType { r#type: strings.id("goroutine"), unit: strings.id("count") });
 
     let mut functions: Vec<pb::Function> = Vec::new();
@@ -112,7 +115,7 @@ pub fn encode(profile: &Profile) -> pb::Profile {
         period_type,
         period: 1,
         comment,
-        default_sample_type: 0,
+        default_sample_type,
     }
 }
 
