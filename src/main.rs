@@ -68,11 +68,33 @@ enum Command {
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff), generated from this help.
+    /// Print a manual page (roff), generated from this help: goroscope's, or a command's.
     #[command(
-        after_help = "EXAMPLES:\n  goroscope man > /usr/local/share/man/man1/goroscope.1\n  goroscope man | man -l -"
+        after_help = "EXAMPLES:\n  goroscope man > /usr/local/share/man/man1/goroscope.1\n  goroscope man trend > /usr/local/share/man/man1/goroscope-trend.1\n  goroscope man | man -l -"
     )]
-    Man,
+    Man {
+        /// The command whose page to print (goroscope-COMMAND(1)); none for goroscope(1).
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
+    },
+}
+
+/// The manual page of goroscope, or of one of its commands as `goroscope-NAME`.
+fn man_page(name: Option<&str>, out: &mut impl Write) -> goroscope::Result<()> {
+    let cli = Cli::command();
+    let cmd = match name {
+        None => cli,
+        Some(n) => {
+            let sub = cli.find_subcommand(n).cloned().ok_or_else(|| {
+                let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+                goroscope::Error::Usage(format!("no command {n:?}; choose one of: {}", names.join(", ")))
+            })?;
+            // The page is named after the command as man knows it (a process prints one page).
+            let title: &'static str = Box::leak(format!("goroscope-{n}").into_boxed_str());
+            sub.name(title)
+        }
+    };
+    clap_mangen::Man::new(cmd).render(out).map_err(|e| goroscope::Error::io("stdout", e))
 }
 
 const EXPORT_HELP: &str = "Any input goroscope reads (debug=2 text, panic, SIGQUIT, logs, debug=1, debug=0) becomes one sample per distinct stack and labels, its goroutine count as the value, with labels for what the text knows and pprof does not: state, category, blocking_site, wait_minutes (numeric, tracebacks only), orphaned, leaked, created_by, plus the goroutine's own pprof labels. Files are written through a temporary file and never replace an existing one without --force.\n\n--pprof: gzipped profile.proto, for go tool pprof (-top, -traces, -tagfocus category=chan_send, -http).\n--folded: one `root;...;leaf;[wait state] count` line per stack, for inferno-flamegraph or flamegraph.pl.\n--speedscope: speedscope's JSON file format.\n\ndiff and trend write the growth instead (the same flags, plus --html).\n\nEXAMPLES:\n  goroscope export --pprof dump.pb.gz sigquit.txt && go tool pprof -tagfocus category=chan_send -top dump.pb.gz\n  goroscope export --folded dump.folded dump.txt && inferno-flamegraph dump.folded > flame.svg\n  goroscope export --speedscope dump.speedscope.json http://localhost:6060";
@@ -650,10 +672,7 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut Cli::command(), "goroscope", &mut out);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Man => clap_mangen::Man::new(Cli::command())
-            .render(&mut out)
-            .map(|_| ExitCode::SUCCESS)
-            .map_err(|e| goroscope::Error::io("stdout", e)),
+        Command::Man { command } => man_page(command.as_deref(), &mut out).map(|_| ExitCode::SUCCESS),
         Command::Diff(a) => {
             let (s, fail) = a.compare.settings(vec![a.old, a.new], goroscope::report::CompareView::Diff, true);
             run_compare(&s, fail, &mut out)
