@@ -45,6 +45,11 @@ pub fn load(specs: &[String], settings: &LoadSettings) -> crate::Result<Vec<Load
             if leak_url && snapshot.format.is_traceback() {
                 snapshot.profile = crate::model::ProfileKind::Goroutineleak;
             }
+            // A syslog or klog time has no year: it is taken as the last such date before
+            // the file was last written.
+            if let (None, Some(t), Some(m)) = (snapshot.time_nanos, snapshot.time_in_year, input.mtime_nanos) {
+                snapshot.time_nanos = crate::format::logprefix::resolve_year(t, m);
+            }
             out.push(Loaded { snapshot, mtime_nanos: input.mtime_nanos });
         }
         if out.len() as u64 > settings.limits.max_snapshots {
@@ -112,6 +117,8 @@ pub struct ExportSettings {
     pub force: bool,
     /// Which snapshot of a source holding several (a log), from 1.
     pub snapshot: Option<usize>,
+    /// The program's own code (`--module`), for the blocking site.
+    pub modules: Vec<String>,
 }
 
 /// `goroscope export`: one snapshot as a pprof profile, folded stacks or a speedscope
@@ -148,7 +155,7 @@ pub fn export(settings: &ExportSettings, out: &mut impl Write) -> crate::Result<
         }
     };
     let mut snap = loaded.swap_remove(pick).snapshot;
-    let profile = crate::export::from_snapshot(&mut snap);
+    let profile = crate::export::from_snapshot(&mut snap, &settings.modules);
     let goroutines: i64 = profile.samples.iter().map(|s| s.value()).sum();
     for (format, path) in &settings.outputs {
         let bytes = crate::export::save(path, settings.force, |w| format.write(&profile, w))?;

@@ -112,6 +112,9 @@ struct ExportArgs {
     /// Which dump of a source holding several (a log), from 1.
     #[arg(long, value_name = "N")]
     snapshot: Option<usize>,
+    /// The program's own code, as an import path prefix (repeatable); found from the dump when absent.
+    #[arg(long = "module", value_name = "PATH", value_parser = parse_module, long_help = MODULE_HELP)]
+    modules: Vec<String>,
     #[command(flatten)]
     input: InputArgs,
     #[command(flatten)]
@@ -362,6 +365,9 @@ struct CompareArgs {
     /// Overwrite report files that exist.
     #[arg(long, help_heading = "Reports")]
     force: bool,
+    /// The program's own code, as an import path prefix (repeatable); found from the dump when absent.
+    #[arg(long = "module", value_name = "PATH", value_parser = parse_module, long_help = MODULE_HELP)]
+    modules: Vec<String>,
     #[command(flatten)]
     input: InputArgs,
     #[command(flatten)]
@@ -383,6 +389,25 @@ struct GrowthFormats {
     speedscope: Option<std::path::PathBuf>,
 }
 
+const MODULE_HELP: &str = "The program's own code, as an import path prefix, e.g. github.com/acme/shop (repeatable: a workspace, or every module of an organisation with github.com/acme).
+
+The blocking site of a goroutine is its first frame in the program's own code, so that a wait inside a dependency (golang.org/x/sync/semaphore, a database driver) is told apart by the callers in the program. Without --module the program's own code is found from the dump: package main and the packages of its repository (from the file paths of package main's frames); packages in the module cache (@vX in their path) or under vendor/ are dependencies.";
+
+/// Checks a `--module` value: an import path prefix.
+fn parse_module(s: &str) -> Result<String, String> {
+    let p = s.trim_end_matches('/');
+    let bad = p.is_empty()
+        || p.starts_with('/')
+        || p.contains("//")
+        || p.split('/').any(|e| e == "." || e == "..")
+        || p.chars().any(|c| c.is_whitespace() || c == '@' || c == '\\');
+    if bad {
+        Err(format!("{s:?} is not an import path prefix; give one like github.com/acme/shop"))
+    } else {
+        Ok(p.to_string())
+    }
+}
+
 impl CompareArgs {
     fn settings(
         self,
@@ -393,7 +418,12 @@ impl CompareArgs {
         let s = app::CompareSettings {
             sources,
             load: LoadSettings { fetch: self.fetch.settings(), ..self.input.settings() },
-            group: GroupSettings { focus: self.focus, ignore: self.ignore, ..GroupSettings::default() },
+            group: GroupSettings {
+                focus: self.focus,
+                ignore: self.ignore,
+                modules: self.modules,
+                ..GroupSettings::default()
+            },
             trend: goroscope::compare::TrendSettings { min_growth: self.min_growth, ..Default::default() },
             order: if in_order { app::Order::AsGiven } else { app::Order::Auto },
             json: self.json,
@@ -546,6 +576,9 @@ struct GroupArgs {
     /// Hide groups with fewer goroutines than this.
     #[arg(long, default_value_t = 1, value_name = "N")]
     min_count: u64,
+    /// The program's own code, as an import path prefix (repeatable); found from the dump when absent.
+    #[arg(long = "module", value_name = "PATH", value_parser = parse_module, long_help = MODULE_HELP)]
+    modules: Vec<String>,
 }
 
 #[derive(Args)]
@@ -607,6 +640,7 @@ impl GroupArgs {
             ignore: self.ignore.clone(),
             states: self.states.clone(),
             min_count: self.min_count,
+            modules: self.modules.clone(),
             ..GroupSettings::default()
         }
     }
@@ -665,6 +699,7 @@ fn main() -> ExitCode {
                 outputs: a.formats.list(),
                 force: a.force,
                 snapshot: a.snapshot,
+                modules: a.modules,
             };
             app::export(&s, &mut out).map(|_| ExitCode::SUCCESS)
         }

@@ -122,8 +122,8 @@ type Key = (StackId, LabelSetId, Sym, FrameId, u32, FrameId, bool, bool);
 /// One sample per distinct stack and labels of `snap`, classified as `group` classifies
 /// (category, wait state, blocking site), the goroutine count as the value. No goroutine
 /// is left out: filters are the consumer's (`go tool pprof -focus`, `-tagfocus`).
-pub fn from_snapshot(snap: &mut Snapshot) -> Profile {
-    let mut classifier = Classifier::new(snap);
+pub fn from_snapshot(snap: &mut Snapshot, modules: &[String]) -> Profile {
+    let mut classifier = Classifier::new(snap, modules);
     let frames_complete = snap.format == crate::model::Format::Debug0;
     let traceback = snap.format.is_traceback();
     let ids: FxHashSet<u64> =
@@ -237,7 +237,7 @@ pub fn from_trend(trend: &Trend, examples: &Examples) -> Profile {
             let state = if s.state.is_empty() { "unknown".to_string() } else { s.state.clone() };
             let stack: Vec<u32> = match examples.get(&example_key(&s.site)) {
                 Some(e) => e.stack.iter().map(|f| frames.id(f.clone())).collect(),
-                None if !s.site.function.is_empty() => vec![frames.id(s.site.clone())],
+                None if !s.site.function.is_empty() => vec![frames.id(s.site.location.clone())],
                 None => Vec::new(),
             };
             let mut labels = vec![("state".to_string(), state.clone()), ("category".into(), s.category.name().into())];
