@@ -86,39 +86,9 @@ pub fn show(out: &mut impl Write, reports: &[SnapshotReport]) -> io::Result<()> 
             )?;
             waiting_cell(out, g.category, &g.state)?;
             site_cell(out, &g.site, g.label_value.as_deref())?;
-            let wait = match g.wait_minutes {
-                Some([a, b]) if a == b => format!("{a} min"),
-                Some([a, b]) => format!("{a}-{b} min"),
-                None => String::new(),
-            };
-            write!(out, "<td class=\"n\">{wait}</td>")?;
-            let creator = match g.creators.first() {
-                Some(c) if g.creators.len() == 1 => c.site.function.clone(),
-                Some(c) => format!("{} (+{})", c.site.function, g.creators.len() - 1),
-                None => String::new(),
-            };
-            write!(out, "<td>{}</td>", Esc(&creator))?;
-            let mut notes = Vec::new();
-            if g.orphaned > 0 {
-                notes.push(format!("{} orphaned", g.orphaned));
-            }
-            if g.leaked > 0 {
-                notes.push(format!("{} leaked", g.leaked));
-            }
-            if g.locked_to_thread > 0 {
-                notes.push(format!("{} locked to thread", g.locked_to_thread));
-            }
-            match g.distinct_label_sets {
-                0 => {}
-                1 => notes.push(format!(
-                    "labels {}",
-                    g.labels
-                        .first()
-                        .map(|l| l.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","))
-                        .unwrap_or_default()
-                )),
-                n => notes.push(format!("{n} label sets")),
-            }
+            write!(out, "<td class=\"n\">{}</td>", crate::report::wait_text(g))?;
+            write!(out, "<td>{}</td>", Esc(&crate::report::creator_text(g)))?;
+            let notes = crate::report::group_notes(g);
             writeln!(out, "<td>{}</td></tr>", Esc(&notes.join(", ")))?;
             let labels: Vec<Value> = g.labels.iter().map(|l| json!([l.labels, l.count])).collect();
             rows.push(json!({

@@ -114,37 +114,7 @@ fn groups_table(groups: &[Group], style: Style) -> Table {
         } else {
             format!("{}\n{}", g.site.function, g.site.short_location())
         };
-        let wait = match g.wait_minutes {
-            Some([a, b]) if a == b => format!("{a} min"),
-            Some([a, b]) => format!("{a}-{b} min"),
-            None => String::new(),
-        };
-        let creator = match g.creators.first() {
-            Some(c) if g.creators.len() == 1 => c.site.function.clone(),
-            Some(c) => format!("{} (+{})", c.site.function, g.creators.len() - 1),
-            None => String::new(),
-        };
-        let mut notes = Vec::new();
-        if g.orphaned > 0 {
-            notes.push(format!("{} orphaned", g.orphaned));
-        }
-        if g.leaked > 0 {
-            notes.push(format!("{} leaked", g.leaked));
-        }
-        if g.locked_to_thread > 0 {
-            notes.push(format!("{} locked to thread", g.locked_to_thread));
-        }
-        if g.distinct_label_sets > 0 {
-            let first = g
-                .labels
-                .first()
-                .map(|l| l.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","));
-            if g.distinct_label_sets == 1 {
-                notes.push(format!("labels {}", first.unwrap_or_default()));
-            } else {
-                notes.push(format!("{} label sets", g.distinct_label_sets));
-            }
-        }
+        let (wait, creator, notes) = (wait_text(g), creator_text(g), group_notes(g));
         let mut row = vec![
             Cell::new(i + 1).set_alignment(CellAlignment::Right),
             Cell::new(g.count).set_alignment(CellAlignment::Right),
@@ -160,6 +130,48 @@ fn groups_table(groups: &[Group], style: Style) -> Table {
         t.add_row(row);
     }
     t
+}
+
+/// A group's wait minutes as shown: `3 min`, `1-4 min`, or nothing.
+pub(crate) fn wait_text(g: &Group) -> String {
+    match g.wait_minutes {
+        Some([a, b]) if a == b => format!("{a} min"),
+        Some([a, b]) => format!("{a}-{b} min"),
+        None => String::new(),
+    }
+}
+
+/// A group's first creator, and how many others there are.
+pub(crate) fn creator_text(g: &Group) -> String {
+    match g.creators.first() {
+        Some(c) if g.creators.len() == 1 => c.site.function.clone(),
+        Some(c) => format!("{} (+{})", c.site.function, g.creators.len() - 1),
+        None => String::new(),
+    }
+}
+
+/// A group's notes: orphaned, leaked, locked to thread, its labels.
+pub(crate) fn group_notes(g: &Group) -> Vec<String> {
+    let mut notes = Vec::new();
+    if g.orphaned > 0 {
+        notes.push(format!("{} orphaned", g.orphaned));
+    }
+    if g.leaked > 0 {
+        notes.push(format!("{} leaked", g.leaked));
+    }
+    if g.locked_to_thread > 0 {
+        notes.push(format!("{} locked to thread", g.locked_to_thread));
+    }
+    if g.distinct_label_sets > 0 {
+        let first =
+            g.labels.first().map(|l| l.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","));
+        if g.distinct_label_sets == 1 {
+            notes.push(format!("labels {}", first.unwrap_or_default()));
+        } else {
+            notes.push(format!("{} label sets", g.distinct_label_sets));
+        }
+    }
+    notes
 }
 
 /// Formats Unix nanoseconds as RFC 3339 UTC (`2026-01-02T03:04:05.123Z`).

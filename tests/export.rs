@@ -9,7 +9,6 @@ mod support;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -325,16 +324,8 @@ fn pprof_http_ui_opens_the_export() {
             .spawn()
             .unwrap(),
     );
-    let stderr = child.0.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(url) = line.split("Serving web UI on ").nth(1) {
-                let _ = tx.send(url.trim().to_string());
-            }
-        }
-    });
-    let url = rx.recv_timeout(Duration::from_secs(120)).expect("pprof -http did not say where it serves");
+    let url = support::after_marker(child.0.stderr.take().unwrap(), "Serving web UI on ", Duration::from_secs(120))
+        .expect("pprof -http did not say where it serves");
     let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let page = loop {

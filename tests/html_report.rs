@@ -10,7 +10,6 @@ mod support;
 
 use serde_json::Value;
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -248,16 +247,8 @@ fn watch_serves_the_live_report() {
             .spawn()
             .unwrap(),
     );
-    let stderr = child.0.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(rest) = line.split("a live report at ").nth(1) {
-                let _ = tx.send(rest.trim().to_string());
-            }
-        }
-    });
-    let url = rx.recv_timeout(Duration::from_secs(30)).expect("watch did not say where it serves");
+    let url = support::after_marker(child.0.stderr.take().unwrap(), "a live report at ", Duration::from_secs(30))
+        .expect("watch did not say where it serves");
     let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     let page = loop {
