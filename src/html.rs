@@ -143,7 +143,7 @@ pub fn trend(
         let suspects = trend.sites.iter().filter(|s| s.suspect).count();
         let (first, last) = (trend.snapshots.first(), trend.snapshots.last());
         let span = match (first.and_then(|p| p.time_nanos), last.and_then(|p| p.time_nanos)) {
-            (Some(a), Some(b)) if b > a => format!(" over {}", human_span(b - a)),
+            (Some(a), Some(b)) if b > a => format!(" over {}", crate::report::human_duration(b - a)),
             _ => String::new(),
         };
         writeln!(
@@ -419,15 +419,6 @@ fn axis_time(t: &str, first: Option<&str>) -> String {
     match first.and_then(|f| f.split_once('T')) {
         Some((d, _)) if d == date => clock,
         _ => format!("{date} {clock}"),
-    }
-}
-
-fn human_span(nanos: i64) -> String {
-    let s = nanos / 1_000_000_000;
-    match s {
-        0..=119 => format!("{s}s"),
-        120..=7199 => format!("{}m{}s", s / 60, s % 60),
-        _ => format!("{}h{}m", s / 3600, s % 3600 / 60),
     }
 }
 
