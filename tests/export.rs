@@ -314,9 +314,13 @@ fn pprof_http_ui_opens_the_export() {
     export(&["--pprof", out.to_str().unwrap(), &testdata("go1.24/sigquit.txt")]);
     // pprof says the address it was given, so it gets a port that was free a moment ago.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // The pprof binary itself, not `go tool pprof`: killing go would leave its child serving.
+    let mut which = Command::new(support::go(GO));
+    which.args(["tool", "-n", "pprof"]);
+    let bin = String::from_utf8(output_within(which, Duration::from_secs(300)).stdout).unwrap();
     let mut child = KillOnDrop(
-        Command::new(support::go(GO))
-            .args(["tool", "pprof", "-no_browser", "-http", &format!("127.0.0.1:{port}")])
+        Command::new(bin.trim())
+            .args(["-no_browser", "-http", &format!("127.0.0.1:{port}")])
             .arg(&out)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
