@@ -402,7 +402,7 @@ impl FetchArgs {
             insecure: self.insecure,
             timeout: self.timeout,
             unix_socket: self.unix_socket,
-            progress: std::io::stderr().is_terminal(),
+            progress: std::io::stderr().is_terminal() && !goroscope::report::no_color(),
         }
     }
 }
@@ -491,9 +491,7 @@ impl GroupArgs {
 }
 
 fn style() -> Style {
-    let terminal = std::io::stdout().is_terminal();
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    Style { color: terminal && !no_color, terminal }
+    Style::for_stdout()
 }
 
 fn run_compare(s: &app::CompareSettings, fail_on_suspect: bool, out: &mut impl Write) -> goroscope::Result<ExitCode> {
