@@ -22,3 +22,4 @@ apt_install() {
 # Packages the tests need are listed below, one apt_install line each.
 apt_install promtool prometheus                                # tests/check_live.rs: promtool check metrics
 apt_install prometheus-alertmanager prometheus-alertmanager    # tests/check_live.rs: a real Alertmanager
+apt_install /usr/bin/time time                                 # tests/hostile.rs: CPU time and peak RSS of a run

@@ -2,7 +2,7 @@
 //! sources, runs the pure stages, and renders to the writer it is given.
 
 use crate::compare::{Names, Summary};
-use crate::group::{GroupSettings, SnapshotReport};
+use crate::group::GroupSettings;
 use crate::limits::Limits;
 use crate::model::{Format, Snapshot};
 use crate::report::Style;
@@ -80,13 +80,15 @@ pub struct ShowSettings {
 
 /// `goroscope show`: group each snapshot by blocking site and print a table or JSON.
 pub fn show(settings: &ShowSettings, out: &mut impl Write) -> crate::Result<()> {
-    let loaded = load(&settings.sources, &settings.load)?;
-    let reports: Vec<SnapshotReport> =
-        loaded.into_iter().map(|mut l| crate::group::group(&mut l.snapshot, &settings.group)).collect();
+    let mut loaded = load(&settings.sources, &settings.load)?;
+    // Groups are resolved to strings one at a time as they are written (issue 15: the
+    // strings of every group at once cost more than the dump).
+    let groupings: Vec<crate::group::Grouping<'_>> =
+        loaded.iter_mut().map(|l| crate::group::grouping(&mut l.snapshot, &settings.group)).collect();
     let r = if settings.json {
-        crate::report::show_json(out, &reports)
+        crate::report::show_json_streamed(out, &groupings)
     } else {
-        crate::report::show_table(out, &reports, settings.style, settings.stacks)
+        crate::report::show_table_streamed(out, &groupings, settings.style, settings.stacks)
     };
     r.map_err(|e| crate::Error::io("stdout", e))
 }

@@ -290,52 +290,70 @@ pub struct Row<'a> {
 const GAP: usize = 2;
 const BELOW_INDENT: usize = 6;
 
-/// A table drawn without borders, fitted to a width: columns that may be squeezed lose
-/// columns (the widest first) down to their floor, and a cell longer than its column is
-/// elided in the middle.
+/// A table drawn without borders, fitted to a width: on a narrow width columns that may
+/// fold move under the row, then columns that may be squeezed lose columns (the widest
+/// first) down to their floor, and a cell longer than its column is elided in the middle.
+///
+/// Rows are either kept ([`Table::push`], then [`Table::render`]) or streamed: measured
+/// one at a time ([`Table::measure`]), then written one at a time ([`Table::plan`],
+/// [`Table::write_header`], [`Table::write_row`]), so a table of a million groups holds
+/// no row longer than it takes to write it.
 #[derive(Debug, Clone)]
 pub struct Table<'a> {
     pub columns: Vec<Column>,
     pub rows: Vec<Row<'a>>,
+    /// Widest cell of each column so far, at most [`CELL_MAX`].
+    natural: Vec<usize>,
+    /// Whether any cell of the column has text.
+    filled: Vec<bool>,
+    measured: usize,
+}
+
+/// How a table is laid out at a width: the columns shown, those folded under the rows,
+/// and the width of each shown column.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    shown: Vec<usize>,
+    folded: Vec<usize>,
+    widths: Vec<usize>,
+    below_width: usize,
 }
 
 impl<'a> Table<'a> {
     pub fn new(columns: Vec<Column>) -> Table<'a> {
-        Table { columns, rows: Vec::new() }
+        let natural = columns.iter().map(|c| c.title.chars().count()).collect();
+        let filled = vec![false; columns.len()];
+        Table { columns, rows: Vec::new(), natural, filled, measured: 0 }
     }
 
-    /// The width of each column for a table at most `width` columns wide (0: no limit).
-    /// Columns with something in them (a column empty in every row is left out).
-    fn shown(&self) -> Vec<usize> {
-        let filled =
-            |i: usize| self.rows.iter().any(|r| r.cells.get(i).is_some_and(|c| c.lines.iter().any(|l| !l.is_empty())));
-        (0..self.columns.len()).filter(|&i| self.rows.is_empty() || filled(i)).collect()
-    }
-
-    /// The natural width of each shown column (by position in `shown`): its widest cell,
-    /// at most [`CELL_MAX`].
-    fn natural(&self, shown: &[usize]) -> Vec<usize> {
-        let mut natural: Vec<usize> = shown.iter().map(|&i| self.columns[i].title.chars().count()).collect();
-        for row in &self.rows {
-            for (k, &i) in shown.iter().enumerate() {
-                for l in row.cells.get(i).map_or(&[][..], |c| &c.lines[..]) {
-                    natural[k] = natural[k].max(width_upto(l, CELL_MAX).min(CELL_MAX));
-                }
+    /// Takes a row's cells into account for the layout, without keeping it.
+    pub fn measure(&mut self, row: &Row<'_>) {
+        self.measured += 1;
+        for (i, cell) in row.cells.iter().enumerate().take(self.columns.len()) {
+            for l in &cell.lines {
+                self.natural[i] = self.natural[i].max(width_upto(l, CELL_MAX).min(CELL_MAX));
+                self.filled[i] |= !l.is_empty();
             }
         }
-        natural
     }
 
-    /// Which shown columns fold under the rows so the rest fits `width` at natural size
-    /// (lowest squeeze rank first), and the width of each column left (by position).
-    fn layout(&self, width: usize) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
-        let mut shown = self.shown();
+    /// Measures and keeps a row.
+    pub fn push(&mut self, row: Row<'a>) {
+        self.measure(&row);
+        self.rows.push(row);
+    }
+
+    /// The layout at `width` (0: no limit) for the rows measured. A column empty in every
+    /// row is left out.
+    pub fn plan(&self, width: usize) -> Plan {
+        let mut shown: Vec<usize> = (0..self.columns.len()).filter(|&i| self.measured == 0 || self.filled[i]).collect();
         let mut folded = Vec::new();
+        let below_width = if width == 0 { CELL_MAX } else { width.saturating_sub(BELOW_INDENT) };
         loop {
-            let natural = self.natural(&shown);
+            let natural: Vec<usize> = shown.iter().map(|&i| self.natural[i]).collect();
             if width == 0 || total(&natural) <= width {
                 folded.sort_unstable();
-                return (shown, folded, natural);
+                return Plan { shown, folded, widths: natural, below_width };
             }
             let next = shown
                 .iter()
@@ -350,7 +368,7 @@ impl<'a> Table<'a> {
                 None => {
                     let widths = self.squeeze(&shown, natural, width);
                     folded.sort_unstable();
-                    return (shown, folded, widths);
+                    return Plan { shown, folded, widths, below_width };
                 }
             }
         }
@@ -378,47 +396,59 @@ impl<'a> Table<'a> {
         w
     }
 
-    /// Draws the table, at most `width` columns wide where the floors allow (0: no limit);
-    /// `color` paints cells and makes the header bold.
+    /// Draws the kept rows, at most `width` columns wide where the floors allow (0: no
+    /// limit); `color` paints cells and makes the header bold.
     pub fn render(&self, out: &mut impl Write, width: usize, color: bool) -> io::Result<()> {
-        let (shown, folded, widths) = self.layout(width);
+        let plan = self.plan(width);
+        self.write_header(out, &plan, color)?;
+        for row in &self.rows {
+            self.write_row(out, &plan, row, color)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the titles.
+    pub fn write_header(&self, out: &mut impl Write, plan: &Plan, color: bool) -> io::Result<()> {
         let mut line = String::new();
-        for (k, &i) in shown.iter().enumerate() {
+        for (k, &i) in plan.shown.iter().enumerate() {
             let c = &self.columns[i];
-            pad(&mut line, &fit(c.title, widths[k]), None, widths[k], c.align, k + 1 == shown.len());
+            pad(&mut line, &fit(c.title, plan.widths[k]), None, plan.widths[k], c.align, k + 1 == plan.shown.len());
         }
         let header = line.trim_end();
         if color {
-            writeln!(out, "\x1b[1m{header}\x1b[0m")?;
+            writeln!(out, "\x1b[1m{header}\x1b[0m")
         } else {
-            writeln!(out, "{header}")?;
+            writeln!(out, "{header}")
         }
-        let below_width = if width == 0 { CELL_MAX } else { width.saturating_sub(BELOW_INDENT) };
-        for row in &self.rows {
-            let height = row.cells.iter().map(|c| c.lines.len()).max().unwrap_or(0).max(1);
-            for l in 0..height {
-                line.clear();
-                for (k, &i) in shown.iter().enumerate() {
-                    let cell = row.cells.get(i);
-                    let text = cell.and_then(|cell| cell.lines.get(l)).map(|s| fit(s, widths[k])).unwrap_or_default();
-                    let paint = cell.and_then(|c| c.paint).filter(|_| color);
-                    pad(&mut line, &text, paint, widths[k], self.columns[i].align, k + 1 == shown.len());
-                }
-                writeln!(out, "{}", line.trim_end())?;
+    }
+
+    /// Writes one row: its lines, then its folded cells and its own lines under it.
+    pub fn write_row(&self, out: &mut impl Write, plan: &Plan, row: &Row<'_>, color: bool) -> io::Result<()> {
+        let mut line = String::new();
+        let height = row.cells.iter().map(|c| c.lines.len()).max().unwrap_or(0).max(1);
+        for l in 0..height {
+            line.clear();
+            for (k, &i) in plan.shown.iter().enumerate() {
+                let cell = row.cells.get(i);
+                let text = cell.and_then(|cell| cell.lines.get(l)).map(|s| fit(s, plan.widths[k])).unwrap_or_default();
+                let paint = cell.and_then(|c| c.paint).filter(|_| color);
+                pad(&mut line, &text, paint, plan.widths[k], self.columns[i].align, k + 1 == plan.shown.len());
             }
-            let fold: Vec<String> = folded
-                .iter()
-                .filter_map(|&i| {
-                    let cell = row.cells.get(i).filter(|c| c.lines.iter().any(|l| !l.is_empty()))?;
-                    let text: Vec<Cow<'_, str>> = cell.lines.iter().map(|l| clean(l)).collect();
-                    Some(format!("{}{}", self.columns[i].fold.unwrap_or_default(), text.join(", ")))
-                })
-                .collect();
-            let fold = (!fold.is_empty()).then(|| fold.join("; "));
-            for b in fold.iter().map(String::as_str).chain(row.below.iter().map(|b| &**b)) {
-                for l in wrap(b, below_width) {
-                    writeln!(out, "{:BELOW_INDENT$}{l}", "")?;
-                }
+            writeln!(out, "{}", line.trim_end())?;
+        }
+        let fold: Vec<String> = plan
+            .folded
+            .iter()
+            .filter_map(|&i| {
+                let cell = row.cells.get(i).filter(|c| c.lines.iter().any(|l| !l.is_empty()))?;
+                let text: Vec<Cow<'_, str>> = cell.lines.iter().map(|l| clean(l)).collect();
+                Some(format!("{}{}", self.columns[i].fold.unwrap_or_default(), text.join(", ")))
+            })
+            .collect();
+        let fold = (!fold.is_empty()).then(|| fold.join("; "));
+        for b in fold.iter().map(String::as_str).chain(row.below.iter().map(|b| &**b)) {
+            for l in wrap(b, plan.below_width) {
+                writeln!(out, "{:BELOW_INDENT$}{l}", "")?;
             }
         }
         Ok(())
@@ -504,7 +534,7 @@ mod tests {
     fn tables_fit_the_width() {
         let mut t = Table::new(vec![Column::right("#"), Column::left("NAME", 8, 1), Column::left("NOTES", 6, 0)]);
         for i in 0..3 {
-            t.rows.push(Row {
+            t.push(Row {
                 cells: vec![
                     Cell::text(format!("{i}")),
                     Cell::new([

@@ -517,7 +517,7 @@ fn main() -> ExitCode {
             if shown.is_ok() {
                 if let Some(note) = goroscope::fetch::debug0_note(&s.sources, &s.load.fetch) {
                     let _ = out.flush();
-                    eprintln!("goroscope: {note}");
+                    eprintln!("goroscope: {}", goroscope::layout::escape(note));
                 }
             }
             shown.map(|_| ExitCode::SUCCESS)
@@ -580,7 +580,10 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("goroscope: {e}");
+            // Names, paths and server replies in the message come from outside: escaped.
+            let msg = e.to_string();
+            let lines: Vec<_> = msg.split('\n').map(goroscope::layout::escape).collect();
+            eprintln!("goroscope: {}", lines.join("\n"));
             ExitCode::from(2)
         }
     }

@@ -19,7 +19,7 @@
 //! other tools read; the rest may grow.
 
 use crate::classify::Category;
-use crate::group::{Group, SnapshotReport};
+use crate::group::{Group, Grouping, SnapshotReport};
 use crate::layout::{clean, escape, fit, Cell, Column, Paint, Row, Table};
 use serde::Serialize;
 use std::borrow::Cow;
@@ -91,6 +91,191 @@ pub fn show_json(out: &mut impl Write, reports: &[SnapshotReport]) -> io::Result
     writeln!(out)
 }
 
+/// Writes the `show --json` document from groupings, resolving each group as it is
+/// written and dropping it after: the same bytes as [`show_json`] on the reports (a test
+/// checks it), without every group's strings held at once.
+pub fn show_json_streamed(out: &mut impl Write, groupings: &[Grouping<'_>]) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &StreamedDoc(groupings))?;
+    writeln!(out)
+}
+
+struct StreamedDoc<'a, 's>(&'a [Grouping<'s>]);
+struct StreamedReport<'a, 's>(&'a Grouping<'s>);
+struct StreamedGroups<'a, 's>(&'a Grouping<'s>);
+
+impl Serialize for StreamedDoc<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut doc = s.serialize_struct("ShowDoc", 2)?;
+        doc.serialize_field("schema_version", &1u32)?;
+        let reports: Vec<StreamedReport<'_, '_>> = self.0.iter().map(StreamedReport).collect();
+        doc.serialize_field("snapshots", &reports)?;
+        doc.end()
+    }
+}
+
+impl Serialize for StreamedReport<'_, '_> {
+    /// The fields of [`SnapshotReport`], in its order, with `groups` streamed.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let h = self.0.header();
+        let mut r = s.serialize_struct("SnapshotReport", 11)?;
+        r.serialize_field("source", &h.source)?;
+        r.serialize_field("format", &h.format)?;
+        r.serialize_field("profile", &h.profile)?;
+        r.serialize_field("total", &h.total)?;
+        if let Some(t) = &h.time {
+            r.serialize_field("time", t)?;
+        }
+        if let Some(p) = &h.preamble {
+            r.serialize_field("preamble", p)?;
+        }
+        r.serialize_field("truncated", &h.truncated)?;
+        r.serialize_field("skipped", &h.skipped)?;
+        r.serialize_field("notes", &h.notes)?;
+        r.serialize_field("shown", &h.shown)?;
+        r.serialize_field("groups", &StreamedGroups(self.0))?;
+        r.end()
+    }
+}
+
+impl Serialize for StreamedGroups<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq((0..self.0.len()).map(|i| StreamedGroup(self.0, i)))
+    }
+}
+
+/// Group `i` of a grouping, written by [`Group`]'s own `Serialize` with its site and
+/// example stack resolved as they are written, one frame at a time: a huge name is held
+/// once beside the snapshot's tables, not three times (tables, site, stack).
+struct StreamedGroup<'a, 's>(&'a Grouping<'s>, usize);
+
+impl Serialize for StreamedGroup<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let g = self.0.group_without_site(self.1);
+        g.serialize(lazy_stack::Swap { inner: s, site: LazySite(self.0, self.1), stack: LazyStack(self.0, self.1) })
+    }
+}
+
+struct LazySite<'a, 's>(&'a Grouping<'s>, usize);
+struct LazyStack<'a, 's>(&'a Grouping<'s>, usize);
+
+impl Serialize for LazySite<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.site(self.1).serialize(s)
+    }
+}
+
+impl Serialize for LazyStack<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.example_stack(self.1))
+    }
+}
+
+/// A serializer that passes a struct through unchanged except its `site` and
+/// `example_stack` fields, which it takes from elsewhere. Only `serialize_struct` is reached (a [`Group`] is a
+/// struct); everything else is refused.
+mod lazy_stack {
+    use serde::ser::{Error, Impossible, Serialize, SerializeStruct, Serializer};
+
+    pub(super) struct Swap<S, U, T> {
+        pub inner: S,
+        pub site: U,
+        pub stack: T,
+    }
+
+    pub(super) struct SwapStruct<M, U, T> {
+        inner: M,
+        site: U,
+        stack: T,
+    }
+
+    impl<M: SerializeStruct, U: Serialize, T: Serialize> SerializeStruct for SwapStruct<M, U, T> {
+        type Ok = M::Ok;
+        type Error = M::Error;
+        fn serialize_field<V: ?Sized + Serialize>(&mut self, key: &'static str, value: &V) -> Result<(), M::Error> {
+            if key == "example_stack" {
+                self.inner.serialize_field(key, &self.stack)
+            } else if key == "site" {
+                self.inner.serialize_field(key, &self.site)
+            } else {
+                self.inner.serialize_field(key, value)
+            }
+        }
+        fn skip_field(&mut self, key: &'static str) -> Result<(), M::Error> {
+            self.inner.skip_field(key)
+        }
+        fn end(self) -> Result<M::Ok, M::Error> {
+            self.inner.end()
+        }
+    }
+
+    macro_rules! refuse {
+        ($($name:ident($($arg:ty),*) -> $ret:ty;)*) => {
+            $(fn $name(self, $(_: $arg),*) -> Result<$ret, S::Error> {
+                Err(S::Error::custom("only a struct is expected here"))
+            })*
+        };
+    }
+
+    impl<S: Serializer, U: Serialize, T: Serialize> Serializer for Swap<S, U, T> {
+        type Ok = S::Ok;
+        type Error = S::Error;
+        type SerializeSeq = Impossible<S::Ok, S::Error>;
+        type SerializeTuple = Impossible<S::Ok, S::Error>;
+        type SerializeTupleStruct = Impossible<S::Ok, S::Error>;
+        type SerializeTupleVariant = Impossible<S::Ok, S::Error>;
+        type SerializeMap = Impossible<S::Ok, S::Error>;
+        type SerializeStruct = SwapStruct<S::SerializeStruct, U, T>;
+        type SerializeStructVariant = Impossible<S::Ok, S::Error>;
+
+        fn serialize_struct(self, name: &'static str, len: usize) -> Result<Self::SerializeStruct, S::Error> {
+            Ok(SwapStruct { inner: self.inner.serialize_struct(name, len)?, site: self.site, stack: self.stack })
+        }
+        fn serialize_some<V: ?Sized + Serialize>(self, _: &V) -> Result<S::Ok, S::Error> {
+            Err(S::Error::custom("only a struct is expected here"))
+        }
+        fn serialize_newtype_struct<V: ?Sized + Serialize>(self, _: &'static str, _: &V) -> Result<S::Ok, S::Error> {
+            Err(S::Error::custom("only a struct is expected here"))
+        }
+        fn serialize_newtype_variant<V: ?Sized + Serialize>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &V,
+        ) -> Result<S::Ok, S::Error> {
+            Err(S::Error::custom("only a struct is expected here"))
+        }
+        refuse! {
+            serialize_bool(bool) -> S::Ok;
+            serialize_i8(i8) -> S::Ok;
+            serialize_i16(i16) -> S::Ok;
+            serialize_i32(i32) -> S::Ok;
+            serialize_i64(i64) -> S::Ok;
+            serialize_u8(u8) -> S::Ok;
+            serialize_u16(u16) -> S::Ok;
+            serialize_u32(u32) -> S::Ok;
+            serialize_u64(u64) -> S::Ok;
+            serialize_f32(f32) -> S::Ok;
+            serialize_f64(f64) -> S::Ok;
+            serialize_char(char) -> S::Ok;
+            serialize_str(&str) -> S::Ok;
+            serialize_bytes(&[u8]) -> S::Ok;
+            serialize_none() -> S::Ok;
+            serialize_unit() -> S::Ok;
+            serialize_unit_struct(&'static str) -> S::Ok;
+            serialize_unit_variant(&'static str, u32, &'static str) -> S::Ok;
+            serialize_seq(Option<usize>) -> Self::SerializeSeq;
+            serialize_tuple(usize) -> Self::SerializeTuple;
+            serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
+            serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
+            serialize_map(Option<usize>) -> Self::SerializeMap;
+            serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
+        }
+    }
+}
+
 /// Writes the `show` tables, one per snapshot. Every string from the dump is escaped and
 /// capped ([`crate::layout`]); the table fits `style.width`.
 pub fn show_table(out: &mut impl Write, reports: &[SnapshotReport], style: Style, stacks: bool) -> io::Result<()> {
@@ -98,42 +283,86 @@ pub fn show_table(out: &mut impl Write, reports: &[SnapshotReport], style: Style
         if i > 0 {
             writeln!(out)?;
         }
-        let time = r
-            .time
-            .as_deref()
-            .and_then(crate::compare::time_of_text)
-            .map(|t| format!(", captured {}", human_time(t, style.now_nanos)))
-            .unwrap_or_default();
-        let leak = if r.profile == crate::model::ProfileKind::Goroutineleak { " (goroutineleak profile)" } else { "" };
-        writeln!(
-            out,
-            "{}: {}{leak}, {} in {}{}",
-            escape(&r.source),
-            r.format,
-            count(r.total, "goroutine"),
-            count(r.groups.len() as u64, "group"),
-            time
-        )?;
-        if let Some(p) = &r.preamble {
-            writeln!(out, "  {}", clean(p))?;
+        write_show(out, r, r.groups.len(), |g, _| Cow::Borrowed(&r.groups[g]), style, stacks)?;
+    }
+    Ok(())
+}
+
+/// [`show_table`] from groupings: each group is resolved to measure its row, again to
+/// write it (and once more for `--stacks`), and dropped in between, so memory holds one
+/// row at a time however many groups there are.
+pub fn show_table_streamed(
+    out: &mut impl Write,
+    groupings: &[Grouping<'_>],
+    style: Style,
+    stacks: bool,
+) -> io::Result<()> {
+    for (i, g) in groupings.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
         }
-        if r.shown != r.total {
-            let verb = if r.shown == 1 { "matches" } else { "match" };
-            writeln!(out, "  {} {verb} the filters", count(r.shown, "goroutine"))?;
-        }
-        for n in &r.notes {
-            writeln!(out, "  note: {}", clean(n))?;
-        }
-        if r.groups.is_empty() {
-            continue;
-        }
-        groups_table(&r.groups).render(out, style.width, style.color)?;
-        if stacks {
-            for (n, g) in r.groups.iter().enumerate() {
-                writeln!(out, "\n#{} {} x {} at {}:", n + 1, g.count, clean(&g.state), clean(&g.site.function))?;
-                for f in &g.example_stack {
-                    writeln!(out, "    {}\n        {}:{}", clean(&f.function), clean(&f.file), f.line)?;
-                }
+        write_show(out, &g.header(), g.len(), |n, stack| Cow::Owned(g.group(n, stack)), style, stacks)?;
+    }
+    Ok(())
+}
+
+/// One snapshot's `show` text: the header lines, the table of its `n` groups (group `i`
+/// from `group(i, with_stack)`), and the example stacks if asked.
+fn write_show<'g>(
+    out: &mut impl Write,
+    r: &SnapshotReport,
+    n: usize,
+    group: impl Fn(usize, bool) -> Cow<'g, Group>,
+    style: Style,
+    stacks: bool,
+) -> io::Result<()> {
+    let time = r
+        .time
+        .as_deref()
+        .and_then(crate::compare::time_of_text)
+        .map(|t| format!(", captured {}", human_time(t, style.now_nanos)))
+        .unwrap_or_default();
+    let leak = if r.profile == crate::model::ProfileKind::Goroutineleak { " (goroutineleak profile)" } else { "" };
+    writeln!(
+        out,
+        "{}: {}{leak}, {} in {}{}",
+        escape(&r.source),
+        r.format,
+        count(r.total, "goroutine"),
+        count(n as u64, "group"),
+        time
+    )?;
+    if let Some(p) = &r.preamble {
+        writeln!(out, "  {}", clean(p))?;
+    }
+    if r.shown != r.total {
+        let verb = if r.shown == 1 { "matches" } else { "match" };
+        writeln!(out, "  {} {verb} the filters", count(r.shown, "goroutine"))?;
+    }
+    for note in &r.notes {
+        writeln!(out, "  note: {}", clean(note))?;
+    }
+    if n == 0 {
+        return Ok(());
+    }
+    let with_label = group(0, false).label_value.is_some();
+    let mut t = Table::new(group_columns(with_label));
+    for i in 0..n {
+        let g = group(i, false);
+        t.measure(&group_row(i, &g));
+    }
+    let plan = t.plan(style.width);
+    t.write_header(out, &plan, style.color)?;
+    for i in 0..n {
+        let g = group(i, false);
+        t.write_row(out, &plan, &group_row(i, &g), style.color)?;
+    }
+    if stacks {
+        for i in 0..n {
+            let g = group(i, true);
+            writeln!(out, "\n#{} {} x {} at {}:", i + 1, g.count, clean(&g.state), clean(&g.site.function))?;
+            for f in &g.example_stack {
+                writeln!(out, "    {}\n        {}:{}", clean(&f.function), clean(&f.file), f.line)?;
             }
         }
     }
@@ -161,8 +390,8 @@ fn site_lines(site: &crate::group::Site) -> Vec<Cow<'_, str>> {
     vec![Cow::Borrowed(site.function.as_str()), format!("{}:{}", fit(base, 120), site.line).into()]
 }
 
-fn groups_table(groups: &[Group]) -> Table<'_> {
-    let with_label = groups.iter().any(|g| g.label_value.is_some());
+/// The columns of the `show` table.
+fn group_columns(with_label: bool) -> Vec<Column> {
     let mut columns = vec![
         Column::right("#"),
         Column::right("COUNT"),
@@ -175,8 +404,12 @@ fn groups_table(groups: &[Group]) -> Table<'_> {
     if with_label {
         columns.insert(4, Column::left("LABEL", 8, 1));
     }
-    let mut t = Table::new(columns);
-    for (i, g) in groups.iter().enumerate() {
+    columns
+}
+
+/// The row of group `g`, the `i`th (from 0).
+fn group_row(i: usize, g: &Group) -> Row<'_> {
+    {
         let paint = match g.category {
             Category::ChanSend => Some(Paint::RedBold),
             c if c.blocked_forever() => Some(Paint::Red),
@@ -224,12 +457,11 @@ fn groups_table(groups: &[Group]) -> Table<'_> {
             Cell::text(creator),
             Cell::new(notes),
         ];
-        if with_label {
-            cells.insert(4, Cell::text(g.label_value.as_deref().unwrap_or_default()));
+        if let Some(v) = &g.label_value {
+            cells.insert(4, Cell::text(v.as_str()));
         }
-        t.rows.push(Row { cells, below: Vec::new() });
+        Row { cells, below: Vec::new() }
     }
-    t
 }
 
 /// A capture time for people: `2026-11-28 18:33:53Z (12 s ago)`, UTC to the second; the
@@ -421,7 +653,7 @@ pub fn trend_table(
         }
         cells.push(Cell::new(waiting_lines(s.category, &s.state)).paint(hot.then_some(Paint::RedBold)));
         cells.push(Cell::new(site_lines(&s.site)));
-        t.rows.push(Row { cells, below });
+        t.push(Row { cells, below });
     }
     t.render(out, style.width, style.color)?;
     if hidden > 0 {
@@ -440,5 +672,49 @@ fn human_duration(nanos: i64) -> String {
         0..=119 => format!("{s}s"),
         120..=7199 => format!("{}m{}s", s / 60, s % 60),
         _ => format!("{}h{}m", s / 3600, s % 3600 / 60),
+    }
+}
+
+#[cfg(test)]
+mod streamed_tests {
+    use super::*;
+    use crate::group::{group, grouping, GroupBy, GroupSettings};
+
+    /// Streaming writes exactly what rendering the collected reports writes: JSON (whose
+    /// envelope `StreamedReport` spells out field by field) and tables, for every
+    /// grouping of every text and protobuf capture in testdata.
+    #[test]
+    fn streamed_output_equals_collected_output() {
+        let limits = crate::limits::Limits::default();
+        let mut checked = 0;
+        for version in ["go1.21", "go1.24", "go1.27"] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(version);
+            for f in std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()) {
+                let name = f.display().to_string();
+                if !(name.ends_with(".txt") || name.ends_with(".pb.gz")) {
+                    continue;
+                }
+                let data = std::fs::read(&f).unwrap();
+                let snaps = crate::format::parse(&name, &data, None, &limits).unwrap();
+                for by in [GroupBy::Site, GroupBy::Stack, GroupBy::Creator, GroupBy::Label("shard".into())] {
+                    let settings = GroupSettings { by, min_count: 2, ..GroupSettings::default() };
+                    let mut a = snaps.clone();
+                    let mut b = snaps.clone();
+                    let reports: Vec<SnapshotReport> = a.iter_mut().map(|s| group(s, &settings)).collect();
+                    let groupings: Vec<Grouping<'_>> = b.iter_mut().map(|s| grouping(s, &settings)).collect();
+                    let (mut x, mut y) = (Vec::new(), Vec::new());
+                    show_json(&mut x, &reports).unwrap();
+                    show_json_streamed(&mut y, &groupings).unwrap();
+                    assert!(x == y, "{name}: streamed JSON differs");
+                    let style = Style { width: 80, ..Style::default() };
+                    let (mut x, mut y) = (Vec::new(), Vec::new());
+                    show_table(&mut x, &reports, style, true).unwrap();
+                    show_table_streamed(&mut y, &groupings, style, true).unwrap();
+                    assert!(x == y, "{name}: streamed table differs");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 40, "only {checked} inputs checked");
     }
 }
