@@ -9,13 +9,25 @@ use goroscope::app::{self, LoadSettings, ShowSettings};
 use goroscope::clock::SystemClock;
 use goroscope::fetch::FetchSettings;
 use goroscope::group::{GroupBy, GroupSettings};
-use goroscope::limits::Limits;
+use goroscope::limits::{ByteSize, Limits};
 use goroscope::model::{Format, ProfileKind};
 use goroscope::report::Style;
 use goroscope::rules::Rules;
 use goroscope::watch::{CheckSettings, Target, WatchSettings};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+
+/// What `--debug N` costs and gives (in `fetch --help`; the short help of every command
+/// stays one line).
+macro_rules! DEBUG_HELP {
+    () => {
+        "ask the service for ?debug=N (0, 1 or 2) instead of the default 0.
+
+0: a gzipped protobuf. Since Go 1.19 it costs the service one short pause of fixed length whatever its size. It has stacks and labels, but no wait states, no wait times and no goroutine ids: states are inferred from the stacks.
+1: the same counted stacks as text; still no wait states.
+2: every goroutine's own traceback, as a crash prints it: its wait state and for how many minutes it has waited (the surest sign of a leak), its id, and the goroutine that created it. The cost: the runtime stops the world for the whole dump, a pause users notice on a service with many goroutines, and cuts the dump off at 64 MiB."
+    };
+}
 
 #[derive(Parser)]
 #[command(
@@ -38,7 +50,7 @@ enum Command {
     Show(ShowArgs),
     /// Save a profile from a running service, byte for byte, to open later.
     #[command(
-        after_help = "The file holds exactly what the service sent, so it opens later in goroscope or `go tool pprof`. It is written through a temporary file in the same folder, so a failed fetch leaves nothing behind.\n\nEXAMPLES:\n  goroscope fetch http://localhost:6060 -o goroutine.pb.gz\n  goroscope fetch --debug 2 http://localhost:6060 -o dump.txt\n  goroscope fetch --bearer-token-file token https://svc:6060 -o leak.pb.gz --profile goroutineleak"
+        after_help = concat!("The file holds exactly what the service sent, so it opens later in goroscope or `go tool pprof`. It is written through a temporary file in the same folder, so a failed fetch leaves nothing behind.\n\n--debug N: ", DEBUG_HELP!(), "\n\nEXAMPLES:\n  goroscope fetch http://localhost:6060 -o goroutine.pb.gz\n  goroscope fetch --debug 2 http://localhost:6060 -o dump.txt\n  goroscope fetch --bearer-token-file token https://svc:6060 -o leak.pb.gz --profile goroutineleak")
     )]
     Fetch(FetchCmdArgs),
     /// Compare two snapshots per blocking site: before, after, delta.
@@ -180,6 +192,13 @@ impl PollArgs {
         }
         if targets.is_empty() {
             return Err(goroscope::Error::Usage("no targets: name a URL or pass --targets FILE".into()));
+        }
+        if let Some(h) = history.as_ref().filter(|h| h.is_dir()) {
+            return Err(goroscope::Error::Usage(format!(
+                "--history {}: is a folder; --history names the history file itself (SQLite, created when missing), e.g. {}",
+                h.display(),
+                h.join("history.db").display()
+            )));
         }
         let mut rules = match &self.rules {
             Some(p) => {
@@ -329,18 +348,12 @@ struct FetchCmdArgs {
     /// Overwrite FILE if it exists.
     #[arg(long)]
     force: bool,
-    /// Largest response, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_input, hide_short_help = true)]
-    max_input: u64,
+    /// Largest response: 512MiB, 16GiB, or bytes.
+    #[arg(long, value_name = "SIZE", default_value_t = ByteSize(Limits::default().max_input))]
+    max_input: ByteSize,
     #[command(flatten)]
     fetch: FetchArgs,
 }
-
-const DEBUG_HELP: &str = "Ask the service for ?debug=N (0, 1 or 2) instead of the default 0.
-
-0: a gzipped protobuf. Since Go 1.19 it costs the service one short pause of fixed length whatever its size. It has stacks and labels, but no wait states, no wait times and no goroutine ids: states are inferred from the stacks.
-1: the same counted stacks as text; still no wait states.
-2: every goroutine's own traceback, as a crash prints it: its wait state and for how many minutes it has waited (the surest sign of a leak), its id, and the goroutine that created it. The cost: the runtime stops the world for the whole dump, a pause users notice on a service with many goroutines, and cuts the dump off at 64 MiB.";
 
 /// How URLs are fetched.
 #[derive(Args)]
@@ -349,8 +362,8 @@ struct FetchArgs {
     /// The profile a base URL means: goroutine, or goroutineleak (only leaked goroutines; recent Go).
     #[arg(long, value_name = "NAME", value_parser = parse_profile)]
     profile: Option<ProfileKind>,
-    /// Ask for ?debug=1 or 2 instead of 0: wait states, minutes, ids, creators, at a cost (see --help).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=2), long_help = DEBUG_HELP)]
+    /// Ask for ?debug=1 or 2 instead of 0: wait states, minutes, ids, creators, at a cost (see `fetch --help`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=2))]
     debug: Option<u8>,
     /// Send a request header, 'Name: value' (repeatable).
     #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'")]
@@ -427,36 +440,35 @@ struct GroupArgs {
 }
 
 #[derive(Args)]
+#[command(next_help_heading = "Input and limits")]
 struct InputArgs {
     /// Force the input format instead of detecting it.
-    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    #[arg(long, value_name = "FORMAT", value_parser = clap::builder::TypedValueParser::map(clap::builder::PossibleValuesParser::new(Format::ALL.map(Format::name)), |s: String| Format::from_name(&s).expect("a listed format")))]
     format: Option<Format>,
-    /// Largest input read, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_input, hide_short_help = true)]
-    max_input: u64,
-    /// Largest size after gunzip, in bytes (stops gzip bombs).
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_decompressed, hide_short_help = true)]
-    max_decompressed: u64,
-    /// Longest text line, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_line, hide_short_help = true)]
-    max_line: u64,
+    /// Name each file skipped in a folder because it is not a dump.
+    #[arg(short, long)]
+    verbose: bool,
+    /// Largest input read: 512MiB, 16GiB, or bytes.
+    #[arg(long, value_name = "SIZE", default_value_t = ByteSize(Limits::default().max_input))]
+    max_input: ByteSize,
+    /// Largest size after gunzip (stops gzip bombs).
+    #[arg(long, value_name = "SIZE", default_value_t = ByteSize(Limits::default().max_decompressed))]
+    max_decompressed: ByteSize,
+    /// Longest text line.
+    #[arg(long, value_name = "SIZE", default_value_t = ByteSize(Limits::default().max_line))]
+    max_line: ByteSize,
     /// Most frames in one goroutine.
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_frames, hide_short_help = true)]
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_frames)]
     max_frames: u64,
     /// Most labels on one goroutine.
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_labels, hide_short_help = true)]
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_labels)]
     max_labels: u64,
     /// Most goroutines (or samples) in one snapshot.
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_goroutines, hide_short_help = true)]
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_goroutines)]
     max_goroutines: u64,
     /// Most snapshots in one run.
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_snapshots, hide_short_help = true)]
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_snapshots)]
     max_snapshots: u64,
-}
-
-fn parse_format(s: &str) -> Result<Format, String> {
-    Format::from_name(s)
-        .ok_or_else(|| format!("unknown format {s:?}; choose debug0, debug1, debug2, panic, sigquit or log"))
 }
 
 impl InputArgs {
@@ -464,15 +476,16 @@ impl InputArgs {
         LoadSettings {
             format: self.format,
             limits: Limits {
-                max_input: self.max_input,
-                max_decompressed: self.max_decompressed,
-                max_line: self.max_line,
+                max_input: self.max_input.0,
+                max_decompressed: self.max_decompressed.0,
+                max_line: self.max_line.0,
                 max_frames: self.max_frames,
                 max_labels: self.max_labels,
                 max_goroutines: self.max_goroutines,
                 max_snapshots: self.max_snapshots,
             },
             fetch: FetchSettings::default(),
+            verbose: self.verbose,
         }
     }
 }
@@ -528,7 +541,7 @@ fn main() -> ExitCode {
                 output: a.output,
                 force: a.force,
                 fetch: a.fetch.settings(),
-                limits: Limits { max_input: a.max_input, ..Limits::default() },
+                limits: Limits { max_input: a.max_input.0, ..Limits::default() },
             };
             app::fetch(&s, &mut out).map(|_| ExitCode::SUCCESS)
         }

@@ -451,11 +451,14 @@ fn write_text(out: &mut dyn Write, events: &[Event]) -> std::io::Result<()> {
                     if *firing == 0 { "no leak growth".to_string() } else { format!("{firing} site(s) leaking") };
                 writeln!(out, "{}: {goroutines} goroutines at {sites} sites; {verdict}", clean(target))?;
             }
-            Event::Alert { alert, .. } => {
+            Event::Alert { alert, time, .. } => {
                 let f = &alert.finding;
+                let since = crate::compare::time_of_text(&alert.since)
+                    .map(|t| format!(" since {}", crate::report::human_time(t, crate::compare::time_of_text(time))))
+                    .unwrap_or_default();
                 writeln!(
                     out,
-                    "ALERT {} {} {} ({}:{}){}: {}",
+                    "ALERT {} {} {} ({}:{}){}{since}: {}",
                     clean(&f.target),
                     f.category.name(),
                     clean(&f.site.function),
@@ -500,16 +503,21 @@ fn write_table(out: &mut dyn Write, o: &Outcome, every: Duration, started: i64) 
             m.total.map_or("-".into(), |n| n.to_string()),
             m.suspects.to_string(),
             m.fetch_errors.to_string(),
-            m.last_success_nanos.map_or("never".into(), crate::report::rfc3339),
+            m.last_success_nanos.map_or("never".into(), |t| crate::report::human_time(t, Some(started))),
         ]);
     }
-    // Clear the screen and draw from the top: a live table.
-    write!(out, "\x1b[2J\x1b[H")?;
+    // Clear the screen and draw from the top: a live table (NO_COLOR: no escape codes at
+    // all, so a blank line between polls instead).
+    if crate::report::no_color() {
+        writeln!(out)?;
+    } else {
+        write!(out, "\x1b[2J\x1b[H")?;
+    }
     writeln!(
         out,
         "goroscope watch: every {}s, last poll {} (Ctrl-C stops)",
         every.as_secs_f64(),
-        crate::report::rfc3339(started)
+        crate::report::human_time(started, None)
     )?;
     writeln!(out, "{t}")?;
     write_text(out, &o.events.iter().filter(|e| !matches!(e, Event::Snapshot { .. })).cloned().collect::<Vec<_>>())
