@@ -425,7 +425,8 @@ impl<'a> Table<'a> {
     /// Writes one row: its lines, then its folded cells and its own lines under it.
     pub fn write_row(&self, out: &mut impl Write, plan: &Plan, row: &Row<'_>, color: bool) -> io::Result<()> {
         let mut line = String::new();
-        let height = row.cells.iter().map(|c| c.lines.len()).max().unwrap_or(0).max(1);
+        let height =
+            plan.shown.iter().filter_map(|&i| row.cells.get(i)).map(|c| c.lines.len()).max().unwrap_or(0).max(1);
         for l in 0..height {
             line.clear();
             for (k, &i) in plan.shown.iter().enumerate() {
@@ -541,7 +542,7 @@ mod tests {
                         Cow::Owned(format!("github.com/acme/service/internal/pkg{i}.(*Worker).run")),
                         "w.go:1".into(),
                     ]),
-                    Cell::text("3 orphaned, labels shard=1"),
+                    Cell::new(["3 orphaned".into(), "labels shard=1".into(), "2 leaked".into()]),
                 ],
                 below: vec!["sustained growth: 1 → 3 over 3 snapshots".into()],
             });
@@ -554,6 +555,7 @@ mod tests {
                 assert!(width_upto(l, 1000) <= width, "{width}: {l:?}\n{text}");
             }
             assert!(text.contains("sustained growth"), "{text}");
+            assert!(!text.lines().any(|l| l.trim().is_empty()), "no blank line (a folded cell takes none): {text}");
         }
     }
 }
