@@ -82,6 +82,11 @@ fn load_specs(
             if leak_url && snapshot.format.is_traceback() {
                 snapshot.profile = crate::model::ProfileKind::Goroutineleak;
             }
+            // A syslog or klog time has no year: it is taken as the last such date before
+            // the file was last written.
+            if let (None, Some(t), Some(m)) = (snapshot.time_nanos, snapshot.time_in_year, input.mtime_nanos) {
+                snapshot.time_nanos = crate::format::logprefix::resolve_year(t, m);
+            }
             out.push(Loaded { snapshot, mtime_nanos: input.mtime_nanos });
         }
         if out.len() as u64 > settings.limits.max_snapshots {

@@ -5,7 +5,7 @@
 //! snapshot's tables; strings are resolved only for the groups that come out. Goroutine
 //! ids are used for one thing: telling orphans (parent gone) — never as a key.
 
-use crate::classify::{Category, Classifier};
+use crate::classify::{Category, Classifier, Origin};
 use crate::model::{flags, FrameId, Goroutine, Snapshot, StackId, Tables, NONE};
 use regex::Regex;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -57,6 +57,9 @@ pub struct GroupSettings {
     /// Counts only: no example stacks and no sorting (for `trend`, which sorts by growth
     /// itself and would otherwise spend its time ordering thousands of groups per snapshot).
     pub summary: bool,
+    /// The program's own code, as import path prefixes (`--module`); empty: found from
+    /// the snapshot ([`crate::classify::MainModule`]).
+    pub modules: Vec<String>,
 }
 
 impl Default for GroupSettings {
@@ -69,6 +72,7 @@ impl Default for GroupSettings {
             min_count: 1,
             keep_examples: 5,
             summary: false,
+            modules: Vec::new(),
         }
     }
 }
@@ -96,6 +100,31 @@ impl Site {
     }
 }
 
+/// A group's blocking site: where it waits, and whose code that is. Serialized flat, as
+/// `{"function", "file", "line", "origin"}`; it reads as a [`Site`] (`site.function`), and
+/// the origin is derived, never part of a site's identity across snapshots.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct BlockingSite {
+    #[serde(flatten)]
+    pub location: Site,
+    /// Absent where no site was found, or where the groups were rebuilt from a history.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+impl std::ops::Deref for BlockingSite {
+    type Target = Site;
+    fn deref(&self) -> &Site {
+        &self.location
+    }
+}
+
+impl From<Site> for BlockingSite {
+    fn from(location: Site) -> BlockingSite {
+        BlockingSite { location, origin: None }
+    }
+}
+
 /// A label set with how many goroutines of the group carry it.
 #[derive(Debug, Clone, Serialize)]
 pub struct LabelCount {
@@ -118,7 +147,7 @@ pub struct Group {
     pub count: u64,
     pub category: Category,
     pub state: String,
-    pub site: Site,
+    pub site: BlockingSite,
     /// The label value this group is split by (`--group-by label:KEY`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label_value: Option<String>,
@@ -170,6 +199,7 @@ struct Acc {
     orphaned: u64,
     state: u32,
     site: u32,
+    origin: Option<Origin>,
     min_minutes: u32,
     max_minutes: u32,
     example: StackId,
@@ -333,13 +363,10 @@ impl Grouping<'_> {
         resolve(&self.snap.tables, *key, a, self.settings, false, false)
     }
     /// Group `i`'s site.
-    pub fn site(&self, i: usize) -> Site {
+    pub fn site(&self, i: usize) -> BlockingSite {
         let a = &self.accs[i].1;
-        if a.site != NONE {
-            Site::of(&self.snap.tables, a.site)
-        } else {
-            Site::unknown()
-        }
+        let location = if a.site != NONE { Site::of(&self.snap.tables, a.site) } else { Site::unknown() };
+        BlockingSite { location, origin: a.origin }
     }
     /// Group `i`'s example stack, each frame resolved as it is asked for.
     pub fn example_stack(&self, i: usize) -> impl ExactSizeIterator<Item = Site> + '_ {
@@ -383,6 +410,7 @@ fn cmp_accs(t: &Tables, by_label: bool, x: &(Key, Acc), y: &(Key, Acc)) -> std::
         .then_with(|| a.category.cmp(&b.category))
         .then_with(|| t.str(a.state).cmp(t.str(b.state)))
         .then_with(|| site(a.site).cmp(&site(b.site)))
+        .then_with(|| a.origin.cmp(&b.origin))
         .then_with(|| if by_label { label(ka.3).cmp(label(kb.3)) } else { std::cmp::Ordering::Equal })
         .then_with(|| {
             let (sa, sb) = (t.stacks.get(a.example), t.stacks.get(b.example));
@@ -405,6 +433,7 @@ pub struct GroupFacts<'t> {
     pub state: &'t str,
     /// Function, file, line; empty strings and 0 where no site was found.
     pub site: (&'t str, &'t str, u32),
+    pub origin: Option<Origin>,
     pub orphaned: u64,
     pub leaked: u64,
     /// The longest wait printed, as `Group::wait_minutes` has it.
@@ -440,6 +469,7 @@ pub fn group_facts<'s>(snap: &'s mut Snapshot, settings: &GroupSettings) -> Vec<
                 category: a.category,
                 state: t.str(a.state),
                 site,
+                origin: a.origin,
                 orphaned: a.orphaned,
                 leaked: a.leaked,
                 max_wait: wait_minutes(&a).map(|[_, max]| max),
@@ -452,7 +482,7 @@ pub fn group_facts<'s>(snap: &'s mut Snapshot, settings: &GroupSettings) -> Vec<
 /// Goroutines per group key, in order of first appearance, and how many passed the
 /// filters.
 fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>, u64) {
-    let mut classifier = Classifier::new(snap);
+    let mut classifier = Classifier::new(snap, &settings.modules);
     let frames_complete = snap.format == crate::model::Format::Debug0;
     // Only a goroutine with a parent asks whether its parent is alive; the set is sized
     // once (a growing set briefly holds two tables: 10 million headers, issue 15).
@@ -501,6 +531,7 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>
             }
         };
         let slot = *index.entry(key).or_insert_with(|| {
+            let origin = (site != NONE).then(|| classifier.origin(&snap.tables, site));
             accs.push((
                 key,
                 Acc {
@@ -510,6 +541,7 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>
                     orphaned: 0,
                     state,
                     site,
+                    origin,
                     min_minutes: NONE,
                     max_minutes: 0,
                     example: g.stack,
@@ -565,7 +597,8 @@ fn add(a: &mut Acc, g: &Goroutine, ids: &FxHashSet<u64>, settings: &GroupSetting
 
 fn resolve(t: &Tables, key: Key, a: &Acc, settings: &GroupSettings, stack: bool, with_site: bool) -> Group {
     let (_, _, _, extra) = key;
-    let site = if a.site != NONE && with_site { Site::of(t, a.site) } else { Site::unknown() };
+    let location = if a.site != NONE && with_site { Site::of(t, a.site) } else { Site::unknown() };
+    let site = BlockingSite { location, origin: a.origin };
     let label_value = match &settings.by {
         GroupBy::Label(_) => Some(if extra == NONE { String::new() } else { t.str(extra).to_string() }),
         _ => None,
@@ -665,7 +698,7 @@ impl Group {
             count,
             category,
             state,
-            site,
+            site: site.into(),
             label_value: None,
             wait_minutes: None,
             locked_to_thread: 0,

@@ -29,6 +29,16 @@ macro_rules! DEBUG_HELP {
     };
 }
 
+/// What `--module` means (in `show --help`, so that every command's `--help` stays one
+/// line a flag).
+macro_rules! MODULE_HELP {
+    () => {
+        "the program's own code, as an import path prefix, e.g. github.com/acme/shop (repeatable: a workspace, or every module of an organisation with github.com/acme).
+
+The blocking site of a goroutine is its first frame in the program's own code, so that a wait inside a dependency (golang.org/x/sync/semaphore, a database driver) is told apart by the callers in the program. Without --module the program's own code is found from the dump: package main and the packages of its repository (from the file paths of package main's frames); packages in the module cache (@vX in their path) or under vendor/ are dependencies."
+    };
+}
+
 #[derive(Parser)]
 #[command(
     name = "goroscope",
@@ -45,7 +55,7 @@ struct Cli {
 enum Command {
     /// Group goroutines by blocking site and print a table (or JSON).
     #[command(
-        after_help = "EXAMPLES:\n  goroscope show dump.txt\n  goroscope show --json profile.pb.gz\n  curl -s localhost:6060/debug/pprof/goroutine?debug=2 | goroscope show -\n  goroscope show --state chan_send --stacks dump.txt"
+        after_help = concat!("--module PATH: ", MODULE_HELP!(), "\n\n", "EXAMPLES:\n  goroscope show dump.txt\n  goroscope show --json profile.pb.gz\n  curl -s localhost:6060/debug/pprof/goroutine?debug=2 | goroscope show -\n  goroscope show --state chan_send --stacks dump.txt")
     )]
     Show(ShowArgs),
     /// Save a profile from a running service, byte for byte, to open later.
@@ -290,10 +300,28 @@ struct CompareArgs {
     /// Drop goroutines with a frame (function or file) matching REGEX.
     #[arg(long, value_name = "REGEX")]
     ignore: Option<regex::Regex>,
+    /// The program's own code, as an import path prefix (repeatable); found from the dump when absent (see `show --help`).
+    #[arg(long = "module", value_name = "PATH", value_parser = parse_module)]
+    modules: Vec<String>,
     #[command(flatten)]
     input: InputArgs,
     #[command(flatten)]
     fetch: FetchArgs,
+}
+
+/// Checks a `--module` value: an import path prefix.
+fn parse_module(s: &str) -> Result<String, String> {
+    let p = s.trim_end_matches('/');
+    let bad = p.is_empty()
+        || p.starts_with('/')
+        || p.contains("//")
+        || p.split('/').any(|e| e == "." || e == "..")
+        || p.chars().any(|c| c.is_whitespace() || c == '@' || c == '\\');
+    if bad {
+        Err(format!("{s:?} is not an import path prefix; give one like github.com/acme/shop"))
+    } else {
+        Ok(p.to_string())
+    }
 }
 
 impl CompareArgs {
@@ -306,7 +334,12 @@ impl CompareArgs {
         let s = app::CompareSettings {
             sources,
             load: LoadSettings { fetch: self.fetch.settings(), ..self.input.settings() },
-            group: GroupSettings { focus: self.focus, ignore: self.ignore, ..GroupSettings::default() },
+            group: GroupSettings {
+                focus: self.focus,
+                ignore: self.ignore,
+                modules: self.modules,
+                ..GroupSettings::default()
+            },
             trend: goroscope::compare::TrendSettings { min_growth: self.min_growth, ..Default::default() },
             order: if in_order { app::Order::AsGiven } else { app::Order::Auto },
             json: self.json,
@@ -437,6 +470,9 @@ struct GroupArgs {
     /// Hide groups with fewer goroutines than this.
     #[arg(long, default_value_t = 1, value_name = "N")]
     min_count: u64,
+    /// The program's own code, as an import path prefix (repeatable); found from the dump when absent (see `show --help`).
+    #[arg(long = "module", value_name = "PATH", value_parser = parse_module)]
+    modules: Vec<String>,
 }
 
 #[derive(Args)]
@@ -498,6 +534,7 @@ impl GroupArgs {
             ignore: self.ignore.clone(),
             states: self.states.clone(),
             min_count: self.min_count,
+            modules: self.modules.clone(),
             ..GroupSettings::default()
         }
     }

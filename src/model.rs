@@ -466,6 +466,9 @@ pub struct Snapshot {
     /// Capture time in Unix nanoseconds, where the input says (pprof `time_nanos`, a log
     /// timestamp, or the file's modification time as a fallback filled in by the caller).
     pub time_nanos: Option<i64>,
+    /// A log time without a year (syslog, klog), as nanoseconds into its year; the caller
+    /// that knows the file's modification time turns it into `time_nanos`.
+    pub time_in_year: Option<i64>,
     pub goroutines: Vec<Goroutine>,
     pub tables: Tables,
     /// The first line of a panic / fatal error / signal preamble.
@@ -487,6 +490,7 @@ impl Snapshot {
             format,
             profile,
             time_nanos: None,
+            time_in_year: None,
             goroutines: Vec::new(),
             tables: Tables::new(),
             preamble: None,

@@ -174,7 +174,7 @@ pub fn evaluate(target: &str, reports: &[SnapshotReport], rules: &Rules, now_nan
             reasons.push(format!("{} marked leaked by the Go runtime's leak detector", s.leaked));
         }
         let hint = s.hint.clone().or_else(|| {
-            (s.category == Category::ChanSend).then(|| {
+            (s.category == Category::ChanSend && !crate::classify::may_be_nil_chan(&s.state)).then(|| {
                 "forgotten sender: the receiver gave up and nobody reads the channel; \
                  make it buffered (cap 1) or send in a select with <-ctx.Done()"
                     .to_string()
@@ -184,7 +184,7 @@ pub fn evaluate(target: &str, reports: &[SnapshotReport], rules: &Rules, now_nan
             target: target.to_string(),
             category: s.category,
             state: s.state.clone(),
-            site: s.site.clone(),
+            site: s.site.location.clone(),
             counts,
             delta,
             rate_per_min,

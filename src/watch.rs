@@ -274,7 +274,7 @@ impl<'a> Checker<'a> {
             let status = self.history.status(&t.name)?;
             out.metrics.push(TargetMetrics {
                 target: t.name.clone(),
-                sites: report.groups.iter().map(|g| (g.category, g.site.clone(), g.count)).collect(),
+                sites: report.groups.iter().map(|g| (g.category, g.site.location.clone(), g.count)).collect(),
                 total: Some(report.total),
                 suspects: firing.len() as u64,
                 fetch_errors: status.fetch_errors,

@@ -218,10 +218,12 @@ fn byte_flags_take_units_and_help_shows_them() {
     );
     let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(flat.contains("[possible values: debug2, debug1, debug0, panic, sigquit, log]"), "{help}");
-    for cmd in ["diff", "trend", "show"] {
+    // One line a flag (no flag's long help turns every --help into the spaced long form);
+    // show's also explains --module after the flags.
+    for (cmd, most) in [("diff", 60), ("trend", 60), ("show", 70)] {
         let help = goroscope(&[cmd, "--help"]).stdout;
         assert!(help.contains("\nInput and limits:\n") && help.contains("\nFetching from a URL:\n"), "{help}");
-        assert!(help.lines().count() <= 60, "{cmd} --help is {} lines", help.lines().count());
+        assert!(help.lines().count() <= most, "{cmd} --help is {} lines", help.lines().count());
     }
     assert!(goroscope(&["fetch", "--help"]).stdout.contains("--debug N: ask the service for ?debug=N"));
 }

@@ -374,3 +374,19 @@ fn base64(data: &[u8]) -> String {
     }
     out
 }
+
+/// The groups of a report as comparable data: each group's JSON without its example stack
+/// (the first goroutine met, so it depends on order), sorted.
+pub fn group_keys(r: &goroscope::group::SnapshotReport) -> Vec<String> {
+    let mut v: Vec<String> = r
+        .groups
+        .iter()
+        .map(|g| {
+            let mut j = serde_json::to_value(g).unwrap();
+            j.as_object_mut().unwrap().remove("example_stack");
+            j.to_string()
+        })
+        .collect();
+    v.sort();
+    v
+}
