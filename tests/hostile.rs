@@ -17,7 +17,7 @@
 
 mod support;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -407,36 +407,25 @@ fn check_and_alerts_escape_control_characters() {
     let bodies: Posts = Arc::default();
     let b2 = bodies.clone();
     let sink = FakeServer::start(move |c, seen| {
-        let len: usize = seen.header("content-length").unwrap().parse().unwrap();
-        let mut body = vec![0; len];
-        c.read_exact(&mut body).unwrap();
+        let body = support::read_body(c, seen);
         b2.lock().unwrap().push((seen.head.lines().next().unwrap_or("").to_string(), body));
         respond(c, "200 OK", "application/json", b"{}");
     });
     let dir = tempfile::tempdir().unwrap();
-    let h = dir.path().join("h.db");
-    let url = service.url("/debug/pprof/goroutine?debug=2");
-    let mut last = None;
-    for i in 0..3 {
-        step.store(i, Ordering::SeqCst);
-        last = Some(measure(
-            &[
-                "check",
-                &url,
-                "--history",
-                h.to_str().unwrap(),
-                "--webhook",
-                &sink.url("/hook"),
-                "--alertmanager",
-                &sink.url(""),
-            ],
-            None,
-            &[],
-        ));
-    }
-    let r = last.unwrap();
+    let history = dir.path().join("h.db");
+    let (url, hook) = (service.url("/debug/pprof/goroutine?debug=2"), sink.url("/hook"));
+    let args =
+        ["check", &url, "--history", history.to_str().unwrap(), "--webhook", &hook, "--alertmanager", &sink.url("")];
+    // Three polls: 0, 5, 10 leaking senders.
+    let runs: Vec<Measured> = (0..3)
+        .map(|i| {
+            step.store(i, Ordering::SeqCst);
+            measure(&args, None, &[])
+        })
+        .collect();
+    let r = runs.last().unwrap();
     assert_eq!(r.code, 1, "an alert fires: {}", r.stderr);
-    let text = String::from_utf8(r.stdout).unwrap();
+    let text = String::from_utf8(r.stdout.clone()).unwrap();
     assert!(text.contains("ALERT") && text.contains("main.leak\\x1b]0;pwned"), "{text}");
     assert_no_control("check", &text);
     let bodies = bodies.lock().unwrap();
