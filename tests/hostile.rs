@@ -427,6 +427,9 @@ fn check_and_alerts_escape_control_characters() {
     assert_eq!(r.code, 1, "an alert fires: {}", r.stderr);
     let text = String::from_utf8(r.stdout.clone()).unwrap();
     assert!(text.contains("ALERT") && text.contains("main.leak\\x1b]0;pwned"), "{text}");
+    // Times for people (issue 13): when the alert started, and how long ago.
+    let alert = text.lines().find(|l| l.starts_with("ALERT")).unwrap();
+    assert!(alert.contains(" since 20") && alert.contains("Z (") && alert.contains(" ago): "), "{alert}");
     assert_no_control("check", &text);
     let bodies = bodies.lock().unwrap();
     let hook = bodies.iter().find(|(l, _)| l.contains("/hook")).expect("webhook called");

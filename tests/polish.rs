@@ -144,6 +144,20 @@ fn on_a_terminal_tables_fit_its_width_and_no_color_means_no_escapes() {
     assert!(coloured.contains("\x1b[1;31mchan_send"), "chan send in bold red:\n{coloured:?}");
     let stripped = strip_escapes(&coloured);
     assert!(widest(&stripped) <= 100, "{stripped}");
+
+    // watch redraws its table on a terminal: by clearing the screen, unless NO_COLOR.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let watch = |no_color: bool| {
+        let nc = if no_color { "NO_COLOR=1 " } else { "" };
+        let inner = format!("stty cols 100 rows 50 && {nc}'{bin}' watch http://127.0.0.1:{port}/ --polls 1 --every 1s");
+        let mut cmd = Command::new("script");
+        cmd.args(["-qec", &inner, "/dev/null"]).env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        String::from_utf8_lossy(&support::output_within(cmd, Duration::from_secs(60)).stdout).into_owned()
+    };
+    let plain = watch(true);
+    assert!(plain.contains("goroscope watch: every 1s, last poll 20"), "{plain}");
+    assert!(!plain.contains('\x1b'), "NO_COLOR: no escape codes:\n{plain:?}");
+    assert!(watch(false).contains("\x1b[2J"), "the screen is cleared on a terminal");
 }
 
 fn strip_escapes(s: &str) -> String {
