@@ -15,7 +15,7 @@
 use crate::classify::Category;
 use crate::compare::{Change, SiteTrend, Trend};
 use crate::export::{example_key, Examples};
-use crate::group::{Site, SnapshotReport, WAIT_BUCKETS};
+use crate::group::{Group, Site, SnapshotReport, WAIT_BUCKETS};
 use crate::report::CompareView;
 use rustc_hash::FxHashMap;
 use serde_json::{json, Value};
@@ -86,9 +86,9 @@ pub fn show(out: &mut impl Write, reports: &[SnapshotReport]) -> io::Result<()> 
             )?;
             waiting_cell(out, g.category, &g.state)?;
             site_cell(out, &g.site, g.label_value.as_deref())?;
-            write!(out, "<td class=\"n\">{}</td>", crate::report::wait_text(g))?;
-            write!(out, "<td>{}</td>", Esc(&crate::report::creator_text(g)))?;
-            let notes = crate::report::group_notes(g);
+            write!(out, "<td class=\"n\">{}</td>", wait_text(g))?;
+            write!(out, "<td>{}</td>", Esc(&creator_text(g)))?;
+            let notes = group_notes(g);
             writeln!(out, "<td>{}</td></tr>", Esc(&notes.join(", ")))?;
             let labels: Vec<Value> = g.labels.iter().map(|l| json!([l.labels, l.count])).collect();
             rows.push(json!({
@@ -180,6 +180,48 @@ pub fn trend(
         data.rows.push(rows);
     }
     tail(out, &data, &[])
+}
+
+/// A group's wait minutes as shown: `3 min`, `1-4 min`, or nothing.
+fn wait_text(g: &Group) -> String {
+    match g.wait_minutes {
+        Some([a, b]) if a == b => format!("{a} min"),
+        Some([a, b]) => format!("{a}-{b} min"),
+        None => String::new(),
+    }
+}
+
+/// A group's first creator, and how many others there are.
+fn creator_text(g: &Group) -> String {
+    match g.creators.first() {
+        Some(c) if g.creators.len() == 1 => c.site.function.clone(),
+        Some(c) => format!("{} (+{})", c.site.function, g.creators.len() - 1),
+        None => String::new(),
+    }
+}
+
+/// A group's notes: orphaned, leaked, locked to thread, its labels.
+fn group_notes(g: &Group) -> Vec<String> {
+    let mut notes = Vec::new();
+    if g.orphaned > 0 {
+        notes.push(format!("{} orphaned", g.orphaned));
+    }
+    if g.leaked > 0 {
+        notes.push(format!("{} leaked", g.leaked));
+    }
+    if g.locked_to_thread > 0 {
+        notes.push(format!("{} locked to thread", g.locked_to_thread));
+    }
+    if g.distinct_label_sets > 0 {
+        let first =
+            g.labels.first().map(|l| l.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","));
+        if g.distinct_label_sets == 1 {
+            notes.push(format!("labels {}", first.unwrap_or_default()));
+        } else {
+            notes.push(format!("{} label sets", g.distinct_label_sets));
+        }
+    }
+    notes
 }
 
 fn trend_row(out: &mut impl Write, s: &SiteTrend, i: usize, view: CompareView) -> io::Result<()> {

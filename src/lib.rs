@@ -20,6 +20,7 @@ pub mod format;
 pub mod group;
 pub mod history;
 pub mod html;
+pub mod layout;
 pub mod limits;
 pub mod metrics;
 pub mod model;
