@@ -386,13 +386,13 @@ struct CompareArgs {
     /// Drop goroutines with a frame (function or file) matching REGEX.
     #[arg(long, value_name = "REGEX")]
     ignore: Option<regex::Regex>,
-    /// Also write a self-contained HTML report to FILE (chart, sites, stacks, filter).
-    #[arg(long, value_name = "FILE", help_heading = "Reports")]
+    /// Also write a self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
     html: Option<std::path::PathBuf>,
     #[command(flatten)]
     growth: GrowthFormats,
-    /// Overwrite report files that exist.
-    #[arg(long, help_heading = "Reports")]
+    /// Overwrite the --html or --pprof file if it exists.
+    #[arg(long)]
     force: bool,
     /// The program's own code, as an import path prefix (repeatable); found from the dump when absent (see `show --help`).
     #[arg(long = "module", value_name = "PATH", value_parser = parse_module)]
@@ -403,18 +403,18 @@ struct CompareArgs {
     fetch: FetchArgs,
 }
 
-/// The growth exports of `diff` and `trend`.
+/// The growth exports of `diff` and `trend`. `--folded` and `--speedscope` are left out
+/// of `--help`, which keeps to one screen; the README and `export --help` name them.
 #[derive(Args)]
-#[command(next_help_heading = "Reports")]
 struct GrowthFormats {
-    /// Write the growth per site (last minus first, may be negative) as a pprof profile to FILE.
+    /// Also write each site's growth (last - first) to FILE as a pprof profile.
     #[arg(long, value_name = "FILE")]
     pprof: Option<std::path::PathBuf>,
     /// Write the sites that grew, by their growth, as folded stacks to FILE.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", hide = true)]
     folded: Option<std::path::PathBuf>,
     /// Write the sites that grew, by their growth, as a speedscope file to FILE.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", hide = true)]
     speedscope: Option<std::path::PathBuf>,
 }
 
