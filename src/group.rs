@@ -166,6 +166,19 @@ pub struct Group {
     pub goroutine_ids: Vec<u64>,
     /// One goroutine's stack, leaf first.
     pub example_stack: Vec<Site>,
+    /// Goroutines by how long they have waited, in the buckets of [`WAIT_BUCKETS`]
+    /// (tracebacks only; all zero where the format prints no wait). For the HTML report.
+    #[serde(skip)]
+    pub wait_histogram: [u64; WAIT_BUCKETS.len()],
+}
+
+/// The wait-minute buckets of [`Group::wait_histogram`]: the least minutes of each, and
+/// its name. A goroutine the runtime printed no `N minutes` for waited under one.
+pub const WAIT_BUCKETS: [(u32, &str); 6] =
+    [(0, "< 1 min"), (1, "1-9 min"), (10, "10-59 min"), (60, "1-6 h"), (360, "6-24 h"), (1440, ">= 1 day")];
+
+fn wait_bucket(minutes: u32) -> usize {
+    WAIT_BUCKETS.iter().rposition(|&(least, _)| minutes >= least).unwrap_or(0)
 }
 
 /// The groups of one snapshot, ready to render.
@@ -207,6 +220,9 @@ struct Acc {
     creators: Tally<FrameId>,
     labels: Tally<u32>,
     ids: LowIds,
+    /// Goroutines that waited a minute or more, by [`WAIT_BUCKETS`] from the second (the
+    /// first is the rest); boxed and absent until one has, so a group costs 8 bytes here.
+    waits: Option<Box<[u64; WAIT_BUCKETS.len() - 1]>>,
 }
 
 /// Goroutines per id (creator frame, label set): the first inline, a map from the second.
@@ -549,6 +565,7 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>
                     creators: Tally::Empty,
                     labels: Tally::Empty,
                     ids: LowIds::default(),
+                    waits: None,
                 },
             ));
             accs.len() as u32 - 1
@@ -557,6 +574,20 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>
     }
     snap.goroutines = goroutines;
     (accs, shown)
+}
+
+/// Goroutines per wait bucket: those that waited a minute or more as counted, the rest
+/// under one; all zero where the format prints no waits (no minimum was ever set).
+fn wait_histogram(a: &Acc) -> [u64; WAIT_BUCKETS.len()] {
+    let mut h = [0; WAIT_BUCKETS.len()];
+    if a.min_minutes == NONE && a.waits.is_none() {
+        return h;
+    }
+    if let Some(w) = &a.waits {
+        h[1..].copy_from_slice(&w[..]);
+    }
+    h[0] = a.count - h[1..].iter().sum::<u64>();
+    h
 }
 
 /// `[min, max]` wait minutes of a group, where any were printed.
@@ -570,6 +601,9 @@ fn add(a: &mut Acc, g: &Goroutine, ids: &FxHashSet<u64>, settings: &GroupSetting
     if let Some(m) = g.minutes() {
         a.min_minutes = a.min_minutes.min(m);
         a.max_minutes = a.max_minutes.max(m);
+        if m > 0 {
+            a.waits.get_or_insert_default()[wait_bucket(m) - 1] += g.count;
+        }
     } else if g.id != 0 {
         // A goroutine without the annotation waited under a minute (or was not yet seen
         // by a GC): the group's minimum is 0.
@@ -641,6 +675,7 @@ fn resolve(t: &Tables, key: Key, a: &Acc, settings: &GroupSettings, stack: bool,
         } else {
             Vec::new()
         },
+        wait_histogram: wait_histogram(a),
     }
 }
 
@@ -709,6 +744,7 @@ impl Group {
             distinct_label_sets: 0,
             goroutine_ids: Vec::new(),
             example_stack: Vec::new(),
+            wait_histogram: [0; WAIT_BUCKETS.len()],
         }
     }
 }
