@@ -15,8 +15,9 @@
 #   wide-N.debug2.txt, wide-N.sigquit.txt (and .truth.json, .sigquit.truth.json)
 #                                   the same formats from a differently shaped service
 #                                   (gendump -shape wide: long package paths, generics, long
-#                                   argument lists, deep stacks up to 50+ frames, few labels,
-#                                   ~2,100 stack variants; ~1.8 KB per goroutine in debug=2)
+#                                   argument lists, stacks up to 50+ frames, few labels,
+#                                   ~18,000 stack variants over ~20,000 call sites; ~1.75 KB
+#                                   per goroutine in debug=2)
 #
 # Files that already exist are skipped (delete them to regenerate). Seed: SEED (default 1).
 # The 1M set takes ~5 GB (debug2 ~1.9 GB, sigquit ~3 GB) and about a minute; the wide 1M

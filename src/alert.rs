@@ -5,6 +5,7 @@
 //! not decide what fires (that is [`crate::rules`]) nor what is printed.
 
 use crate::clock::Clock;
+use crate::layout::clean;
 use crate::rules::Finding;
 use serde::Serialize;
 use std::io::Write;
@@ -186,7 +187,8 @@ fn send(
             Err(e) => last = e,
         }
     }
-    let _ = writeln!(log, "goroscope: {what} {}: giving up after {} attempts: {last}", redact(url), s.retries + 1);
+    let (url, last) = (redact(url), clean(&last).into_owned());
+    let _ = writeln!(log, "goroscope: {what} {}: giving up after {} attempts: {last}", clean(&url), s.retries + 1);
     false
 }
 
@@ -215,7 +217,7 @@ fn alertmanager_body(firing: &[Firing], resolved: &[Resolved], now_nanos: i64, t
             "alertname": "GoroutineLeak",
             "target": target,
             "category": category.name(),
-            "site": format!("{} at {}:{}", s.function, s.file, s.line),
+            "site": format!("{} at {}:{}", clean(&s.function), clean(&s.file), s.line),
         })
     };
     let mut alerts = Vec::new();
@@ -225,10 +227,10 @@ fn alertmanager_body(firing: &[Firing], resolved: &[Resolved], now_nanos: i64, t
         alerts.push(json!({
             "labels": labels(&d.target, d.category, &d.site),
             "annotations": {
-                "summary": format!("goroutines leaking at {} on {}", d.site.function, d.target),
+                "summary": format!("goroutines leaking at {} on {}", clean(&d.site.function), clean(&d.target)),
                 "counts": counts,
-                "description": d.reasons.join("; "),
-                "hint": d.hint.clone().unwrap_or_default(),
+                "description": clean(&d.reasons.join("; ")),
+                "hint": clean(d.hint.as_deref().unwrap_or_default()),
             },
             "startsAt": f.since,
             "endsAt": crate::report::rfc3339(now_nanos.saturating_add(ttl.as_nanos() as i64)),
@@ -238,7 +240,7 @@ fn alertmanager_body(firing: &[Firing], resolved: &[Resolved], now_nanos: i64, t
         alerts.push(json!({
             "labels": labels(&r.target, r.category, &r.site),
             "annotations": {
-                "summary": format!("goroutines at {} on {} stopped growing", r.site.function, r.target),
+                "summary": format!("goroutines at {} on {} stopped growing", clean(&r.site.function), clean(&r.target)),
                 "counts": r.count.to_string(),
             },
             "startsAt": r.since,

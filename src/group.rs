@@ -166,6 +166,19 @@ pub struct Group {
     pub goroutine_ids: Vec<u64>,
     /// One goroutine's stack, leaf first.
     pub example_stack: Vec<Site>,
+    /// Goroutines by how long they have waited, in the buckets of [`WAIT_BUCKETS`]
+    /// (tracebacks only; all zero where the format prints no wait). For the HTML report.
+    #[serde(skip)]
+    pub wait_histogram: [u64; WAIT_BUCKETS.len()],
+}
+
+/// The wait-minute buckets of [`Group::wait_histogram`]: the least minutes of each, and
+/// its name. A goroutine the runtime printed no `N minutes` for waited under one.
+pub const WAIT_BUCKETS: [(u32, &str); 6] =
+    [(0, "< 1 min"), (1, "1-9 min"), (10, "10-59 min"), (60, "1-6 h"), (360, "6-24 h"), (1440, ">= 1 day")];
+
+fn wait_bucket(minutes: u32) -> usize {
+    WAIT_BUCKETS.iter().rposition(|&(least, _)| minutes >= least).unwrap_or(0)
 }
 
 /// The groups of one snapshot, ready to render.
@@ -188,22 +201,118 @@ pub struct SnapshotReport {
     pub groups: Vec<Group>,
 }
 
-#[derive(Default)]
+/// What a group gathers while its goroutines are counted. Kept small and free of heap
+/// allocations for a group of one (issue 15: a dump where every goroutine has its own
+/// wait state is one group per goroutine; the first creator, label set and id are held
+/// inline, and a map or list is made only for a second one).
 struct Acc {
     count: u64,
-    category: Option<Category>,
+    locked: u64,
+    leaked: u64,
+    orphaned: u64,
     state: u32,
     site: u32,
     origin: Option<Origin>,
     min_minutes: u32,
     max_minutes: u32,
-    locked: u64,
-    leaked: u64,
-    orphaned: u64,
-    creators: FxHashMap<FrameId, u64>,
-    labels: FxHashMap<u32, u64>,
-    ids: Vec<u64>,
     example: StackId,
+    category: Category,
+    creators: Tally<FrameId>,
+    labels: Tally<u32>,
+    ids: LowIds,
+    /// Goroutines that waited a minute or more, by [`WAIT_BUCKETS`] from the second (the
+    /// first is the rest); boxed and absent until one has, so a group costs 8 bytes here.
+    waits: Option<Box<[u64; WAIT_BUCKETS.len() - 1]>>,
+}
+
+/// Goroutines per id (creator frame, label set): the first inline, a map from the second.
+enum Tally<K> {
+    Empty,
+    One(K, u64),
+    Many(Box<FxHashMap<K, u64>>),
+}
+
+impl<K: Copy + Eq + std::hash::Hash> Tally<K> {
+    fn add(&mut self, k: K, n: u64) {
+        match self {
+            Tally::Empty => *self = Tally::One(k, n),
+            Tally::One(f, c) if *f == k => *c += n,
+            Tally::One(f, c) => {
+                let mut m = FxHashMap::default();
+                m.insert(*f, *c);
+                m.insert(k, n);
+                *self = Tally::Many(Box::new(m));
+            }
+            Tally::Many(m) => *m.entry(k).or_default() += n,
+        }
+    }
+    fn len(&self) -> usize {
+        match self {
+            Tally::Empty => 0,
+            Tally::One(..) => 1,
+            Tally::Many(m) => m.len(),
+        }
+    }
+    fn iter(&self) -> TallyIter<'_, K> {
+        match self {
+            Tally::Empty => TallyIter::One(None),
+            Tally::One(k, n) => TallyIter::One(Some((*k, *n))),
+            Tally::Many(m) => TallyIter::Many(m.iter()),
+        }
+    }
+}
+
+enum TallyIter<'a, K> {
+    One(Option<(K, u64)>),
+    Many(std::collections::hash_map::Iter<'a, K, u64>),
+}
+
+impl<K: Copy> Iterator for TallyIter<'_, K> {
+    type Item = (K, u64);
+    fn next(&mut self) -> Option<(K, u64)> {
+        match self {
+            TallyIter::One(o) => o.take(),
+            TallyIter::Many(i) => i.next().map(|(k, n)| (*k, *n)),
+        }
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = match self {
+            TallyIter::One(o) => usize::from(o.is_some()),
+            TallyIter::Many(i) => i.len(),
+        };
+        (n, Some(n))
+    }
+}
+
+impl<K: Copy> ExactSizeIterator for TallyIter<'_, K> {}
+
+/// The lowest few goroutine ids of a group: the first inline (0: none yet; ids kept are
+/// never 0).
+#[derive(Default)]
+struct LowIds {
+    first: u64,
+    more: Vec<u64>,
+}
+
+impl LowIds {
+    fn add(&mut self, id: u64, keep: usize) {
+        if self.first == 0 {
+            self.first = id;
+        } else if self.more.len() + 1 < keep {
+            self.more.push(id);
+        } else {
+            let max = self.more.iter_mut().chain(std::iter::once(&mut self.first)).max().expect("one id at least");
+            if id < *max {
+                *max = id;
+            }
+        }
+    }
+    fn sorted(&self) -> Vec<u64> {
+        let mut ids: Vec<u64> =
+            std::iter::once(self.first).filter(|&i| i != 0).chain(self.more.iter().copied()).collect();
+        ids.sort_unstable();
+        ids
+    }
 }
 
 /// A group key: category, state, site (or creator), and the stack or label value.
@@ -211,29 +320,124 @@ type Key = (Category, u32, u32, u32);
 
 /// Groups one snapshot's goroutines.
 pub fn group(snap: &mut Snapshot, settings: &GroupSettings) -> SnapshotReport {
-    let (accs, shown) = accumulate(snap, settings);
-    let t = &snap.tables;
-    let mut groups: Vec<Group> = accs
-        .into_iter()
-        .filter(|(_, a)| a.count >= settings.min_count)
-        .map(|(key, a)| resolve(t, key, a, settings))
-        .collect();
+    grouping(snap, settings).into_report()
+}
+
+/// The groups of one snapshot, counted and in their final order but resolved to strings
+/// one at a time ([`Grouping::group`]): `show` writes each group out and drops it, so the
+/// strings of a large dump's groups (names, example stacks) never all exist at once.
+pub struct Grouping<'s> {
+    snap: &'s Snapshot,
+    settings: &'s GroupSettings,
+    accs: Vec<(Key, Acc)>,
+    shown: u64,
+    notes: Vec<String>,
+}
+
+/// Counts and orders the groups of one snapshot, resolving nothing yet.
+pub fn grouping<'s>(snap: &'s mut Snapshot, settings: &'s GroupSettings) -> Grouping<'s> {
+    let (mut accs, shown) = accumulate(snap, settings);
+    let snap: &'s Snapshot = snap;
+    let mut notes = snap.notes.clone();
+    let before = accs.len();
+    let hidden_goroutines: u64 = accs.iter().filter(|(_, a)| a.count < settings.min_count).map(|(_, a)| a.count).sum();
+    accs.retain(|(_, a)| a.count >= settings.min_count);
+    if accs.len() < before {
+        let n = before - accs.len();
+        notes.push(format!(
+            "{} of fewer than {} goroutines ({} in all) not shown (--min-count)",
+            crate::report::count(n as u64, "group"),
+            settings.min_count,
+            hidden_goroutines
+        ));
+    }
     if !settings.summary {
-        sort_groups(&mut groups);
+        let by_label = matches!(settings.by, GroupBy::Label(_));
+        // Stable, on the same keys as `sort_groups`, compared in place.
+        accs.sort_by(|x, y| cmp_accs(&snap.tables, by_label, x, y));
     }
-    SnapshotReport {
-        source: snap.source.clone(),
-        format: snap.format,
-        profile: snap.profile,
-        total: snap.total(),
-        time: snap.time_nanos.map(crate::report::rfc3339),
-        preamble: snap.preamble.clone(),
-        truncated: snap.truncated,
-        skipped: snap.skipped,
-        notes: snap.notes.clone(),
-        shown,
-        groups,
+    Grouping { snap, settings, accs, shown, notes }
+}
+
+impl Grouping<'_> {
+    /// How many groups there are.
+    pub fn len(&self) -> usize {
+        self.accs.len()
     }
+    pub fn is_empty(&self) -> bool {
+        self.accs.is_empty()
+    }
+    /// Group `i`, resolved to strings; `stack`: with its example stack.
+    pub fn group(&self, i: usize, stack: bool) -> Group {
+        let (key, a) = &self.accs[i];
+        resolve(&self.snap.tables, *key, a, self.settings, stack && !self.settings.summary, true)
+    }
+    /// Group `i` without its site and example stack (`Site::unknown()`, empty): for a
+    /// writer that takes them from [`Grouping::site`] and [`Grouping::example_stack`].
+    pub fn group_without_site(&self, i: usize) -> Group {
+        let (key, a) = &self.accs[i];
+        resolve(&self.snap.tables, *key, a, self.settings, false, false)
+    }
+    /// Group `i`'s site.
+    pub fn site(&self, i: usize) -> BlockingSite {
+        let a = &self.accs[i].1;
+        let location = if a.site != NONE { Site::of(&self.snap.tables, a.site) } else { Site::unknown() };
+        BlockingSite { location, origin: a.origin }
+    }
+    /// Group `i`'s example stack, each frame resolved as it is asked for.
+    pub fn example_stack(&self, i: usize) -> impl ExactSizeIterator<Item = Site> + '_ {
+        let t = &self.snap.tables;
+        let stack = if self.settings.summary { &[][..] } else { t.stacks.get(self.accs[i].1.example) };
+        stack.iter().map(move |&f| Site::of(t, f))
+    }
+    /// The report without its groups: what is said of the snapshot as a whole.
+    pub fn header(&self) -> SnapshotReport {
+        let snap = self.snap;
+        SnapshotReport {
+            source: snap.source.clone(),
+            format: snap.format,
+            profile: snap.profile,
+            total: snap.total(),
+            time: snap.time_nanos.map(crate::report::rfc3339),
+            preamble: snap.preamble.clone(),
+            truncated: snap.truncated,
+            skipped: snap.skipped,
+            notes: self.notes.clone(),
+            shown: self.shown,
+            groups: Vec::new(),
+        }
+    }
+    /// The whole report, every group resolved.
+    pub fn into_report(self) -> SnapshotReport {
+        let mut r = self.header();
+        r.groups = (0..self.len()).map(|i| self.group(i, true)).collect();
+        r
+    }
+}
+
+/// The order of [`sort_groups`], on accumulators: largest first, then category, state,
+/// site, label value, example stack, each string compared as the `String` it resolves to.
+fn cmp_accs(t: &Tables, by_label: bool, x: &(Key, Acc), y: &(Key, Acc)) -> std::cmp::Ordering {
+    let ((ka, a), (kb, b)) = (x, y);
+    let site = |f: u32| if f == NONE { ("", "", 0) } else { frame_strs(t, f) };
+    let label = |v: u32| if v == NONE { "" } else { t.str(v) };
+    b.count
+        .cmp(&a.count)
+        .then_with(|| a.category.cmp(&b.category))
+        .then_with(|| t.str(a.state).cmp(t.str(b.state)))
+        .then_with(|| site(a.site).cmp(&site(b.site)))
+        .then_with(|| a.origin.cmp(&b.origin))
+        .then_with(|| if by_label { label(ka.3).cmp(label(kb.3)) } else { std::cmp::Ordering::Equal })
+        .then_with(|| {
+            let (sa, sb) = (t.stacks.get(a.example), t.stacks.get(b.example));
+            sa.iter().map(|&f| frame_strs(t, f)).cmp(sb.iter().map(|&f| frame_strs(t, f)))
+        })
+}
+
+/// A frame as the strings of its [`Site`]: function, file, line.
+fn frame_strs(t: &Tables, f: FrameId) -> (&str, &str, u32) {
+    let fr = t.frame(f);
+    (t.str(fr.function), t.str(fr.file), fr.line)
 }
 
 /// One group of [`group_facts`]: what a comparison reads, names borrowed from the
@@ -261,7 +465,7 @@ pub fn group_facts<'s>(snap: &'s mut Snapshot, settings: &GroupSettings) -> Vec<
     let t = &snap.tables;
     accs.into_iter()
         .filter(|(_, a)| a.count >= settings.min_count)
-        .map(|((category, ..), a)| {
+        .map(|(_, a)| {
             let site = if a.site != NONE {
                 let fr = t.frame(a.site);
                 (t.str(fr.function), t.str(fr.file), fr.line)
@@ -273,12 +477,12 @@ pub fn group_facts<'s>(snap: &'s mut Snapshot, settings: &GroupSettings) -> Vec<
             } else {
                 a.creators
                     .iter()
-                    .min_by(|x, y| y.1.cmp(x.1).then_with(|| frame_order(t, *x.0).cmp(&frame_order(t, *y.0))))
-                    .map(|(&f, _)| t.function(f))
+                    .min_by(|x, y| y.1.cmp(&x.1).then_with(|| frame_order(t, x.0).cmp(&frame_order(t, y.0))))
+                    .map(|(f, _)| t.function(f))
             };
             GroupFacts {
                 count: a.count,
-                category: a.category.unwrap_or(category),
+                category: a.category,
                 state: t.str(a.state),
                 site,
                 origin: a.origin,
@@ -296,8 +500,15 @@ pub fn group_facts<'s>(snap: &'s mut Snapshot, settings: &GroupSettings) -> Vec<
 fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>, u64) {
     let mut classifier = Classifier::new(snap, &settings.modules);
     let frames_complete = snap.format == crate::model::Format::Debug0;
-    let ids: FxHashSet<u64> =
-        if snap.format.is_traceback() { snap.goroutines.iter().map(|g| g.id).collect() } else { FxHashSet::default() };
+    // Only a goroutine with a parent asks whether its parent is alive; the set is sized
+    // once (a growing set briefly holds two tables: 10 million headers, issue 15).
+    let ids: FxHashSet<u64> = if snap.format.is_traceback() && snap.goroutines.iter().any(|g| g.parent != 0) {
+        let mut ids = FxHashSet::with_capacity_and_hasher(snap.goroutines.len(), Default::default());
+        ids.extend(snap.goroutines.iter().map(|g| g.id));
+        ids
+    } else {
+        FxHashSet::default()
+    };
     let label_key = match &settings.by {
         GroupBy::Label(k) => snap.tables.strings.lookup(k),
         _ => None,
@@ -340,13 +551,21 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>
             accs.push((
                 key,
                 Acc {
-                    category: Some(category),
+                    count: 0,
+                    locked: 0,
+                    leaked: 0,
+                    orphaned: 0,
                     state,
                     site,
                     origin,
                     min_minutes: NONE,
+                    max_minutes: 0,
                     example: g.stack,
-                    ..Acc::default()
+                    category,
+                    creators: Tally::Empty,
+                    labels: Tally::Empty,
+                    ids: LowIds::default(),
+                    waits: None,
                 },
             ));
             accs.len() as u32 - 1
@@ -355,6 +574,20 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>
     }
     snap.goroutines = goroutines;
     (accs, shown)
+}
+
+/// Goroutines per wait bucket: those that waited a minute or more as counted, the rest
+/// under one; all zero where the format prints no waits (no minimum was ever set).
+fn wait_histogram(a: &Acc) -> [u64; WAIT_BUCKETS.len()] {
+    let mut h = [0; WAIT_BUCKETS.len()];
+    if a.min_minutes == NONE && a.waits.is_none() {
+        return h;
+    }
+    if let Some(w) = &a.waits {
+        h[1..].copy_from_slice(&w[..]);
+    }
+    h[0] = a.count - h[1..].iter().sum::<u64>();
+    h
 }
 
 /// `[min, max]` wait minutes of a group, where any were printed.
@@ -368,6 +601,9 @@ fn add(a: &mut Acc, g: &Goroutine, ids: &FxHashSet<u64>, settings: &GroupSetting
     if let Some(m) = g.minutes() {
         a.min_minutes = a.min_minutes.min(m);
         a.max_minutes = a.max_minutes.max(m);
+        if m > 0 {
+            a.waits.get_or_insert_default()[wait_bucket(m) - 1] += g.count;
+        }
     } else if g.id != 0 {
         // A goroutine without the annotation waited under a minute (or was not yet seen
         // by a GC): the group's minimum is 0.
@@ -383,52 +619,46 @@ fn add(a: &mut Acc, g: &Goroutine, ids: &FxHashSet<u64>, settings: &GroupSetting
         a.orphaned += g.count;
     }
     if let Some(c) = g.creator() {
-        *a.creators.entry(c).or_default() += g.count;
+        a.creators.add(c, g.count);
     }
     if g.labels != 0 {
-        *a.labels.entry(g.labels).or_default() += g.count;
+        a.labels.add(g.labels, g.count);
     }
     if g.id != 0 {
-        if a.ids.len() < settings.keep_examples.max(5) {
-            a.ids.push(g.id);
-        } else if let Some(max) = a.ids.iter_mut().max() {
-            if g.id < *max {
-                *max = g.id;
-            }
-        }
+        a.ids.add(g.id, settings.keep_examples.max(5));
     }
 }
 
-fn resolve(t: &Tables, key: Key, a: Acc, settings: &GroupSettings) -> Group {
-    let (category, _, _, extra) = key;
-    let site =
-        BlockingSite { location: if a.site != NONE { Site::of(t, a.site) } else { Site::unknown() }, origin: a.origin };
+fn resolve(t: &Tables, key: Key, a: &Acc, settings: &GroupSettings, stack: bool, with_site: bool) -> Group {
+    let (_, _, _, extra) = key;
+    let location = if a.site != NONE && with_site { Site::of(t, a.site) } else { Site::unknown() };
+    let site = BlockingSite { location, origin: a.origin };
     let label_value = match &settings.by {
         GroupBy::Label(_) => Some(if extra == NONE { String::new() } else { t.str(extra).to_string() }),
         _ => None,
     };
-    let wait = wait_minutes(&a);
+    let wait = wait_minutes(a);
     // Only the top few are shown: choose them on ids, comparing strings in place, and
     // resolve only those (a profile with a unique label per goroutine has as many sets as
     // goroutines).
-    let creators: Vec<CreatorCount> = top_k(a.creators.into_iter(), settings.keep_examples, |x, y| {
+    let creators: Vec<CreatorCount> = top_k(a.creators.iter(), settings.keep_examples, |x, y| {
         y.1.cmp(&x.1).then_with(|| frame_order(t, x.0).cmp(&frame_order(t, y.0)))
     })
     .into_iter()
     .map(|(f, n)| CreatorCount { site: Site::of(t, f), count: n })
     .collect();
     let distinct = a.labels.len() as u64;
-    let labels: Vec<LabelCount> = top_k(a.labels.into_iter(), settings.keep_examples, |x, y| {
-        y.1.cmp(&x.1).then_with(|| t.cmp_label_sets(x.0, y.0))
-    })
-    .into_iter()
-    .map(|(l, n)| LabelCount { labels: t.labels(l).map(|(k, v)| (k.to_string(), v.to_string())).collect(), count: n })
-    .collect();
-    let mut ids = a.ids;
-    ids.sort_unstable();
+    let labels: Vec<LabelCount> =
+        top_k(a.labels.iter(), settings.keep_examples, |x, y| y.1.cmp(&x.1).then_with(|| t.cmp_label_sets(x.0, y.0)))
+            .into_iter()
+            .map(|(l, n)| LabelCount {
+                labels: t.labels(l).map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                count: n,
+            })
+            .collect();
     Group {
         count: a.count,
-        category: a.category.unwrap_or(category),
+        category: a.category,
         state: t.str(a.state).to_string(),
         site,
         label_value,
@@ -439,12 +669,13 @@ fn resolve(t: &Tables, key: Key, a: Acc, settings: &GroupSettings) -> Group {
         creators,
         labels,
         distinct_label_sets: distinct,
-        goroutine_ids: ids,
-        example_stack: if settings.summary {
-            Vec::new()
-        } else {
+        goroutine_ids: a.ids.sorted(),
+        example_stack: if stack {
             t.stacks.get(a.example).iter().map(|&f| Site::of(t, f)).collect()
+        } else {
+            Vec::new()
         },
+        wait_histogram: wait_histogram(a),
     }
 }
 
@@ -513,6 +744,7 @@ impl Group {
             distinct_label_sets: 0,
             goroutine_ids: Vec::new(),
             example_stack: Vec::new(),
+            wait_histogram: [0; WAIT_BUCKETS.len()],
         }
     }
 }

@@ -20,6 +20,7 @@ use crate::clock::Clock;
 use crate::compare::site_key;
 use crate::group::{GroupBy, GroupSettings, SnapshotReport};
 use crate::history::{ActiveAlert, History};
+use crate::layout::clean;
 use crate::metrics::TargetMetrics;
 use crate::rules::Rules;
 use crate::Error;
@@ -153,6 +154,8 @@ pub struct Outcome {
     /// Targets that could not be checked.
     pub errors: usize,
     pub metrics: Vec<TargetMetrics>,
+    /// Example stacks per site of each target polled, for the live HTML report.
+    pub examples: Vec<(String, crate::export::Examples)>,
 }
 
 impl Outcome {
@@ -227,10 +230,13 @@ impl<'a> Checker<'a> {
                 None => None,
             };
             self.history.record(&t.name, captured, &report, raw_path.as_deref())?;
+            let mut examples = crate::export::Examples::default();
+            crate::export::collect_examples(&report, &mut examples);
+            out.examples.push((t.name.clone(), examples));
             let recent = self.history.recent(&t.name, self.settings.rules.window)?;
             let ev = crate::rules::evaluate(&t.name, &recent, &self.settings.rules, now);
             for n in &ev.notes {
-                let _ = writeln!(log, "goroscope: {}: {n}", t.name);
+                let _ = writeln!(log, "goroscope: {}: {}", clean(&t.name), clean(n));
             }
             let active = self.history.active_alerts(&t.name)?;
             let mut firing = Vec::new();
@@ -310,6 +316,18 @@ impl<'a> Checker<'a> {
         }
         Ok(out)
     }
+
+    /// Each target's recent history (up to `n` snapshots) compared, for the live report.
+    pub fn trends(&self, n: usize) -> crate::Result<Vec<(String, crate::compare::Trend)>> {
+        let mut out = Vec::new();
+        for t in &self.settings.targets {
+            let recent = self.history.recent(&t.name, n)?;
+            if !recent.is_empty() {
+                out.push((t.name.clone(), crate::compare::compare(&recent, &crate::compare::TrendSettings::default())));
+            }
+        }
+        Ok(out)
+    }
 }
 
 type Polled = crate::Result<(crate::source::Input, SnapshotReport, Option<i64>)>;
@@ -386,12 +404,16 @@ pub fn watch(
 ) -> crate::Result<()> {
     let mut c = Checker::new(s.check.clone(), clock, poster)?;
     let page = Arc::new(Mutex::new(String::new()));
+    let report = Arc::new(Mutex::new(live_report(&[], &[], s.every)));
+    let mut examples: Vec<(String, crate::export::Examples)> = Vec::new();
     let server_stop = Arc::new(AtomicBool::new(false));
     let server = match s.listen {
         Some(addr) => {
             let l = std::net::TcpListener::bind(addr).map_err(|e| Error::Usage(format!("--listen {addr}: {e}")))?;
-            let _ = writeln!(log, "goroscope: serving metrics at http://{}/metrics", l.local_addr().unwrap_or(addr));
-            Some(crate::metrics::serve(l, page.clone(), server_stop.clone()))
+            let at = l.local_addr().unwrap_or(addr);
+            let _ =
+                writeln!(log, "goroscope: serving metrics at http://{at}/metrics and a live report at http://{at}/");
+            Some(crate::metrics::serve(l, page.clone(), report.clone(), server_stop.clone()))
         }
         None => None,
     };
@@ -403,6 +425,16 @@ pub fn watch(
             let mut text = Vec::new();
             crate::metrics::render(&outcome.metrics, &mut text).map_err(|e| Error::io("metrics", e))?;
             *page.lock().unwrap_or_else(|p| p.into_inner()) = String::from_utf8_lossy(&text).into_owned();
+            if s.listen.is_some() {
+                for (target, found) in &outcome.examples {
+                    match examples.iter_mut().find(|(t, _)| t == target) {
+                        Some((_, e)) => e.extend(found.clone()),
+                        None => examples.push((target.clone(), found.clone())),
+                    }
+                }
+                let html = live_report(&c.trends(LIVE_SNAPSHOTS)?, &examples, s.every);
+                *report.lock().unwrap_or_else(|p| p.into_inner()) = html;
+            }
             let r = if s.table {
                 write_table(out, &outcome, s.every, started)
             } else {
@@ -431,6 +463,30 @@ pub fn watch(
     result
 }
 
+/// Snapshots per target the live report (`--listen`, at `/`) compares.
+const LIVE_SNAPSHOTS: usize = 100;
+
+/// The live HTML report: each target's recent growth, reloading every poll.
+fn live_report(
+    trends: &[(String, crate::compare::Trend)],
+    examples: &[(String, crate::export::Examples)],
+    every: Duration,
+) -> String {
+    let none = crate::export::Examples::default();
+    let sections: Vec<crate::html::TrendSection> = trends
+        .iter()
+        .map(|(target, trend)| crate::html::TrendSection {
+            title: Some(target),
+            trend,
+            examples: examples.iter().find(|(t, _)| t == target).map_or(&none, |(_, e)| e),
+        })
+        .collect();
+    let mut out = Vec::new();
+    let refresh = every.as_secs().max(5);
+    let _ = crate::html::trend(&mut out, &sections, crate::report::CompareView::Trend, Some(refresh));
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn write_json(out: &mut dyn Write, events: &[Event], every_alert: bool) -> std::io::Result<()> {
     for e in events {
         if !every_alert && matches!(e, Event::Alert { alert, .. } if !alert.new) {
@@ -448,39 +504,42 @@ fn write_text(out: &mut dyn Write, events: &[Event]) -> std::io::Result<()> {
             Event::Snapshot { target, goroutines, sites, firing, .. } => {
                 let verdict =
                     if *firing == 0 { "no leak growth".to_string() } else { format!("{firing} site(s) leaking") };
-                writeln!(out, "{target}: {goroutines} goroutines at {sites} sites; {verdict}")?;
+                writeln!(out, "{}: {goroutines} goroutines at {sites} sites; {verdict}", clean(target))?;
             }
-            Event::Alert { alert, .. } => {
+            Event::Alert { alert, time, .. } => {
                 let f = &alert.finding;
+                let since = crate::compare::time_of_text(&alert.since)
+                    .map(|t| format!(" since {}", crate::report::human_time(t, crate::compare::time_of_text(time))))
+                    .unwrap_or_default();
                 writeln!(
                     out,
-                    "ALERT {} {} {} ({}:{}){}: {}",
-                    f.target,
+                    "ALERT {} {} {} ({}:{}){}{since}: {}",
+                    clean(&f.target),
                     f.category.name(),
-                    f.site.function,
-                    f.site.file,
+                    clean(&f.site.function),
+                    clean(&f.site.file),
                     f.site.line,
                     if alert.new { " [new]" } else { "" },
-                    f.reasons.join("; ")
+                    clean(&f.reasons.join("; "))
                 )?;
                 if let Some(h) = &f.hint {
-                    writeln!(out, "  hint: {h}")?;
+                    writeln!(out, "  hint: {}", clean(h))?;
                 }
             }
             Event::Resolved { resolved: r, .. } => {
                 writeln!(
                     out,
                     "RESOLVED {} {} {} ({}:{}): stopped growing at {}",
-                    r.target,
+                    clean(&r.target),
                     r.category.name(),
-                    r.site.function,
-                    r.site.file,
+                    clean(&r.site.function),
+                    clean(&r.site.file),
                     r.site.line,
                     r.count
                 )?;
             }
             Event::Error { target, message, fetch_errors, .. } => {
-                writeln!(out, "ERROR {target}: {message} ({fetch_errors} failed polls so far)")?;
+                writeln!(out, "ERROR {}: {} ({fetch_errors} failed polls so far)", clean(target), clean(message))?;
             }
         }
     }
@@ -495,20 +554,25 @@ fn write_table(out: &mut dyn Write, o: &Outcome, every: Duration, started: i64) 
     ms.sort_by(|a, b| a.target.cmp(&b.target));
     for m in ms {
         t.add_row([
-            m.target.clone(),
+            clean(&m.target).into_owned(),
             m.total.map_or("-".into(), |n| n.to_string()),
             m.suspects.to_string(),
             m.fetch_errors.to_string(),
-            m.last_success_nanos.map_or("never".into(), crate::report::rfc3339),
+            m.last_success_nanos.map_or("never".into(), |t| crate::report::human_time(t, Some(started))),
         ]);
     }
-    // Clear the screen and draw from the top: a live table.
-    write!(out, "\x1b[2J\x1b[H")?;
+    // Clear the screen and draw from the top: a live table (NO_COLOR: no escape codes at
+    // all, so a blank line between polls instead).
+    if crate::report::no_color() {
+        writeln!(out)?;
+    } else {
+        write!(out, "\x1b[2J\x1b[H")?;
+    }
     writeln!(
         out,
         "goroscope watch: every {}s, last poll {} (Ctrl-C stops)",
         every.as_secs_f64(),
-        crate::report::rfc3339(started)
+        crate::report::human_time(started, None)
     )?;
     writeln!(out, "{t}")?;
     write_text(out, &o.events.iter().filter(|e| !matches!(e, Event::Snapshot { .. })).cloned().collect::<Vec<_>>())

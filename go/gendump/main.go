@@ -394,7 +394,7 @@ func main() {
 	format := flag.String("format", "debug2", "debug2|debug1|debug0|sigquit")
 	unique := flag.Bool("unique-labels", false, "give labeled goroutines a unique request_id/job_id label")
 	seed := flag.Uint64("seed", 1, "random seed")
-	shape := flag.String("shape", "service", "service (~390 call sites, 5-33 frames, labels on a third) | wide (long paths, generics, long argument lists, 30+ frames on a third, few labels, ~2,000 stack variants)")
+	shape := flag.String("shape", "service", "service (~390 call sites, 5-33 frames, labels on a third) | wide (long paths, generics, long argument lists, stacks up to 50+ frames, few labels, ~18,000 stack variants over ~20,000 call sites)")
 	outPath := flag.String("o", "", "output file (default stdout)")
 	truthPath := flag.String("truth", "", "write ground-truth site counts (JSON) to this file")
 	stats := flag.Bool("stats", false, "print model statistics to stderr")

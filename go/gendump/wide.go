@@ -5,9 +5,10 @@ package main
 // paths (a monorepo module, vendored-looking dependency paths with versions), generic
 // functions and methods (printed `[...]`), long argument lists (up to Go's 10 words and
 // `...`), deep stacks (a third of the goroutines 30+ frames: middleware and interceptor
-// chains, SDK handler stacks, recursion), few labels, 14 wait states, and many distinct
-// call sites (~2,000 stack variants over ~600 application functions, flat weights),
-// ~1.6 KB per goroutine in debug=2.
+// chains, SDK handler stacks, recursion), few labels, 15 wait states, and many distinct
+// call sites (~18,000 stack variants, ~20,000 call sites over ~2,500 application
+// functions, flat weights), ~1.75 KB per goroutine in debug=2 (the independent input of
+// issue 14 had 1,665).
 
 import (
 	"math"
@@ -275,7 +276,7 @@ func (m *Model) buildWide() {
 	for _, p := range m.primitives() {
 		prims[p.name] = p
 	}
-	for i := 0; i < 600; i++ {
+	for i := 0; i < 2500; i++ {
 		m.appPool = append(m.appPool, m.wideFunc(m.r.intn(len(widePkgs))))
 	}
 	// 14 wait states.
@@ -283,7 +284,7 @@ func (m *Model) buildWide() {
 		"netread", "netwrite", "fdlock", "sleep", "syscall-read", "preempt", "select-nocases",
 		"chansend", "chanrecv1", "select", "select", "mutex", "waitgroup", "sleep", "chansend", "select"}
 	ctxs := []int{ctxHTTP, ctxGRPC, ctxWorker, ctxSpawn, ctxSpawn, ctxSpawn}
-	const nsites = 700
+	const nsites = 6000
 	var z float64
 	for i := 0; i < nsites; i++ {
 		z += 1 / math.Pow(float64(i+1), 0.6)

@@ -184,9 +184,10 @@ pub(crate) fn parse_in_chunks<'a, 'l>(
     }
     first.snap.goroutines.reserve_exact(total - first.snap.goroutines.len());
     let mut tail = None;
-    for (i, p) in rest.into_iter().take(used).enumerate() {
+    for (i, mut p) in rest.into_iter().take(used).enumerate() {
         let remap = first.snap.tables.absorb(&p.snap.tables);
-        first.snap.goroutines.extend(p.snap.goroutines.iter().map(|g| remap.goroutine(g)));
+        let piece = std::mem::take(&mut p.snap.goroutines);
+        crate::model::append_draining(&mut first.snap.goroutines, piece, |g| remap.goroutine(g));
         first.snap.skipped += p.snap.skipped;
         first.snap.truncated |= p.snap.truncated;
         tail = p.stopped_at.map(|at| bounds[i + 1] + at);
@@ -822,7 +823,7 @@ impl<'a, 'l> Parser<'a, 'l> {
         }
         let mut pending = std::mem::take(&mut self.pending);
         for p in pending.iter_mut() {
-            (p.file_line, p.hash) = frame_key(p.file_line);
+            (p.file_line, p.hash) = frame_key(p.func, p.file_line);
             self.frame_cache.prefetch_slot(p.hash);
         }
         for p in pending.iter_mut() {
@@ -893,7 +894,7 @@ impl<'a, 'l> Parser<'a, 'l> {
     /// The frame of a function name and the file line after it (tab removed); `None` if
     /// the file line cannot be read.
     fn frame(&mut self, func: &'a [u8], file_line: &'a [u8]) -> Option<FrameId> {
-        let (key, hash) = frame_key(file_line);
+        let (key, hash) = frame_key(func, file_line);
         self.frame_keyed(func, key, hash)
     }
 
@@ -1221,10 +1222,20 @@ fn prefetch<T>(p: *const T) {
 
 impl FrameCache {
     #[inline]
-    fn hash(file_line: &[u8]) -> u32 {
+    fn hash(func: &[u8], file_line: &[u8]) -> u32 {
+        use std::hash::Hasher;
         let mut h = rustc_hash::FxHasher::default();
-        std::hash::Hasher::write(&mut h, file_line);
-        let h = std::hash::Hasher::finish(&h);
+        h.write(file_line);
+        // And the function's length and last 8 bytes: a hostile dump (issue 15) put
+        // thousands of functions on one file line, and hashing the line alone made each
+        // lookup a long scan. Not the whole name, which cost 10% more instructions on a
+        // debug=2 dump (callgrind).
+        let tail = match func.len().checked_sub(8) {
+            Some(at) => u64::from_le_bytes(func[at..].try_into().expect("8 bytes")),
+            None => func.iter().fold(0u64, |w, &x| w << 8 | x as u64),
+        };
+        h.write_u64(tail ^ func.len() as u64);
+        let h = h.finish();
         (h >> 32) as u32 ^ h as u32
     }
 
@@ -1344,7 +1355,7 @@ impl FrameCache {
 /// last ` fp=` either way; only lines that end in `pc=`, `sp=` or `fp=` are cut before the
 /// lookup, which spares a scan of every other line for one.
 #[inline]
-fn frame_key(file_line: &[u8]) -> (&[u8], u32) {
+fn frame_key<'a>(func: &[u8], file_line: &'a [u8]) -> (&'a [u8], u32) {
     // The last token of a line with frame pointers is at most `pc=0x` and 16 digits.
     let tail = &file_line[file_line.len().saturating_sub(24)..];
     let pointers = tail.iter().rposition(|&b| b == b' ').is_some_and(|i| {
@@ -1354,10 +1365,10 @@ fn frame_key(file_line: &[u8]) -> (&[u8], u32) {
     if pointers {
         let key = cut_frame_pointers(file_line);
         if key.len() != file_line.len() {
-            return (key, FrameCache::hash(key) | 1);
+            return (key, FrameCache::hash(func, key) | 1);
         }
     }
-    (file_line, FrameCache::hash(file_line) & !1)
+    (file_line, FrameCache::hash(func, file_line) & !1)
 }
 
 /// `main.(*T).m(0x1, {0x2?})` → `main.(*T).m`; `panic({…})` → `runtime.gopanic`.

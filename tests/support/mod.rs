@@ -91,6 +91,20 @@ pub fn output_within(mut cmd: Command, limit: Duration) -> Output {
     Output { status, stdout: stdout.join().unwrap(), stderr: stderr.join().unwrap() }
 }
 
+/// Reads `stream` line by line on a thread and gives what follows `marker` on the first
+/// line holding it (a server saying where it listens), or `None` after `limit`.
+pub fn after_marker(stream: impl Read + Send + 'static, marker: &'static str, limit: Duration) -> Option<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split(marker).nth(1) {
+                let _ = tx.send(rest.trim().to_string());
+            }
+        }
+    });
+    rx.recv_timeout(limit).ok()
+}
+
 /// A child process killed when dropped.
 pub struct KillOnDrop(pub Child);
 
@@ -195,6 +209,14 @@ fn read_head(conn: &mut TcpStream) -> Option<Seen> {
         head.push(byte[0]);
     }
     Some(Seen { head: String::from_utf8_lossy(&head).into_owned() })
+}
+
+/// Reads the body of a request whose head is `seen` (by its Content-Length).
+pub fn read_body(conn: &mut TcpStream, seen: &Seen) -> Vec<u8> {
+    let len: usize = seen.header("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
+    let mut body = vec![0; len];
+    conn.read_exact(&mut body).unwrap();
+    body
 }
 
 /// Writes a complete response with a Content-Length.
