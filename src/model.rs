@@ -241,7 +241,7 @@ impl<T: Copy + Eq + Hash> SliceTable<T> {
     /// size is known ahead grows in one step.
     pub fn reserve(&mut self, entries: usize, items: usize) {
         self.index.reserve(entries, |&(_, h)| spread(h));
-        self.spans.reserve(entries);
+        self.ends.reserve(entries);
         self.data.reserve(items);
     }
     pub fn lookup(&self, s: &[T]) -> Option<u32> {

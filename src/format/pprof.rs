@@ -95,8 +95,10 @@ fn decode(source: &str, data: &[u8], limits: &Limits) -> Result<Snapshot, Fail> 
     snap.goroutines.reserve(p.samples.len());
     let t = &mut snap.tables;
     // A profile with a unique label per goroutine interns most of its string table: the
-    // arena is sized once (growing it copied up to 2× its bytes, issue 14).
-    t.strings.reserve(strings.entries.len(), strings.entries.iter().map(|e| e.len()).sum());
+    // arena is sized once (growing it copied up to 2× its bytes, issue 14). Not past what
+    // samples and functions can refer to: a table of unused strings reserves nothing.
+    let referable = (2 * p.samples.len() + 2 * p.functions.len() + 16).min(strings.entries.len());
+    t.strings.reserve(referable, strings.entries.iter().map(|e| e.len()).sum());
 
     // Function: id, name, filename → interned (normalized name, file).
     let mut function_ids = Vec::with_capacity(p.functions.len());

@@ -1208,6 +1208,29 @@ impl Default for FrameCache {
     }
 }
 
+/// `a == b` for slices of equal length, 16 bytes at a time and inline: keys are 50–200
+/// bytes, and the call into `memcmp` and its dispatch cost more than the compare.
+#[inline(always)]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 16 {
+        return a == b;
+    }
+    let word = |s: &[u8], i: usize| u128::from_ne_bytes(s[i..i + 16].try_into().expect("16 bytes"));
+    let mut i = 0;
+    while i + 16 < n {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 16;
+    }
+    // The last 16 bytes, overlapping what was compared.
+    word(a, n - 16) == word(b, n - 16)
+}
+
 /// Asks the CPU to start loading the cache line at `p` (a hint: never faults).
 #[inline(always)]
 fn prefetch<T>(p: *const T) {
@@ -1286,8 +1309,10 @@ impl FrameCache {
     fn verify(&self, slot: usize, func: &[u8], file_line: &[u8]) -> Option<FrameId> {
         let s = self.slots.get(slot)?;
         let key = &self.bytes[s.start as usize..s.start as usize + s.func_len as usize + s.file_len as usize];
-        (key.len() == func.len() + file_line.len() && key[func.len()..] == *file_line && key[..func.len()] == *func)
-            .then_some(s.id)
+        (key.len() == func.len() + file_line.len()
+            && same(&key[func.len()..], file_line)
+            && same(&key[..func.len()], func))
+        .then_some(s.id)
     }
 
     fn get(&self, hash: u32, func: &[u8], file_line: &[u8]) -> Option<FrameId> {
