@@ -4,30 +4,93 @@
 //! A pure function of grouped snapshots ([`SnapshotReport`]s grouped by site), already in
 //! time order. Sites are matched across snapshots by function (type arguments folded to
 //! `[...]`, so debug=0 shape names meet the text formats' `[...]`), file and line — not by
-//! category, since debug=1 cannot name a channel wait that debug=2 names.
+//! category, since debug=1 cannot name a channel wait that debug=2 names — except where one
+//! snapshot itself holds two wait states at one site (two rows in `show`): then the trend has
+//! a row per state too, never one state chosen arbitrarily.
+//!
+//! [`growth`] is the one rule that tells growth from load, for `trend`, `diff` and `check`
+//! alike (see its docs and the README's "The rule").
 
 use crate::classify::Category;
 use crate::group::{group_facts, GroupBy, GroupFacts, GroupSettings, Site, SnapshotReport};
 use crate::model::Format;
 use crate::model::Snapshot;
+use crate::role::Role;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::sync::Mutex;
 
-/// Thresholds of the suspect rules.
+/// Thresholds of the growth rule ([`growth`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+pub struct Thresholds {
+    /// Least snapshots the growth must be sustained over.
+    pub min_snapshots: usize,
+    /// Least growth, in goroutines (beyond what the load explains).
+    pub min_growth: u64,
+    /// Least growth relative to the starting count (0.5 = +50 %); a site from zero passes.
+    pub min_relative: f64,
+}
+
+impl Thresholds {
+    /// `check`'s default.
+    pub const DEFAULT: Thresholds = Thresholds { min_snapshots: 4, min_growth: 10, min_relative: 0.5 };
+    /// For the forgotten-sender shape and orphans: they are leaks far more often.
+    pub const EARLY: Thresholds = Thresholds { min_snapshots: 3, min_growth: 3, min_relative: 0.2 };
+
+    /// The laxer of two: each threshold at its lower value.
+    pub fn laxer(self, o: Thresholds) -> Thresholds {
+        Thresholds {
+            min_snapshots: self.min_snapshots.min(o.min_snapshots),
+            min_growth: self.min_growth.min(o.min_growth),
+            min_relative: self.min_relative.min(o.min_relative),
+        }
+    }
+}
+
+/// Settings of `trend` and `diff`.
 #[derive(Debug, Clone)]
 pub struct TrendSettings {
-    /// Least growth (last minus first) that counts as growth.
+    /// Least growth (beyond the load) that counts as growth: a change of one or two
+    /// goroutines is noise (a connection opening, the profile request's own work).
     pub min_growth: u64,
     /// Wait minutes from which a wait is called long (a reason, not a verdict alone).
     pub long_wait_minutes: u32,
+    /// Snapshots without growth after which a site is no longer called growing.
+    pub resolve_after: usize,
+    /// Compute rates from files' modification times too (otherwise only from capture and
+    /// log times).
+    pub file_times: bool,
+    /// Growing connections are suspects (by default they are reported, not suspected).
+    pub connections_suspect: bool,
 }
+
+/// Default `--min-growth` of `trend` and `diff`.
+pub const DEFAULT_TREND_MIN_GROWTH: u64 = 3;
 
 impl Default for TrendSettings {
     fn default() -> Self {
-        TrendSettings { min_growth: 1, long_wait_minutes: 10 }
+        TrendSettings {
+            min_growth: DEFAULT_TREND_MIN_GROWTH,
+            long_wait_minutes: 10,
+            resolve_after: 2,
+            file_times: false,
+            connections_suspect: false,
+        }
     }
+}
+
+/// Where a snapshot's time comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeSource {
+    /// Taken when the profile was captured (pprof `time_nanos`, or the fetch).
+    #[default]
+    Capture,
+    /// A log line's timestamp.
+    Log,
+    /// The file's modification time: no rate is computed from it unless asked.
+    File,
 }
 
 /// One snapshot of the series.
@@ -38,8 +101,19 @@ pub struct Point {
     pub time: Option<String>,
     #[serde(skip)]
     pub time_nanos: Option<i64>,
+    /// Absent where there is no time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_source: Option<TimeSource>,
     pub format: Format,
     pub total: u64,
+    /// Goroutines holding a connection: the load growth is judged against.
+    pub connections: u64,
+    /// The service restarted before this snapshot (goroutine ids started again): growth
+    /// is judged from here on.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub restart: bool,
+    #[serde(skip)]
+    pub max_goroutine_id: Option<u64>,
 }
 
 /// What happened to a site between the first and last snapshot.
@@ -64,7 +138,8 @@ pub struct SiteTrend {
     pub delta: i64,
     /// Growth per minute from the first to the last snapshot; null without capture times.
     pub rate_per_min: Option<f64>,
-    /// Sustained growth: rises in most steps and never falls back to the first value.
+    /// Growth by [`growth`]: a trailing run of snapshots over which the count rose beyond
+    /// what the load explains.
     pub growing: bool,
     pub suspect: bool,
     pub reasons: Vec<String>,
@@ -81,6 +156,9 @@ pub struct SiteTrend {
     /// The most common creator in the last snapshot that has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
+    /// What these library goroutines are (connections, a pool, the profile request).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
 }
 
 /// The comparison of a series.
@@ -184,9 +262,18 @@ struct Row {
     creator: u32,
     max_wait: u32,
     category: Category,
+    role: Option<Role>,
 }
 
 const NONE: u32 = u32::MAX;
+
+/// Where the time of a snapshot with `time_nanos` from its content comes from.
+fn content_time_source(format: Format) -> TimeSource {
+    match format {
+        Format::Debug0 | Format::Debug1 => TimeSource::Capture,
+        _ => TimeSource::Log,
+    }
+}
 
 /// Reduces a report grouped by site to a [`Summary`].
 pub fn summarize(r: &SnapshotReport, names: &mut Names) -> Summary {
@@ -199,13 +286,20 @@ pub fn summarize(r: &SnapshotReport, names: &mut Names) -> Summary {
         leaked: g.leaked,
         max_wait: g.wait_minutes.map(|[_, max]| max),
         creator: g.creators.first().map(|c| c.site.function.as_str()),
+        role: g.role,
+        connections: g.connections,
     });
+    let time_nanos = time_of(r);
     let point = Point {
         source: r.source.clone(),
         time: r.time.clone(),
-        time_nanos: time_of(r),
+        time_nanos,
+        time_source: time_nanos.map(|_| content_time_source(r.format)),
         format: r.format,
         total: r.total,
+        connections: r.connections,
+        restart: false,
+        max_goroutine_id: r.max_goroutine_id,
     };
     Summary { point, rows: facts.map(|f| row(f, names)).collect() }
 }
@@ -216,14 +310,21 @@ pub fn summarize(r: &SnapshotReport, names: &mut Names) -> Summary {
 pub fn summarize_snapshot(snap: &mut Snapshot, settings: &GroupSettings, names: &Mutex<Names>) -> Summary {
     let settings = GroupSettings { by: GroupBy::Site, summary: true, ..settings.clone() };
     let time = snap.time_nanos.map(crate::report::rfc3339);
-    let point = Point {
+    let max_goroutine_id = if snap.format.is_traceback() { snap.goroutines.iter().map(|g| g.id).max() } else { None };
+    let time_nanos = time.as_deref().and_then(time_of_text);
+    let mut point = Point {
         source: snap.source.clone(),
-        time_nanos: time.as_deref().and_then(time_of_text),
+        time_nanos,
         time,
+        time_source: time_nanos.map(|_| content_time_source(snap.format)),
         format: snap.format,
         total: snap.total(),
+        connections: 0,
+        restart: false,
+        max_goroutine_id,
     };
     let facts = group_facts(snap, &settings);
+    point.connections = facts.iter().map(|f| f.connections).sum();
     let mut names = names.lock().unwrap_or_else(|e| e.into_inner());
     // Not `collect`: it would reuse the facts' larger allocation for the rows, which are
     // kept for the whole series (2.7x the memory, measured).
@@ -242,6 +343,7 @@ fn row(g: GroupFacts<'_>, names: &mut Names) -> Row {
         creator: g.creator.map_or(NONE, |c| names.string(c)),
         max_wait: g.max_wait.unwrap_or(NONE),
         category: g.category,
+        role: g.role,
     }
 }
 
@@ -257,6 +359,8 @@ struct Acc {
     max_wait: Option<u32>,
     leaked_last: u64,
     created_by: Option<u32>,
+    /// The role seen last, and whether it is the profile request's row.
+    role: Option<Role>,
 }
 
 /// How precisely a format names waits: tracebacks print them, debug=0 implies them from
@@ -276,18 +380,44 @@ pub fn compare(reports: &[SnapshotReport], settings: &TrendSettings) -> Trend {
     compare_summaries(&summaries, &names, settings)
 }
 
+/// True when `cur` is from a process that restarted since `prev`: goroutine ids, which
+/// only grow in one process (and every profile request starts a new goroutine), started
+/// again. Without ids (debug=0/1) a restart shows only as counts falling, which starts a
+/// new growth run anyway; `check` adds a guess from totals ([`restart_by_totals`]).
+pub fn restarted(prev: &Point, cur: &Point) -> bool {
+    matches!((prev.max_goroutine_id, cur.max_goroutine_id), (Some(a), Some(b)) if b < a)
+}
+
+/// A restart guessed without goroutine ids: the total fell to half the previous one or
+/// less, and below every total since the last restart (a fresh process holds none of the
+/// goroutines that piled up; a load that eases off returns to totals seen before).
+pub fn restart_by_totals(prev_total: u64, total: u64, least_since_restart: u64) -> bool {
+    prev_total >= 8 && total * 2 <= prev_total && total < least_since_restart
+}
+
 /// Compares summarized snapshots (in time order) whose names are in `names`.
 pub fn compare_summaries(summaries: &[Summary], names: &Names, settings: &TrendSettings) -> Trend {
     let n = summaries.len();
-    // By match key: the site's accumulator.
-    let mut index: Vec<u32> = vec![NONE; names.keys.len()];
+    // Sites that hold two known categories within one snapshot get a row per category.
+    let mut split: Vec<bool> = vec![false; names.keys.len()];
+    for s in summaries {
+        let mut seen: FxHashMap<u32, Category> = FxHashMap::default();
+        for g in s.rows.iter().filter(|g| g.category != Category::Unknown && g.role != Some(Role::ProfileRequest)) {
+            let key = names.site_list[g.site as usize].1;
+            if *seen.entry(key).or_insert(g.category) != g.category {
+                split[key as usize] = true;
+            }
+        }
+    }
+    let mut index: FxHashMap<(u32, Option<Category>, bool), u32> = FxHashMap::default();
     let mut accs: Vec<Acc> = Vec::new();
     for (i, s) in summaries.iter().enumerate() {
         let p = precision(s.point.format);
         for g in &s.rows {
-            let slot = &mut index[names.site_list[g.site as usize].1 as usize];
-            if *slot == NONE {
-                *slot = accs.len() as u32;
+            let key = names.site_list[g.site as usize].1;
+            let cat = (split[key as usize] && g.category != Category::Unknown).then_some(g.category);
+            let mine = g.role == Some(Role::ProfileRequest);
+            let slot = *index.entry((key, cat, mine)).or_insert_with(|| {
                 accs.push(Acc {
                     site: g.site,
                     counts: vec![0; n],
@@ -298,9 +428,11 @@ pub fn compare_summaries(summaries: &[Summary], names: &Names, settings: &TrendS
                     max_wait: None,
                     leaked_last: 0,
                     created_by: None,
+                    role: None,
                 });
-            }
-            let a = &mut accs[*slot as usize];
+                accs.len() as u32 - 1
+            });
+            let a = &mut accs[slot as usize];
             a.counts[i] += g.count;
             let e = a.categories.entry(g.category).or_insert((0, 0));
             e.0 += g.count;
@@ -319,16 +451,20 @@ pub fn compare_summaries(summaries: &[Summary], names: &Names, settings: &TrendS
             if g.creator != NONE {
                 a.created_by = Some(g.creator);
             }
+            if g.role.is_some() {
+                a.role = g.role;
+            }
         }
     }
 
-    let minutes =
-        match (summaries.first().and_then(|s| s.point.time_nanos), summaries.last().and_then(|s| s.point.time_nanos)) {
-            // Under a second apart (files copied together, say): no meaningful rate.
-            (Some(a), Some(b)) if b - a >= 1_000_000_000 && n >= 2 => Some((b - a) as f64 / 60e9),
-            _ => None,
-        };
-    let mut sites: Vec<SiteTrend> = accs.into_iter().map(|a| judge(a, names, minutes, settings)).collect();
+    let mut snapshots: Vec<Point> = summaries.iter().map(|s| s.point.clone()).collect();
+    for i in 1..snapshots.len() {
+        snapshots[i].restart = restarted(&snapshots[i - 1], &snapshots[i]);
+    }
+    // Growth is judged from the last restart on.
+    let from = snapshots.iter().rposition(|p| p.restart).unwrap_or(0);
+    let series = Series { points: &snapshots[from..], from, file_times: settings.file_times };
+    let mut sites: Vec<SiteTrend> = accs.into_iter().map(|a| judge(a, names, &series, settings)).collect();
     sites.sort_by(|a, b| {
         b.suspect
             .cmp(&a.suspect)
@@ -339,9 +475,36 @@ pub fn compare_summaries(summaries: &[Summary], names: &Names, settings: &TrendS
             .then_with(|| b.delta.cmp(&a.delta))
             .then_with(|| b.counts.last().cmp(&a.counts.last()))
             .then_with(|| a.site.cmp(&b.site))
+            .then_with(|| a.category.cmp(&b.category))
+            .then_with(|| a.role.cmp(&b.role))
     });
-    let snapshots = summaries.iter().map(|s| s.point.clone()).collect();
     Trend { snapshots, sites }
+}
+
+/// The snapshots growth is judged on (since the last restart), and how to time them.
+pub struct Series<'a> {
+    pub points: &'a [Point],
+    /// Index of `points[0]` in the whole series.
+    pub from: usize,
+    pub file_times: bool,
+}
+
+impl Series<'_> {
+    /// Minutes spanned by the last `k` points, when their times are good for a rate:
+    /// capture or log times (file times only when asked), at least a second apart.
+    pub fn minutes(&self, k: usize) -> Option<f64> {
+        let run = &self.points[self.points.len().checked_sub(k)?..];
+        if !self.file_times && run.iter().any(|p| p.time_source == Some(TimeSource::File)) {
+            return None;
+        }
+        match (run.first()?.time_nanos, run.last()?.time_nanos) {
+            (Some(a), Some(b)) if b - a >= 1_000_000_000 && k >= 2 => Some((b - a) as f64 / 60e9),
+            _ => None,
+        }
+    }
+    pub fn loads(&self) -> Vec<u64> {
+        self.points.iter().map(|p| p.connections).collect()
+    }
 }
 
 fn time_of(r: &SnapshotReport) -> Option<i64> {
@@ -353,27 +516,102 @@ pub fn time_of_text(t: &str) -> Option<i64> {
     crate::format::logprefix::rfc3339(t.as_bytes()).map(|(n, _)| n)
 }
 
-/// Sustained growth of a count series: it grew by at least `min_growth` from first to
-/// last, rose in most steps, and never fell back to its first value. The rule `trend`
-/// marks `growing` with, and [`crate::rules`] applies to the recent history of a target.
-pub fn is_growing(counts: &[u64], min_growth: u64) -> bool {
-    let (Some(&first), Some(&last)) = (counts.first(), counts.last()) else {
-        return false;
-    };
-    let steps = counts.len() - 1;
-    let rises = counts.windows(2).filter(|w| w[1] > w[0]).count();
-    steps > 0
-        && last as i64 - first as i64 >= min_growth as i64
-        && rises * 2 > steps
-        && counts[1..].iter().all(|&c| c > first)
+/// A run of snapshots over which a site grew beyond its load (see [`growth`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Growth {
+    /// Snapshots in the run (the last `len` of the series).
+    pub len: usize,
+    pub first: u64,
+    pub last: u64,
+    /// What the load explains: `first` scaled by how much the load grew over the run.
+    pub expected: u64,
 }
 
-fn judge(a: Acc, names: &Names, minutes: Option<f64>, settings: &TrendSettings) -> SiteTrend {
+/// The growth rule, the one `trend`, `diff` and `check` apply to a site's counts (oldest
+/// first) and the load at each snapshot (goroutines holding a connection):
+///
+/// the longest trailing run of at least `t.min_snapshots` snapshots such that
+/// 1. the count never fell back to the run's first value, and ended at least
+///    `t.min_growth` goroutines and `t.min_relative` above what the load explains:
+///    `first × (load_last + 1) / (load_first + 1)` (the load's rise only; a load that fell
+///    explains nothing);
+/// 2. in most steps the count rose by at least one goroutine more than the load's rise in
+///    that step explains (`c[i] ≥ c[i-1] × (load[i] + 1) / (load[i-1] + 1) + 1`);
+/// 3. and the count still rose within the last `resolve_after` snapshots.
+///
+/// A site whose count follows the load (connections, handlers in flight, per-request
+/// workers) rises as much as the load does, and fails 1 and 2; a leak keeps rising on a
+/// flat load, and outruns a rising one. Without connections the load is flat and the rule
+/// is plain sustained growth. `None`: not growing.
+pub fn growth(counts: &[u64], loads: &[u64], t: Thresholds, resolve_after: usize) -> Option<Growth> {
+    let n = counts.len();
+    let need = t.min_snapshots.max(2);
+    if n < need || loads.len() != n {
+        return None;
+    }
+    let quiet_from = counts[n - 1 - resolve_after.clamp(1, n - 1)];
+    if counts[n - 1] <= quiet_from {
+        return None;
+    }
+    let scale = |c: u64, from: u64, to: u64| -> f64 { c as f64 * ((to + 1) as f64 / (from + 1) as f64).max(1.0) };
+    (need..=n).rev().find_map(|k| {
+        let (run, load) = (&counts[n - k..], &loads[n - k..]);
+        let (first, last) = (run[0], run[k - 1]);
+        if !run[1..].iter().all(|&c| c > first) {
+            return None;
+        }
+        let expected = scale(first, load[0], load[k - 1]);
+        let beyond = last as f64 - expected;
+        let relative_ok = expected <= 0.0 || beyond >= t.min_relative * expected;
+        if beyond < t.min_growth.max(1) as f64 || !relative_ok {
+            return None;
+        }
+        let rises = (1..k).filter(|&i| run[i] as f64 >= scale(run[i - 1], load[i - 1], load[i]) + 1.0).count();
+        (rises * 2 > k - 1).then_some(Growth { len: k, first, last, expected: expected.round() as u64 })
+    })
+}
+
+/// A rate for reasons: per minute, or per hour when under 0.1 a minute.
+pub fn format_rate(per_min: f64) -> String {
+    if per_min.abs() >= 0.095 {
+        format!("{per_min:.1}/min")
+    } else {
+        format!("{:.1}/h", per_min * 60.0)
+    }
+}
+
+/// The reason a growth run gives: `sustained growth: 1 → 251 over 6 snapshots, 50.0/min`
+/// (two snapshots: `grew 3 → 9`), with what the load explains when it explains any.
+pub fn growth_reason(g: &Growth, rate_per_min: Option<f64>, loads: (u64, u64)) -> String {
+    let rate = rate_per_min.filter(|r| *r > 0.0).map(|r| format!(", {}", format_rate(r))).unwrap_or_default();
+    let mut s = if g.len == 2 {
+        format!("grew {} → {}{rate}", g.first, g.last)
+    } else {
+        format!("sustained growth: {} → {} over {} snapshots{rate}", g.first, g.last, g.len)
+    };
+    if g.expected > g.first {
+        s.push_str(&format!(
+            "; connections {} → {} explain {} of them",
+            loads.0,
+            loads.1,
+            g.expected.min(g.last)
+        ));
+    }
+    s
+}
+
+/// The forgotten sender's usual fix.
+pub const FORGOTTEN_SENDER_HINT: &str = "forgotten sender: the receiver gave up and nobody reads the channel; \
+     make it buffered (cap 1) or send in a select with <-ctx.Done()";
+
+/// What blocking site a row of no stack shows as.
+pub const NO_STACK: &str = "no stack in profile";
+
+fn judge(a: Acc, names: &Names, series: &Series<'_>, settings: &TrendSettings) -> SiteTrend {
     let counts = a.counts;
     let first = counts[0];
     let last = *counts.last().unwrap_or(&0);
     let delta = last as i64 - first as i64;
-    let growing = is_growing(&counts, settings.min_growth);
     let category = a
         .categories
         .iter()
@@ -389,6 +627,7 @@ fn judge(a: Acc, names: &Names, minutes: Option<f64>, settings: &TrendSettings) 
         .max_by(|x, y| x.1.cmp(&y.1).then_with(|| y.0.cmp(x.0)))
         .map(|(s, _)| s.to_string())
         .unwrap_or_else(|| category.implied_state().to_string());
+    let minutes = series.minutes(counts.len());
     let rate_per_min = minutes.map(|m| delta as f64 / m);
     let change = match (first, last) {
         (0, l) if l > 0 => Change::New,
@@ -397,25 +636,53 @@ fn judge(a: Acc, names: &Names, minutes: Option<f64>, settings: &TrendSettings) 
         (f, l) if l < f => Change::Shrank,
         _ => Change::Same,
     };
+    let site = names.site_list[a.site as usize].0.clone();
+    let no_stack = site.function.is_empty();
+    let role = a.role;
 
     let mut reasons = Vec::new();
     let mut suspect = false;
-    if growing {
-        suspect = true;
-        let rate = rate_per_min.map(|r| format!(", {r:.1}/min")).unwrap_or_default();
-        reasons.push(format!("sustained growth: {first} → {last} over {} snapshots{rate}", counts.len()));
+    let mut hint = None;
+    // Judged since the last restart; the profile request and stackless samples never grow.
+    let judged = &counts[series.from..];
+    let connection = role.is_some_and(Role::is_connection);
+    let loads = if connection { vec![0; judged.len()] } else { series.loads() };
+    let t = Thresholds { min_snapshots: 2, min_growth: settings.min_growth, min_relative: 0.0 };
+    let grown = if role == Some(Role::ProfileRequest) || no_stack {
+        None
+    } else {
+        growth(judged, &loads, t, settings.resolve_after)
+    };
+    let growing = grown.is_some();
+    if let Some(g) = &grown {
+        let rate = series.minutes(g.len).map(|m| (g.last as f64 - g.first as f64) / m);
+        if let Some(r) = role.filter(|r| r.is_connection()) {
+            reasons.push(format!("{}: {} → {} connections", r.growth_text(), g.first, g.last));
+            hint = Some(r.hint().to_string());
+            suspect = settings.connections_suspect;
+        } else {
+            suspect = true;
+            let l = loads.len();
+            reasons.push(growth_reason(g, rate, (loads[l - g.len], loads[l - 1])));
+        }
     }
-    let site = names.site_list[a.site as usize].0.clone();
+    if role == Some(Role::ProfileRequest) {
+        reasons.push("serving goroscope's own profile request: left out of growth".into());
+    }
+    if no_stack && last > 0 {
+        reasons.push("samples with no stack: left out of growth".into());
+    }
     let is_main = site.function == "main.main";
     if category.blocked_forever() && last > 0 && !is_main {
         suspect = true;
         reasons.push(format!("blocked forever by construction ({})", category.implied_state()));
     }
-    if a.orphaned_last > 0 && delta > 0 {
+    let orphan_reason = format!("{} orphaned: the goroutine that created them has exited", a.orphaned_last);
+    if a.orphaned_last > 0 && delta >= settings.min_growth as i64 && role.is_none() {
         suspect = true;
-        reasons.push(format!("{} orphaned: the goroutine that created them has exited", a.orphaned_last));
+        reasons.push(orphan_reason);
     } else if a.orphaned_last > 0 && suspect {
-        reasons.push(format!("{} orphaned: the goroutine that created them has exited", a.orphaned_last));
+        reasons.push(orphan_reason);
     }
     if let Some(m) = a.max_wait.filter(|&m| m >= settings.long_wait_minutes) {
         reasons.push(format!("waiting up to {m} minutes"));
@@ -424,11 +691,9 @@ fn judge(a: Acc, names: &Names, minutes: Option<f64>, settings: &TrendSettings) 
         suspect = true;
         reasons.push(format!("{} marked leaked by the Go runtime's leak detector", a.leaked_last));
     }
-    let hint = (suspect && category == Category::ChanSend && delta > 0 && (a.orphaned_any || growing)).then(|| {
-        "forgotten sender: the receiver gave up and nobody reads the channel; \
-         make it buffered (cap 1) or send in a select with <-ctx.Done()"
-            .to_string()
-    });
+    if suspect && category == Category::ChanSend && delta > 0 && (a.orphaned_any || growing) {
+        hint = Some(FORGOTTEN_SENDER_HINT.to_string());
+    }
     SiteTrend {
         category,
         state,
@@ -445,6 +710,7 @@ fn judge(a: Acc, names: &Names, minutes: Option<f64>, settings: &TrendSettings) 
         max_wait_minutes: a.max_wait,
         leaked: a.leaked_last,
         created_by: a.created_by.map(|c| str(c).to_string()),
+        role,
     }
 }
 

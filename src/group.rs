@@ -7,6 +7,7 @@
 
 use crate::classify::{Category, Classifier};
 use crate::model::{flags, FrameId, Goroutine, Snapshot, StackId, Tables, NONE};
+use crate::role::{Role, RoleCache};
 use regex::Regex;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
@@ -122,6 +123,13 @@ pub struct Group {
     /// The label value this group is split by (`--group-by label:KEY`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label_value: Option<String>,
+    /// What these library goroutines are (a connection, a pool, the profile request);
+    /// absent for the program's own goroutines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// Goroutines of the group that hold a connection (see [`crate::role`]).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub connections: u64,
     /// `[min, max]` of the `N minutes` the runtime printed; absent where none was printed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wait_minutes: Option<[u32; 2]>,
@@ -156,7 +164,16 @@ pub struct SnapshotReport {
     pub notes: Vec<String>,
     /// Goroutines left after filters.
     pub shown: u64,
+    /// Goroutines holding a connection (the load proxy; the profile request left out).
+    pub connections: u64,
+    /// The highest goroutine id (tracebacks): it falls when the process restarted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_goroutine_id: Option<u64>,
     pub groups: Vec<Group>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Default)]
@@ -174,15 +191,21 @@ struct Acc {
     labels: FxHashMap<u32, u64>,
     ids: Vec<u64>,
     example: StackId,
+    role: Option<Role>,
+    connections: u64,
 }
 
-/// A group key: category, state, site (or creator), and the stack or label value.
-type Key = (Category, u32, u32, u32);
+/// A group key: category, state, site (or creator), the stack or label value, and the
+/// role (so the profile request's own goroutines are a group of their own).
+type Key = (Category, u32, u32, u32, Option<Role>);
 
 /// Groups one snapshot's goroutines.
 pub fn group(snap: &mut Snapshot, settings: &GroupSettings) -> SnapshotReport {
     let (accs, shown) = accumulate(snap, settings);
     let t = &snap.tables;
+    let connections = accs.iter().map(|(_, a)| a.connections).sum();
+    let max_goroutine_id =
+        if snap.format.is_traceback() { snap.goroutines.iter().map(|g| g.id).max() } else { None };
     let mut groups: Vec<Group> = accs
         .into_iter()
         .filter(|(_, a)| a.count >= settings.min_count)
@@ -202,6 +225,8 @@ pub fn group(snap: &mut Snapshot, settings: &GroupSettings) -> SnapshotReport {
         skipped: snap.skipped,
         notes: snap.notes.clone(),
         shown,
+        connections,
+        max_goroutine_id,
         groups,
     }
 }
@@ -221,6 +246,9 @@ pub struct GroupFacts<'t> {
     pub max_wait: Option<u32>,
     /// The function of the group's first creator (most goroutines, then by site).
     pub creator: Option<&'t str>,
+    pub role: Option<Role>,
+    /// Goroutines of the group that hold a connection.
+    pub connections: u64,
 }
 
 /// Groups one snapshot as [`group`] does, without making [`Group`]s: for `trend`, which
@@ -254,6 +282,8 @@ pub fn group_facts<'s>(snap: &'s mut Snapshot, settings: &GroupSettings) -> Vec<
                 leaked: a.leaked,
                 max_wait: wait_minutes(&a).map(|[_, max]| max),
                 creator,
+                role: a.role,
+                connections: a.connections,
             }
         })
         .collect()
@@ -271,6 +301,15 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>
         _ => None,
     };
     let mut keep_stack: FxHashMap<StackId, bool> = FxHashMap::default();
+    let mut roles = RoleCache::default();
+    // The profile request's connection has one background reader (HTTP/1): as many of
+    // those as there are profile writers belong to the request, not to the clients.
+    let mut request_readers: u64 = snap
+        .goroutines
+        .iter()
+        .filter(|g| roles.get(&snap.tables, g.stack).profile_writer)
+        .map(|g| g.count)
+        .sum();
     // Keys index `accs`: an accumulator is large, and a map of them moved each on growth.
     let mut index: FxHashMap<Key, u32> = FxHashMap::default();
     let mut accs: Vec<(Key, Acc)> = Vec::new();
@@ -292,25 +331,44 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>
         }
         shown += g.count;
         let site = classifier.site(snap, g.stack).unwrap_or(NONE);
-        let key = match &settings.by {
-            GroupBy::Site => (category, state, site, 0),
-            GroupBy::Stack => (category, state, site, g.stack),
-            GroupBy::Creator => (category, state, g.creator, 0),
-            GroupBy::Label(_) => {
-                let v = label_key
-                    .and_then(|k| snap.tables.label_sets.get(g.labels).iter().find(|(lk, _)| *lk == k).map(|(_, v)| *v))
-                    .unwrap_or(NONE);
-                (category, state, site, v)
-            }
+        let sr = roles.get(&snap.tables, g.stack);
+        let extra = match &settings.by {
+            GroupBy::Site | GroupBy::Creator => 0,
+            GroupBy::Stack => g.stack,
+            GroupBy::Label(_) => label_key
+                .and_then(|k| snap.tables.label_sets.get(g.labels).iter().find(|(lk, _)| *lk == k).map(|(_, v)| *v))
+                .unwrap_or(NONE),
         };
-        let slot = *index.entry(key).or_insert_with(|| {
-            accs.push((
-                key,
-                Acc { category: Some(category), state, site, min_minutes: NONE, example: g.stack, ..Acc::default() },
-            ));
-            accs.len() as u32 - 1
-        });
-        add(&mut accs[slot as usize].1, g, &ids, settings);
+        let place = if settings.by == GroupBy::Creator { g.creator } else { site };
+        // A debug=0 record stands for many goroutines: split off the request's share.
+        let mine = if sr.background_reader { request_readers.min(g.count) } else { 0 };
+        request_readers -= mine;
+        for (n, role, conn) in [(mine, Some(Role::ProfileRequest), false), (g.count - mine, sr.role, sr.connection)] {
+            if n == 0 {
+                continue;
+            }
+            let key = (category, state, place, extra, role);
+            let slot = *index.entry(key).or_insert_with(|| {
+                accs.push((
+                    key,
+                    Acc {
+                        category: Some(category),
+                        state,
+                        site,
+                        min_minutes: NONE,
+                        example: g.stack,
+                        role,
+                        ..Acc::default()
+                    },
+                ));
+                accs.len() as u32 - 1
+            });
+            let a = &mut accs[slot as usize].1;
+            if conn {
+                a.connections += n;
+            }
+            add(a, &Goroutine { count: n, ..*g }, &ids, settings);
+        }
     }
     snap.goroutines = goroutines;
     (accs, shown)
@@ -359,7 +417,7 @@ fn add(a: &mut Acc, g: &Goroutine, ids: &FxHashSet<u64>, settings: &GroupSetting
 }
 
 fn resolve(t: &Tables, key: Key, a: Acc, settings: &GroupSettings) -> Group {
-    let (category, _, _, extra) = key;
+    let (category, _, _, extra, _) = key;
     let site = if a.site != NONE { Site::of(t, a.site) } else { Site::unknown() };
     let label_value = match &settings.by {
         GroupBy::Label(_) => Some(if extra == NONE { String::new() } else { t.str(extra).to_string() }),
@@ -390,6 +448,8 @@ fn resolve(t: &Tables, key: Key, a: Acc, settings: &GroupSettings) -> Group {
         state: t.str(a.state).to_string(),
         site,
         label_value,
+        role: a.role,
+        connections: a.connections,
         wait_minutes: wait,
         locked_to_thread: a.locked,
         leaked: a.leaked,
@@ -448,6 +508,7 @@ pub fn sort_groups(groups: &mut [Group]) {
             .then_with(|| a.state.cmp(&b.state))
             .then_with(|| a.site.cmp(&b.site))
             .then_with(|| a.label_value.cmp(&b.label_value))
+            .then_with(|| a.role.cmp(&b.role))
             .then_with(|| a.example_stack.cmp(&b.example_stack))
     });
 }
@@ -462,6 +523,8 @@ impl Group {
             state,
             site,
             label_value: None,
+            role: None,
+            connections: 0,
             wait_minutes: None,
             locked_to_thread: 0,
             leaked: 0,
@@ -489,6 +552,8 @@ impl SnapshotReport {
             skipped: 0,
             notes: Vec::new(),
             shown: 0,
+            connections: groups.iter().map(|g| g.connections).sum(),
+            max_goroutine_id: None,
             groups,
         }
     }
