@@ -590,12 +590,7 @@ pub fn growth_reason(g: &Growth, rate_per_min: Option<f64>, loads: (u64, u64)) -
         format!("sustained growth: {} → {} over {} snapshots{rate}", g.first, g.last, g.len)
     };
     if g.expected > g.first {
-        s.push_str(&format!(
-            "; connections {} → {} explain {} of them",
-            loads.0,
-            loads.1,
-            g.expected.min(g.last)
-        ));
+        s.push_str(&format!("; connections {} → {} explain {} of them", loads.0, loads.1, g.expected.min(g.last)));
     }
     s
 }
@@ -647,7 +642,8 @@ fn judge(a: Acc, names: &Names, series: &Series<'_>, settings: &TrendSettings) -
     let judged = &counts[series.from..];
     let connection = role.is_some_and(Role::is_connection);
     let loads = if connection { vec![0; judged.len()] } else { series.loads() };
-    let t = Thresholds { min_snapshots: 2, min_growth: settings.min_growth, min_relative: 0.0 };
+    // Two snapshots (diff) make a run of two; a series needs three to call growth sustained.
+    let t = Thresholds { min_snapshots: judged.len().clamp(2, 3), min_growth: settings.min_growth, min_relative: 0.0 };
     let grown = if role == Some(Role::ProfileRequest) || no_stack {
         None
     } else {
@@ -759,17 +755,150 @@ mod tests {
         SnapshotReport::bare("s", Format::Debug2, groups)
     }
 
+    fn trend_growing(v: &[u64]) -> bool {
+        let rs: Vec<_> = v.iter().map(|&n| report(&[("main.f", n, Category::ChanSend)])).collect();
+        compare(&rs, &TrendSettings::default()).sites[0].growing
+    }
+
     #[test]
     fn growth_is_sustained_or_not() {
-        let s = |v: &[u64]| {
-            let rs: Vec<_> = v.iter().map(|&n| report(&[("main.f", n, Category::ChanSend)])).collect();
-            compare(&rs, &TrendSettings::default()).sites[0].growing
+        assert!(trend_growing(&[1, 2, 3, 4]));
+        assert!(trend_growing(&[1, 2, 2, 4]));
+        assert!(!trend_growing(&[1, 2, 2, 3]), "+2 is noise by default");
+        assert!(!trend_growing(&[5, 5, 5, 5]), "steady");
+        assert!(!trend_growing(&[5, 10, 15, 15, 15, 15]), "growth stopped");
+        assert!(!trend_growing(&[3, 9, 1, 9]), "fell back: no sustained run");
+    }
+
+    const FLAT: [u64; 8] = [10; 8];
+    fn check_rule(counts: &[u64], loads: &[u64]) -> Option<Growth> {
+        growth(counts, &loads[..counts.len()], Thresholds::DEFAULT, 2)
+    }
+
+    /// The series: a quiet baseline, then growth. The longest growing run starts
+    /// after the baseline.
+    #[test]
+    fn baseline_then_growth_is_a_leak() {
+        let g = check_rule(&[1, 1, 51, 101, 151, 201, 251], &FLAT).unwrap();
+        assert_eq!((g.len, g.first, g.last), (6, 1, 251));
+        assert!(trend_growing(&[1, 1, 51, 101, 151, 201, 251]));
+        assert_eq!(growth(&[1, 1, 51, 101, 151, 201, 251], &[0; 7], Thresholds::EARLY, 2).unwrap().len, 6);
+    }
+
+    /// Counts that follow the load (connections 8 → 48) are not growth; a leak hidden in
+    /// the same ramp is.
+    #[test]
+    fn ramp_follows_the_load_and_a_leak_outruns_it() {
+        let loads = [8, 14, 20, 26, 32, 38, 44, 48];
+        let handlers = [4, 7, 10, 13, 16, 19, 22, 24];
+        for k in 3..=8 {
+            assert_eq!(check_rule(&handlers[..k], &loads), None, "{k}");
+            assert_eq!(growth(&handlers[..k], &loads[..k], Thresholds::EARLY, 2), None, "{k}");
+        }
+        // One leaked per 20 requests: cumulative.
+        let leaked = [4, 11, 21, 34, 50, 69, 91, 115];
+        assert!(growth(&leaked[..3], &loads[..3], Thresholds::EARLY, 2).is_some(), "caught at check 3");
+        assert!(check_rule(&leaked[..4], &loads).is_some(), "caught at check 4 by the default thresholds");
+        // Without a load in the profile the same ramp would look like a leak.
+        assert!(check_rule(&handlers[..5], &[0; 5]).is_some());
+    }
+
+    /// A burst of ten times the load and back: the followers rise and fall with it.
+    #[test]
+    fn burst_and_back() {
+        let loads = [10, 10, 100, 10, 10, 10];
+        let workers = [5, 5, 50, 5, 5, 5];
+        for k in 2..=6 {
+            assert_eq!(check_rule(&workers[..k], &loads), None);
+            assert_eq!(growth(&workers[..k], &loads[..k], Thresholds::EARLY, 2), None);
+        }
+        // A leak keeps what the burst left.
+        let leak = [5, 9, 60, 64, 68, 72];
+        assert!(growth(&leak, &loads, Thresholds::EARLY, 2).is_some());
+    }
+
+    /// ±1 and ±2 jitter of a steady site, with or without a load.
+    #[test]
+    fn noise_is_not_growth() {
+        for v in [[4, 5, 4, 5, 6, 5], [4, 5, 6, 5, 6, 6], [0, 1, 2, 1, 2, 2], [10, 11, 12, 11, 12, 12]] {
+            assert_eq!(check_rule(&v, &FLAT), None, "{v:?}");
+            assert_eq!(growth(&v, &[0; 6], Thresholds::EARLY, 2), None, "{v:?}");
+            assert!(!trend_growing(&v), "{v:?}");
+        }
+        assert!(!trend_growing(&[7, 8]), "diff: +1");
+        assert!(!trend_growing(&[7, 9]), "diff: +2");
+        assert!(trend_growing(&[7, 10]), "diff: +3");
+    }
+
+    /// A drop (a restart, or a fix) then growth again: the run starts at the drop.
+    #[test]
+    fn drop_then_regrow() {
+        let v = [100, 140, 180, 2, 2, 30, 60, 90];
+        assert_eq!(check_rule(&v[..5], &FLAT), None, "the drop and the flat warm-up");
+        let g = check_rule(&v, &FLAT).unwrap();
+        assert_eq!((g.first, g.last, g.len), (2, 90, 4));
+        assert!(trend_growing(&v));
+    }
+
+    /// Goroutine ids starting again mark a restart; growth is judged after it only.
+    #[test]
+    fn restart_starts_a_new_baseline() {
+        let snap = |n: u64, max_id: u64| {
+            let mut r = report(&[("main.f", n, Category::ChanSend)]);
+            r.max_goroutine_id = Some(max_id);
+            r
         };
-        assert!(s(&[1, 2, 3, 4]));
-        assert!(s(&[1, 2, 2, 3]));
-        assert!(!s(&[5, 5, 5, 5]), "steady");
-        assert!(!s(&[5, 10, 15, 15, 15, 15]), "growth stopped");
-        assert!(!s(&[3, 9, 1, 9]), "fell back to the first value");
+        let rs = [snap(10, 100), snap(20, 200), snap(30, 300), snap(1, 12), snap(3, 40), snap(5, 70)];
+        let t = compare(&rs, &TrendSettings::default());
+        assert_eq!(
+            t.snapshots.iter().map(|p| p.restart).collect::<Vec<_>>(),
+            [false, false, false, true, false, false]
+        );
+        assert_eq!(t.sites[0].reasons, ["sustained growth: 1 → 5 over 3 snapshots"], "judged since the restart");
+        let rs = [snap(10, 100), snap(20, 200), snap(30, 300), snap(1, 12), snap(1, 40), snap(2, 70)];
+        let t = compare(&rs, &TrendSettings::default());
+        assert!(!t.sites[0].growing && !t.sites[0].suspect, "no alert for the drop nor the warm-up");
+        assert!(restart_by_totals(200, 40, 60));
+        assert!(!restart_by_totals(200, 120, 60), "a load easing off");
+        assert!(!restart_by_totals(200, 90, 60), "back to a total seen before");
+    }
+
+    /// Two wait states at one site in one snapshot are two rows, as in `show`.
+    #[test]
+    fn mixed_states_at_one_site_are_two_rows() {
+        let r = |a: u64, b: u64| report(&[("main.read", a, Category::IoWait), ("main.read", b, Category::Semaphore)]);
+        let t = compare(&[r(3, 1), r(3, 9)], &TrendSettings::default());
+        let mut rows: Vec<(Category, Vec<u64>)> = t.sites.iter().map(|s| (s.category, s.counts.clone())).collect();
+        rows.sort();
+        assert_eq!(rows, [(Category::Semaphore, vec![1, 9]), (Category::IoWait, vec![3, 3])]);
+    }
+
+    /// Connections are reported, with what they are, and not suspected by default.
+    #[test]
+    fn growing_connections_are_named_not_suspected() {
+        let r = |n: u64| {
+            let mut g = Group::bare(
+                n,
+                Category::IoWait,
+                "IO wait".into(),
+                Site {
+                    function: "net/http.(*conn).serve".into(),
+                    file: "/usr/lib/go/src/net/http/server.go".into(),
+                    line: 2009,
+                },
+            );
+            g.role = Some(Role::HttpServerConn);
+            g.connections = n;
+            SnapshotReport::bare("s", Format::Debug0, vec![g])
+        };
+        let t = compare(&[r(2), r(10), r(20), r(40)], &TrendSettings::default());
+        let s = &t.sites[0];
+        assert!(s.growing && !s.suspect, "{s:?}");
+        assert_eq!(s.reasons, ["open client connections growing: 2 → 40 connections"]);
+        assert!(s.hint.as_deref().unwrap().contains("IdleTimeout"));
+        let t =
+            compare(&[r(2), r(10), r(20), r(40)], &TrendSettings { connections_suspect: true, ..Default::default() });
+        assert!(t.sites[0].suspect);
     }
 
     #[test]

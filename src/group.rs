@@ -204,8 +204,7 @@ pub fn group(snap: &mut Snapshot, settings: &GroupSettings) -> SnapshotReport {
     let (accs, shown) = accumulate(snap, settings);
     let t = &snap.tables;
     let connections = accs.iter().map(|(_, a)| a.connections).sum();
-    let max_goroutine_id =
-        if snap.format.is_traceback() { snap.goroutines.iter().map(|g| g.id).max() } else { None };
+    let max_goroutine_id = if snap.format.is_traceback() { snap.goroutines.iter().map(|g| g.id).max() } else { None };
     let mut groups: Vec<Group> = accs
         .into_iter()
         .filter(|(_, a)| a.count >= settings.min_count)
@@ -304,12 +303,8 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>
     let mut roles = RoleCache::default();
     // The profile request's connection has one background reader (HTTP/1): as many of
     // those as there are profile writers belong to the request, not to the clients.
-    let mut request_readers: u64 = snap
-        .goroutines
-        .iter()
-        .filter(|g| roles.get(&snap.tables, g.stack).profile_writer)
-        .map(|g| g.count)
-        .sum();
+    let mut request_readers: u64 =
+        snap.goroutines.iter().filter(|g| roles.get(&snap.tables, g.stack).profile_writer).map(|g| g.count).sum();
     // Keys index `accs`: an accumulator is large, and a map of them moved each on growth.
     let mut index: FxHashMap<Key, u32> = FxHashMap::default();
     let mut accs: Vec<(Key, Acc)> = Vec::new();

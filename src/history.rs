@@ -580,6 +580,54 @@ mod tests {
         assert_eq!(h.status("a").unwrap().fetch_errors, 1);
     }
 
+    /// A version 1 file (as goroscope wrote it before roles, loads and restarts) opens,
+    /// keeps its snapshots, and is upgraded in place.
+    #[test]
+    fn version_1_files_are_upgraded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE goroscope_schema (version INTEGER NOT NULL); INSERT INTO goroscope_schema VALUES (1);
+             CREATE TABLE snapshots (id INTEGER PRIMARY KEY, target TEXT NOT NULL, time_nanos INTEGER NOT NULL,
+               source TEXT NOT NULL, format TEXT NOT NULL, total INTEGER NOT NULL, raw_path TEXT);
+             CREATE TABLE site_counts (snapshot_id INTEGER NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
+               function TEXT NOT NULL, file TEXT NOT NULL, line INTEGER NOT NULL, category TEXT NOT NULL,
+               state TEXT NOT NULL, count INTEGER NOT NULL, orphaned INTEGER NOT NULL, leaked INTEGER NOT NULL);
+             CREATE TABLE alerts (target TEXT NOT NULL, function TEXT NOT NULL, file TEXT NOT NULL, line INTEGER NOT NULL,
+               category TEXT NOT NULL, since_nanos INTEGER NOT NULL, PRIMARY KEY (target, function, file, line));
+             CREATE TABLE targets (target TEXT PRIMARY KEY, fetch_errors INTEGER NOT NULL DEFAULT 0, last_success_nanos INTEGER);
+             INSERT INTO snapshots VALUES (1, 'a', 5, 'http://svc', 'debug0', 7, NULL);
+             INSERT INTO site_counts VALUES (1, 'main.f', '/a.go', 3, 'chan_send', 'chan send', 7, 0, 0);",
+        )
+        .unwrap();
+        drop(c);
+        let mut h = History::open(&path).unwrap();
+        assert_eq!(h.recent("a", 5).unwrap()[0].groups[0].count, 7);
+        h.record("a", 9, &report(&[("main.f", 9)]), None).unwrap();
+        assert_eq!(h.recent("a", 5).unwrap().len(), 2);
+        drop(h);
+        let v: i64 = Connection::open(&path)
+            .unwrap()
+            .query_row("SELECT max(version) FROM goroscope_schema", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+    }
+
+    /// A restart cuts what `recent` gives: a new baseline.
+    #[test]
+    fn recent_starts_at_the_last_restart() {
+        let mut h = History::in_memory().unwrap();
+        for (t, n, restart) in [(1, 5, false), (2, 9, false), (3, 1, true), (4, 2, false)] {
+            let extra = Recorded { restart, digest: Some(format!("d{t}")) };
+            h.record_with("a", t, &report(&[("main.f", n)]), None, &extra).unwrap();
+        }
+        let r = h.recent("a", 10).unwrap();
+        assert_eq!(r.iter().map(|r| r.groups[0].count).collect::<Vec<_>>(), [1, 2]);
+        let last = h.last("a").unwrap().unwrap();
+        assert_eq!((last.total, last.least_total, last.digest.as_deref()), (2, 1, Some("d4")));
+    }
+
     #[test]
     fn newer_schema_and_foreign_files_are_refused_untouched() {
         let dir = tempfile::tempdir().unwrap();

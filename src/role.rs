@@ -293,7 +293,14 @@ mod tests {
             "net/http.(*conn).serve",
         ]);
         assert_eq!(idle, StackRole { role: Some(Role::HttpServerConn), connection: true, ..Default::default() });
-        let handler = role(&["runtime.gopark", "runtime.selectgo", "main.search", "net/http.HandlerFunc.ServeHTTP", "net/http.serverHandler.ServeHTTP", "net/http.(*conn).serve"]);
+        let handler = role(&[
+            "runtime.gopark",
+            "runtime.selectgo",
+            "main.search",
+            "net/http.HandlerFunc.ServeHTTP",
+            "net/http.serverHandler.ServeHTTP",
+            "net/http.(*conn).serve",
+        ]);
         assert_eq!(handler.role, None, "a handler in flight is the program's");
         assert!(handler.connection, "but it holds a connection");
         let bg = role(&["runtime.gopark", "net.(*conn).Read", "net/http.(*connReader).backgroundRead"]);

@@ -21,8 +21,8 @@
 //! - allowlisted sites (a regex on function or file, optionally until a date) never alert.
 
 use crate::classify::Category;
-use crate::compare::{self, TrendSettings};
 pub use crate::compare::Thresholds;
+use crate::compare::{self, TrendSettings};
 use crate::group::{Site, SnapshotReport};
 use crate::role::Role;
 use regex::Regex;
@@ -401,6 +401,45 @@ mod tests {
         assert!(fires(Category::ChanSend, &[0, 4, 8, 12, 12], &r), "one flat poll keeps it");
         assert!(!fires(Category::ChanSend, &[0, 4, 8, 12, 12, 12], &r), "two resolve it");
         assert!(fires(Category::ChanSend, &[5, 5, 5, 9, 13, 17], &r), "a leak that starts late");
+    }
+
+    /// `trend` and `check` judge one series alike: the baseline-then-growth.
+    #[test]
+    fn check_and_trend_agree_on_baseline_then_growth() {
+        let counts = [1, 1, 51, 101, 151, 201];
+        let r = Rules { window: 8, ..Rules::default() };
+        for c in [Category::ChanReceive, Category::IoWait, Category::ChanSend] {
+            let ev = evaluate("t", &series("main.f", c, &counts), &r, 0);
+            assert_eq!(ev.firing.len(), 1, "{c:?}");
+            assert_eq!(ev.firing[0].counts, [1, 51, 101, 151, 201]);
+            assert_eq!(ev.firing[0].reasons[0], "sustained growth: 1 → 201 over 5 snapshots");
+            let trend = compare::compare(&series("main.f", c, &counts), &TrendSettings::default());
+            assert!(trend.sites[0].growing && trend.sites[0].suspect);
+        }
+    }
+
+    #[test]
+    fn connections_alert_only_when_the_rules_say_so() {
+        let conns = |counts: &[u64]| -> Vec<SnapshotReport> {
+            let mut s = series("net/http.(*conn).serve", Category::IoWait, counts);
+            for r in &mut s {
+                r.groups[0].role = Some(Role::HttpServerConn);
+                r.groups[0].connections = r.groups[0].count;
+                r.connections = r.groups[0].count;
+            }
+            s
+        };
+        let ramp = conns(&[2, 8, 14, 20, 26, 32]);
+        assert!(evaluate("t", &ramp, &Rules::default(), 0).firing.is_empty(), "a traffic ramp pages nobody");
+        let r = Rules::from_toml("r.toml", "[role.connections]\nalert = true\n").unwrap();
+        let f = evaluate("t", &ramp, &r, 0).firing;
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].reasons[0], "open client connections growing: 2 → 32 connections");
+        assert_eq!(f[0].role, Some(Role::HttpServerConn));
+        let r = Rules::from_toml("r.toml", "[role.http_server_conn]\nalert = true\nmin_growth = 100\n").unwrap();
+        assert!(evaluate("t", &ramp, &r, 0).firing.is_empty(), "below its own threshold");
+        let e = Rules::from_toml("r.toml", "[role.http_conn]\nalert = true").unwrap_err().to_string();
+        assert!(e.contains("unknown role [role.http_conn]") && e.contains("http_server_conn"), "{e}");
     }
 
     #[test]
