@@ -20,5 +20,6 @@ apt_install() {
     fi
 }
 # Packages the tests need are listed below, one apt_install line each.
-apt_install promtool prometheus                                # tests/check_live.rs: promtool check metrics
+apt_install promtool prometheus                                # tests/check_live.rs: promtool; tests/load_profile.rs: a real Prometheus
 apt_install prometheus-alertmanager prometheus-alertmanager    # tests/check_live.rs: a real Alertmanager
+apt_install etcd etcd-server                                   # tests/load_profile.rs: a real etcd under load

@@ -109,7 +109,7 @@ fn groups_table(groups: &[Group], style: Style) -> Table {
             };
         }
         let site = if g.site.function.is_empty() {
-            "?".to_string()
+            crate::compare::NO_STACK.to_string()
         } else {
             format!("{}\n{}", g.site.function, g.site.short_location())
         };
@@ -124,6 +124,9 @@ fn groups_table(groups: &[Group], style: Style) -> Table {
             None => String::new(),
         };
         let mut notes = Vec::new();
+        if let Some(r) = g.role {
+            notes.push(r.name().to_string());
+        }
         if g.orphaned > 0 {
             notes.push(format!("{} orphaned", g.orphaned));
         }
@@ -293,7 +296,7 @@ pub fn trend_table(
             marker_cell = marker_cell.fg(Color::Yellow);
         }
         let site = if s.site.function.is_empty() {
-            "?".into()
+            crate::compare::NO_STACK.into()
         } else {
             format!("{}\n{}", s.site.function, s.site.short_location())
         };

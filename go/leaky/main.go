@@ -281,6 +281,64 @@ func startSteady(workers int, every time.Duration) {
 	ready.Wait()
 }
 
+// Traffic that must not look like a leak, for the load tests: /search answers after
+// asking three shards at once (each a goroutine that sends its answer on an unbuffered
+// channel the handler drains one by one, so some are always caught in "chan send") and
+// waiting for them in a select. Goroutines in flight follow the number of clients.
+// With -leak-every N, one search in N also asks a suggestion backend that answers after
+// the caller gave up: the forgotten sender, one leaked goroutine per N searches.
+var (
+	searches   atomic.Int64
+	leakEvery  int64
+	searchWait = 30 * time.Millisecond
+)
+
+func fetchShard(i int, out chan<- int) {
+	time.Sleep(time.Duration(5+5*i) * time.Millisecond) // the shard's latency
+	out <- i
+}
+
+func lookupSuggestion(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Millisecond)
+	defer cancel()
+	ch := make(chan string) // bug: unbuffered, and nobody reads it after the timeout
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		ch <- "suggestion"
+	}()
+	select {
+	case s := <-ch:
+		return s
+	case <-ctx.Done():
+		return ""
+	}
+}
+
+func handleSearch(w http.ResponseWriter, r *http.Request) {
+	n := searches.Add(1)
+	results := make(chan int)
+	for i := 0; i < 3; i++ {
+		go fetchShard(i, results)
+	}
+	got := 0
+	timeout := time.After(time.Second)
+	for got < 3 {
+		select {
+		case <-results:
+			got++
+			time.Sleep(3 * time.Millisecond) // merging the shard's answer
+		case <-timeout:
+			http.Error(w, "shards timed out", http.StatusGatewayTimeout)
+			return
+		}
+	}
+	if leakEvery > 0 && n%leakEvery == 0 {
+		lookupSuggestion(r.Context())
+	}
+	time.Sleep(searchWait) // rendering
+	fmt.Fprintf(w, "search %d: %d shards\n", n, got)
+}
+
 type stats struct {
 	GoVersion    string           `json:"go_version"`
 	NumGoroutine int              `json:"num_goroutine"`
@@ -361,6 +419,7 @@ func main() {
 	workers := flag.Int("workers", 4, "size of the steady worker pool")
 	tick := flag.Duration("tick", 2*time.Second, "period of the steady ticker loop")
 	logRequests := flag.Bool("log-requests", false, "log each request to stderr")
+	flag.Int64Var(&leakEvery, "leak-every", 0, "with N > 0, one /search in N leaks a goroutine (a forgotten sender)")
 	flag.Parse()
 	if *basic != "" && !strings.Contains(*basic, ":") {
 		log.Fatal("-basic wants USER:PASS")
@@ -387,6 +446,7 @@ func main() {
 	}
 	http.Handle("/leak/mutex", leakHandler("mutex", 1, leakMutex)) // +1: the holder
 	http.HandleFunc("/stats", handleStats)
+	http.HandleFunc("/search", handleSearch)
 	http.HandleFunc("/panic", func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(100 * time.Millisecond) // let the accept loop park again first
 		crash("GET /panic")
