@@ -221,7 +221,7 @@ fn leaky_load_profile_without_leak_stays_quiet() {
     let mut svc = Leaky::start(&[]);
     let mut load = Load::start(&svc.url(), "leaky");
     let mut checks = Checks::new(&svc.url(), dir.path(), &["--debug", "2"]);
-    let mut step = |load: &mut Load, checks: &mut Checks, cmd: &str, name: &str| {
+    let step = |load: &mut Load, checks: &mut Checks, cmd: &str, name: &str| {
         if !cmd.is_empty() {
             load.send(cmd);
         }
