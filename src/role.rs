@@ -5,9 +5,11 @@
 //!
 //! A pure function of a stack's function names. Also tells whether a goroutine *holds a
 //! connection* (one per open connection: the serving loop of a server connection, whether
-//! idle or running a handler, the read loop of a client connection, a raw `net.Conn`
-//! read): their number is the load proxy growth is judged against (see
-//! [`crate::compare::growth`]).
+//! idle or running a handler, the read loop of a client connection, a raw `net.Conn` read
+//! under one of those loops (cmux)): their number is the load proxy growth is judged
+//! against (see [`crate::compare::growth`]). A raw `net.Conn` read in the program's own
+//! code is not: it may be the leak itself (a connection nobody closes), and a leak must
+//! not explain itself away.
 
 use serde::Serialize;
 
@@ -121,7 +123,6 @@ pub fn of_stack<'a>(functions: impl IntoIterator<Item = &'a str>) -> StackRole {
     let mut out = StackRole::default();
     // Still in the leading part of the stack made of library frames only.
     let mut leading = true;
-    let mut raw_read = false;
     for f in functions {
         let f = devendor(f);
         if is_profile_writer(f) {
@@ -137,17 +138,9 @@ pub fn of_stack<'a>(functions: impl IntoIterator<Item = &'a str>) -> StackRole {
                 out.background_reader = true;
             }
         }
-        if f.starts_with("net.(*conn).Read") || f == "crypto/tls.(*Conn).Read" {
-            raw_read = true;
-        }
         if leading && frame.is_none() && !is_library(f) && !is_io_wrapper(f) {
             leading = false;
         }
-    }
-    // A raw connection read with no known server or client loop: the program's own
-    // per-connection goroutine.
-    if raw_read && !out.connection && out.role.is_none() {
-        out.connection = true;
     }
     if out.profile_writer {
         out.role = Some(Role::ProfileRequest);
@@ -342,9 +335,9 @@ mod tests {
     }
 
     #[test]
-    fn raw_conn_read_in_own_code_holds_a_connection() {
-        let r = role(&["runtime.gopark", "net.(*conn).Read", "bufio.(*Reader).ReadString", "main.handle"]);
-        assert_eq!((r.role, r.connection), (None, true));
+    fn raw_conn_read_in_own_code_is_the_programs() {
+        let r = role(&["runtime.gopark", "net.(*conn).Read", "bufio.(*Reader).ReadString", "main.readUpstream"]);
+        assert_eq!((r.role, r.connection), (None, false), "it may be the leak: it must not be the load");
         assert_eq!(Role::from_name("db_pool"), Some(Role::DbPool));
     }
 }
