@@ -385,7 +385,13 @@ pub fn compare(reports: &[SnapshotReport], settings: &TrendSettings) -> Trend {
 /// again. Without ids (debug=0/1) a restart shows only as counts falling, which starts a
 /// new growth run anyway; `check` adds a guess from totals ([`restart_by_totals`]).
 pub fn restarted(prev: &Point, cur: &Point) -> bool {
-    matches!((prev.max_goroutine_id, cur.max_goroutine_id), (Some(a), Some(b)) if b < a)
+    matches!((prev.max_goroutine_id, cur.max_goroutine_id), (Some(a), Some(b)) if ids_restarted(a, b))
+}
+
+/// Ids are handed out to each P in batches, so the highest live id can dip a little when
+/// the newest goroutines exit; a restart starts them again from the bottom.
+pub fn ids_restarted(before: u64, now: u64) -> bool {
+    now * 2 < before && before - now > 256
 }
 
 /// A restart guessed without goroutine ids: the total fell to half the previous one or
@@ -855,7 +861,7 @@ mod tests {
             [false, false, false, true, false, false]
         );
         assert_eq!(t.sites[0].reasons, ["sustained growth: 1 → 5 over 3 snapshots"], "judged since the restart");
-        let rs = [snap(10, 100), snap(20, 200), snap(30, 300), snap(1, 12), snap(1, 40), snap(2, 70)];
+        let rs = [snap(10, 1000), snap(20, 2000), snap(30, 3000), snap(1, 12), snap(1, 40), snap(2, 70)];
         let t = compare(&rs, &TrendSettings::default());
         assert!(!t.sites[0].growing && !t.sites[0].suspect, "no alert for the drop nor the warm-up");
         assert!(restart_by_totals(200, 40, 60));

@@ -269,7 +269,7 @@ impl<'a> Checker<'a> {
             let unchanged = last.as_ref().is_some_and(|l| l.digest.as_deref() == Some(digest.as_str()));
             let restart = !unchanged
                 && last.as_ref().is_some_and(|l| match (l.max_goroutine_id, report.max_goroutine_id) {
-                    (Some(a), Some(b)) => b < a,
+                    (Some(a), Some(b)) => crate::compare::ids_restarted(a, b),
                     _ => crate::compare::restart_by_totals(l.total, report.total, l.least_total),
                 });
             if !unchanged {
