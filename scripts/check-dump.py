@@ -2,14 +2,16 @@
 """Cross-check a captured goroutine dump against the leaky service's /stats JSON.
 
 Usage: check-dump.py STATS.json FILE [--kind debug1|debug2] [--prefix none|kubectl|cri]
-                     [--leak-profile]
+                     [--leak-profile] [--own PREFIX]
 
 For every site in STATS it counts the goroutines in FILE whose first frame in package
 main is exactly the site's function, file and line (and, for debug=2 text, whose wait
 reason is the site's state, ignoring " (leaked)" and ", N minutes"), and fails unless
 the count equals the site's count. With --leak-profile (a goroutineleak profile) the
 leak sites must be there and the steady ones must not (debug1), or carry "(leaked)"
-exactly on the leak sites (debug2).
+exactly on the leak sites (debug2). With --own PREFIX, functions whose name starts with
+PREFIX count as the program's own as well as package main's (go/deps has a package
+example.com/deps/internal/work).
 
 This is a guard for scripts/gen-testdata.sh, so that no capture is committed that
 disagrees with the ground truth; it is not goroscope's parser.
@@ -45,6 +47,9 @@ def base_state(state):
     return state.replace(" (leaked)", ""), leaked
 
 
+OWN = ("main.",)
+
+
 def parse_debug2(lines):
     """Yields (state, leaked, function, file, line) per goroutine, for the first main frame."""
     i = 0
@@ -59,7 +64,7 @@ def parse_debug2(lines):
             fn = lines[i]
             loc = lines[i + 1] if i + 1 < len(lines) else ""
             i += 2
-            if first is None and fn.startswith("main.") and loc.startswith("\t"):
+            if first is None and fn.startswith(OWN) and loc.startswith("\t"):
                 name = fn.rsplit("(", 1)[0] if fn.endswith(")") else fn
                 path, _, ln = loc.strip().split(" ")[0].rpartition(":")
                 first = (name, path, int(ln))
@@ -80,7 +85,7 @@ def parse_debug1(lines):
             if len(parts) < 4:
                 continue
             fn, loc = parts[2].rsplit("+0x", 1)[0], parts[3]
-            if fn.startswith("main."):
+            if fn.startswith(OWN):
                 path, _, ln = loc.strip().rpartition(":")
                 first = (fn, path, int(ln))
         elif not line.strip() and count is not None:
@@ -96,7 +101,10 @@ def main():
     ap.add_argument("--kind", choices=["debug1", "debug2"], default="debug2")
     ap.add_argument("--prefix", choices=["none", "kubectl", "cri"], default="none")
     ap.add_argument("--leak-profile", action="store_true")
+    ap.add_argument("--own", action="append", default=[])
     a = ap.parse_args()
+    global OWN
+    OWN = ("main.",) + tuple(a.own)
     sites = json.load(open(a.stats))["sites"]
     lines = open(a.file, encoding="utf-8").read().split("\n")
     if a.prefix != "none":

@@ -23,3 +23,13 @@ apt_install() {
 apt_install promtool prometheus                                # tests/check_live.rs: promtool; tests/load_profile.rs: a real Prometheus
 apt_install prometheus-alertmanager prometheus-alertmanager    # tests/check_live.rs: a real Alertmanager
 apt_install etcd etcd-server                                   # tests/load_profile.rs: a real etcd under load
+apt_install /usr/bin/time time                                 # tests/hostile.rs: CPU time and peak RSS of a run
+# tests/sites.rs builds go/deps, whose go.mod replaces golang.org/x/sync with Debian's copy
+# (no module proxy here; no third-party code in the repository).
+if [ ! -f /usr/share/gocode/src/golang.org/x/sync/semaphore/semaphore.go ]; then
+    if [ -z "${GOROSCOPE_APT_UPDATED:-}" ]; then
+        apt-get update -qq
+        export GOROSCOPE_APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends golang-golang-x-sync-dev >/dev/null
+fi

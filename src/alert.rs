@@ -5,6 +5,7 @@
 //! not decide what fires (that is [`crate::rules`]) nor what is printed.
 
 use crate::clock::Clock;
+use crate::layout::clean;
 use crate::rules::Finding;
 use serde::Serialize;
 use std::io::Write;
@@ -188,7 +189,8 @@ fn send(
             Err(e) => last = e,
         }
     }
-    let _ = writeln!(log, "goroscope: {what} {}: giving up after {} attempts: {last}", redact(url), s.retries + 1);
+    let (url, last) = (redact(url), clean(&last).into_owned());
+    let _ = writeln!(log, "goroscope: {what} {}: giving up after {} attempts: {last}", clean(&url), s.retries + 1);
     false
 }
 
@@ -217,7 +219,7 @@ fn alertmanager_body(firing: &[Firing], resolved: &[Resolved], now_nanos: i64, t
             "alertname": "GoroutineLeak",
             "target": target,
             "category": category.name(),
-            "site": format!("{} at {}:{}", s.function, s.file, s.line),
+            "site": format!("{} at {}:{}", clean(&s.function), clean(&s.file), s.line),
         })
     };
     let mut alerts = Vec::new();
@@ -225,17 +227,19 @@ fn alertmanager_body(firing: &[Firing], resolved: &[Resolved], now_nanos: i64, t
         let d = &f.finding;
         let counts = d.counts.iter().map(u64::to_string).collect::<Vec<_>>().join(" → ");
         let summary = match d.role {
-            Some(r) if r.is_connection() => format!("{} at {} on {}", r.growth_text(), d.site.function, d.target),
-            _ => format!("goroutines leaking at {} on {}", d.site.function, d.target),
+            Some(r) if r.is_connection() => {
+                format!("{} at {} on {}", r.growth_text(), clean(&d.site.function), clean(&d.target))
+            }
+            _ => format!("goroutines leaking at {} on {}", clean(&d.site.function), clean(&d.target)),
         };
         let mut annotations = json!({
             "summary": summary,
             "counts": counts,
-            "description": d.reasons.join("; "),
+            "description": clean(&d.reasons.join("; ")),
         });
         // No empty annotation: Alertmanager shows every key it is given.
         if let Some(h) = d.hint.as_deref().filter(|h| !h.is_empty()) {
-            annotations["hint"] = json!(h);
+            annotations["hint"] = json!(clean(h));
         }
         alerts.push(json!({
             "labels": labels(&d.target, d.category, &d.site),
@@ -248,7 +252,7 @@ fn alertmanager_body(firing: &[Firing], resolved: &[Resolved], now_nanos: i64, t
         alerts.push(json!({
             "labels": labels(&r.target, r.category, &r.site),
             "annotations": {
-                "summary": format!("goroutines at {} on {}: {}", r.site.function, r.target, r.reason),
+                "summary": format!("goroutines at {} on {}: {}", clean(&r.site.function), clean(&r.target), clean(&r.reason)),
                 "counts": r.count.to_string(),
             },
             "startsAt": r.since,

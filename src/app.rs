@@ -2,11 +2,12 @@
 //! sources, runs the pure stages, and renders to the writer it is given.
 
 use crate::compare::{Names, Summary};
-use crate::group::{GroupSettings, SnapshotReport};
+use crate::group::GroupSettings;
 use crate::limits::Limits;
 use crate::model::{Format, Snapshot};
 use crate::report::Style;
 use std::io::Write;
+use std::sync::Mutex;
 
 /// How sources are read.
 #[derive(Debug, Clone, Default)]
@@ -16,6 +17,8 @@ pub struct LoadSettings {
     pub limits: Limits,
     /// How `http(s)://` sources are fetched.
     pub fetch: crate::fetch::FetchSettings,
+    /// Name every file skipped in a folder (`-v`), not only how many.
+    pub verbose: bool,
 }
 
 /// A loaded snapshot with what is known about where it came from.
@@ -25,25 +28,64 @@ pub struct Loaded {
     pub mtime_nanos: Option<i64>,
 }
 
-/// Loads every source (files, folders, stdin, URLs) in the order given.
+/// Loads every source (files, folders, stdin, URLs) in the order given. A file in a named
+/// folder that is clearly not a dump (a manifest, a README) is skipped and counted, with
+/// one line on stderr (`-v`: one per file); a file named itself that is not a dump is an
+/// error.
 pub fn load(specs: &[String], settings: &LoadSettings) -> crate::Result<Vec<Loaded>> {
-    let mut out = Vec::new();
     let specs = crate::source::expand(specs)?;
+    let mut skipped = Vec::new();
+    let out = load_specs(&specs, settings, &mut skipped)?;
+    report_skipped(&specs, &skipped, settings.verbose, out.is_empty())?;
+    Ok(out)
+}
+
+/// A file skipped in a folder: its path, the folder, and why.
+struct Skip {
+    file: String,
+    folder: String,
+    why: String,
+}
+
+/// Loads `specs` (already expanded), adding files of folders that are not dumps to `skipped`.
+fn load_specs(
+    specs: &[crate::source::Spec],
+    settings: &LoadSettings,
+    skipped: &mut Vec<Skip>,
+) -> crate::Result<Vec<Loaded>> {
+    let mut out = Vec::new();
     // URLs are fetched first, all together; each is then parsed in its place in the order.
-    let urls: Vec<String> = specs.iter().filter(|s| crate::source::is_url(s)).cloned().collect();
+    let urls: Vec<String> = specs.iter().filter(|s| crate::source::is_url(&s.name)).map(|s| s.name.clone()).collect();
     let mut fetched =
         crate::fetch::fetch_all(&urls, &settings.fetch, &settings.limits, settings.format.is_none())?.into_iter();
     for spec in specs {
-        let input = if crate::source::is_url(&spec) {
+        let url = crate::source::is_url(&spec.name);
+        let input = if url {
             fetched.next().expect("fetch_all returns one input per URL")
         } else {
-            crate::source::read_local(&spec, &settings.limits)?
+            crate::source::read_local(&spec.name, &settings.limits)?
         };
-        let leak_url = crate::source::is_url(&spec) && url_path_names_leak_profile(&spec, &settings.fetch);
-        for mut snapshot in crate::source::parse_input(&input, settings.format, &settings.limits)? {
+        let leak_url = url && url_path_names_leak_profile(&spec.name, &settings.fetch);
+        let snapshots = match crate::source::parse_input(&input, settings.format, &settings.limits) {
+            Err(e) if spec.folder.is_some() && crate::source::is_not_a_dump(&e) => {
+                let why = match &e {
+                    crate::Error::UnknownFormat { why, .. } => why.clone(),
+                    e => e.to_string(),
+                };
+                skipped.push(Skip { file: spec.name.clone(), folder: spec.folder.clone().unwrap_or_default(), why });
+                continue;
+            }
+            r => r?,
+        };
+        for mut snapshot in snapshots {
             // debug=2 text does not name its profile; the URL does.
             if leak_url && snapshot.format.is_traceback() {
                 snapshot.profile = crate::model::ProfileKind::Goroutineleak;
+            }
+            // A syslog or klog time has no year: it is taken as the last such date before
+            // the file was last written.
+            if let (None, Some(t), Some(m)) = (snapshot.time_nanos, snapshot.time_in_year, input.mtime_nanos) {
+                snapshot.time_nanos = crate::format::logprefix::resolve_year(t, m);
             }
             out.push(Loaded { snapshot, mtime_nanos: input.mtime_nanos });
         }
@@ -58,6 +100,49 @@ pub fn load(specs: &[String], settings: &LoadSettings) -> crate::Result<Vec<Load
         }
     }
     Ok(out)
+}
+
+/// Says on stderr what was skipped: per folder how many files (`verbose`: each file and
+/// why). An error when nothing was left to read.
+fn report_skipped(
+    specs: &[crate::source::Spec],
+    skipped: &[Skip],
+    verbose: bool,
+    nothing_loaded: bool,
+) -> crate::Result<()> {
+    use crate::layout::escape;
+    if skipped.is_empty() {
+        return Ok(());
+    }
+    let mut folders: Vec<&str> = skipped.iter().map(|s| s.folder.as_str()).collect();
+    folders.dedup();
+    if nothing_loaded && skipped.len() == specs.len() {
+        return Err(crate::Error::Usage(format!(
+            "{}: no goroutine dump or profile in it ({} skipped: not dumps); name a folder of dumps",
+            folders.join(", "),
+            crate::report::count(skipped.len() as u64, "file")
+        )));
+    }
+    for folder in folders {
+        let n = skipped.iter().filter(|s| s.folder == folder).count();
+        let what = if n == 1 {
+            "1 file that is not a goroutine dump"
+        } else {
+            &format!("{n} files that are not goroutine dumps")
+        };
+        let hint = match (verbose, n) {
+            (true, _) => "",
+            (false, 1) => " (-v names it)",
+            _ => " (-v names them)",
+        };
+        eprintln!("goroscope: {}: skipped {what}{hint}", escape(folder));
+    }
+    if verbose {
+        for s in skipped {
+            eprintln!("goroscope: skipped {}: not a goroutine dump ({})", escape(&s.file), escape(&s.why));
+        }
+    }
+    Ok(())
 }
 
 /// True if the URL (as completed by the fetcher) asks for the goroutineleak profile.
@@ -78,15 +163,134 @@ pub struct ShowSettings {
     pub style: Style,
 }
 
+/// The wait states and goroutine statuses Go 1.21–1.27 print (`waitReasonStrings` and
+/// `gStatusStrings` of the runtime; shared/reference/go-formats.md §1.3, §2).
+const KNOWN_STATES: &[&str] = &[
+    "GC assist marking",
+    "IO wait",
+    "chan receive (nil chan)",
+    "chan send (nil chan)",
+    "dumping heap",
+    "garbage collection",
+    "garbage collection scan",
+    "panicwait",
+    "select",
+    "select (no cases)",
+    "GC assist wait",
+    "GC sweep wait",
+    "GC scavenge wait",
+    "chan receive",
+    "chan send",
+    "finalizer wait",
+    "force gc (idle)",
+    "semacquire",
+    "sleep",
+    "sync.Cond.Wait",
+    "sync.Mutex.Lock",
+    "sync.RWMutex.RLock",
+    "sync.RWMutex.Lock",
+    "trace reader (blocked)",
+    "wait for GC cycle",
+    "GC worker (idle)",
+    "GC worker (active)",
+    "preempted",
+    "debug call",
+    "GC mark termination",
+    "stopping the world",
+    "flushing proc caches",
+    "trace goroutine status",
+    "trace proc status",
+    "page trace flush",
+    "coroutine",
+    "GC weak to strong wait",
+    "sync.WaitGroup.Wait",
+    "synctest.Run",
+    "synctest.Wait",
+    "chan receive (synctest)",
+    "chan send (synctest)",
+    "select (synctest)",
+    "GOMAXPROCS updater (idle)",
+    "chan receive (durable)",
+    "chan send (durable)",
+    "select (durable)",
+    "sync.WaitGroup.Wait (durable)",
+    "cleanup wait",
+    "idle",
+    "runnable",
+    "running",
+    "syscall",
+    "waiting",
+    "dead",
+    "copystack",
+    "leaked",
+    "waiting for cgo callback",
+];
+
+/// Refuses a `--state` that is neither a category, nor a state the runtime prints, nor a
+/// state some goroutine of the input is in (a newer Go's): it would silently match nothing.
+fn check_states(states: &[String], loaded: &[Loaded]) -> crate::Result<()> {
+    for st in states {
+        let known = crate::classify::Category::from_name(st).is_some()
+            || KNOWN_STATES.contains(&st.as_str())
+            || loaded.iter().any(|l| {
+                let t = &l.snapshot.tables;
+                t.strings.lookup(st).is_some_and(|id| l.snapshot.goroutines.iter().any(|g| g.state == id))
+            });
+        if !known {
+            let categories: Vec<&str> = crate::classify::Category::ALL.iter().map(|c| c.name()).collect();
+            return Err(crate::Error::Usage(format!(
+                "--state {st:?}: not a category or a wait state; use a category ({}) or a wait state as the runtime prints it (\"chan receive\", \"IO wait\", \"sync.Mutex.Lock\", …)",
+                categories.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Warns when `--group-by label:KEY` names a key no goroutine carries (every group would
+/// have an empty value), listing the keys there are.
+fn check_label_key(by: &crate::group::GroupBy, loaded: &[Loaded]) {
+    let crate::group::GroupBy::Label(key) = by else { return };
+    let mut keys = std::collections::BTreeSet::new();
+    let mut found = false;
+    for l in loaded {
+        let t = &l.snapshot.tables;
+        for id in 0..t.label_sets.len() as u32 {
+            for (k, _) in t.labels(id) {
+                found |= k == key;
+                if keys.len() < 20 {
+                    keys.insert(k.to_string());
+                }
+            }
+        }
+    }
+    if !found {
+        let seen = if keys.is_empty() {
+            "no goroutine has labels".to_string()
+        } else {
+            format!("keys seen: {}", keys.into_iter().collect::<Vec<_>>().join(", "))
+        };
+        eprintln!(
+            "goroscope: warning: --group-by label:{}: no goroutine has this label ({})",
+            crate::layout::escape(key),
+            crate::layout::escape(&seen)
+        );
+    }
+}
+
 /// `goroscope show`: group each snapshot by blocking site and print a table or JSON.
 pub fn show(settings: &ShowSettings, out: &mut impl Write) -> crate::Result<()> {
-    let loaded = load(&settings.sources, &settings.load)?;
-    let reports: Vec<SnapshotReport> =
-        loaded.into_iter().map(|mut l| crate::group::group(&mut l.snapshot, &settings.group)).collect();
+    let mut loaded = load(&settings.sources, &settings.load)?;
+    check_states(&settings.group.states, &loaded)?;
+    check_label_key(&settings.group.by, &loaded);
+    // Groups are resolved to strings one at a time as they are written (issue 15: the
+    // strings of every group at once cost more than the dump).
+    let groupings: Vec<crate::group::Grouping<'_>> =
+        loaded.iter_mut().map(|l| crate::group::grouping(&mut l.snapshot, &settings.group)).collect();
     let r = if settings.json {
-        crate::report::show_json(out, &reports)
+        crate::report::show_json_streamed(out, &groupings)
     } else {
-        crate::report::show_table(out, &reports, settings.style, settings.stacks)
+        crate::report::show_table_streamed(out, &groupings, settings.style, settings.stacks)
     };
     r.map_err(|e| crate::Error::io("stdout", e))
 }
@@ -125,8 +329,8 @@ pub fn compare(settings: &CompareSettings, out: &mut impl Write) -> crate::Resul
     let mut grouped = load_grouped(&settings.sources, &settings.load, &settings.group, &names)?;
     if grouped.len() < 2 {
         return Err(crate::Error::Usage(format!(
-            "{} snapshot(s) found in {}; comparing needs at least 2",
-            grouped.len(),
+            "{} found in {}; comparing needs at least 2",
+            crate::report::count(grouped.len() as u64, "snapshot"),
             settings.sources.join(" ")
         )));
     }
@@ -197,6 +401,7 @@ fn load_grouped(
         return Ok(load(specs, settings)?.into_iter().map(to_grouped).collect());
     }
     let files = crate::source::expand(specs)?;
+    let skipped = Mutex::new(Vec::new());
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len()).max(1);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut slots: Vec<Option<crate::Result<Vec<Grouped>>>> = (0..files.len()).map(|_| None).collect();
@@ -208,8 +413,10 @@ fn load_grouped(
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(spec) = files.get(i) else { break };
-                        let r =
-                            load(std::slice::from_ref(spec), settings).map(|v| v.into_iter().map(to_grouped).collect());
+                        let mut skips = Vec::new();
+                        let r = load_specs(std::slice::from_ref(spec), settings, &mut skips)
+                            .map(|v| v.into_iter().map(to_grouped).collect());
+                        skipped.lock().unwrap_or_else(|e| e.into_inner()).extend(skips.into_iter().map(|s| (i, s)));
                         let failed = r.is_err();
                         done.push((i, r));
                         if failed {
@@ -227,7 +434,7 @@ fn load_grouped(
     }
     let mut out = Vec::new();
     // The first failure in the order given is the one reported, as without threads.
-    for (spec, r) in files.iter().zip(slots) {
+    for (spec, r) in files.iter().map(|f| &f.name).zip(slots) {
         let Some(r) = r else { continue };
         out.extend(r?);
         if out.len() as u64 > settings.limits.max_snapshots {
@@ -240,6 +447,10 @@ fn load_grouped(
             });
         }
     }
+    let mut skipped = skipped.into_inner().unwrap_or_else(|e| e.into_inner());
+    skipped.sort_by_key(|(i, _)| *i);
+    let skipped: Vec<Skip> = skipped.into_iter().map(|(_, s)| s).collect();
+    report_skipped(&files, &skipped, settings.verbose, out.is_empty())?;
     Ok(out)
 }
 

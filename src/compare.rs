@@ -12,7 +12,7 @@
 //! alike (see its docs and the README's "The rule").
 
 use crate::classify::Category;
-use crate::group::{group_facts, GroupBy, GroupFacts, GroupSettings, Site, SnapshotReport};
+use crate::group::{group_facts, BlockingSite, GroupBy, GroupFacts, GroupSettings, Site, SnapshotReport};
 use crate::model::Format;
 use crate::model::Snapshot;
 use crate::role::Role;
@@ -133,7 +133,7 @@ pub enum Change {
 pub struct SiteTrend {
     pub category: Category,
     pub state: String,
-    pub site: Site,
+    pub site: BlockingSite,
     pub counts: Vec<u64>,
     pub delta: i64,
     /// Growth per minute from the first to the last snapshot; null without capture times.
@@ -195,8 +195,8 @@ pub fn canonical_function(f: &str) -> Cow<'_, str> {
 pub struct Names {
     /// Found by a borrowed [`SiteRef`], so a known site costs no allocation.
     sites: hashbrown::HashMap<Site, u32, rustc_hash::FxBuildHasher>,
-    /// By site id: the site, and its match key's id.
-    site_list: Vec<(Site, u32)>,
+    /// By site id: the site (with the origin it was first seen with), and its match key's id.
+    site_list: Vec<(BlockingSite, u32)>,
     keys: FxHashMap<(String, String, u32), u32>,
     strings: FxHashMap<String, u32>,
     string_list: Vec<String>,
@@ -217,7 +217,7 @@ impl hashbrown::Equivalent<Site> for SiteRef<'_> {
 }
 
 impl Names {
-    fn site(&mut self, (function, file, line): (&str, &str, u32)) -> u32 {
+    fn site(&mut self, (function, file, line): (&str, &str, u32), origin: Option<crate::classify::Origin>) -> u32 {
         if let Some(&id) = self.sites.get(&SiteRef { function, file, line }) {
             return id;
         }
@@ -226,7 +226,7 @@ impl Names {
         let next = self.keys.len() as u32;
         let key = *self.keys.entry((f.into_owned(), file.to_string(), line)).or_insert(next);
         let id = self.site_list.len() as u32;
-        self.site_list.push((site.clone(), key));
+        self.site_list.push((BlockingSite { location: site.clone(), origin }, key));
         self.sites.insert(site, id);
         id
     }
@@ -282,6 +282,7 @@ pub fn summarize(r: &SnapshotReport, names: &mut Names) -> Summary {
         category: g.category,
         state: &g.state,
         site: (&g.site.function, &g.site.file, g.site.line),
+        origin: g.site.origin,
         orphaned: g.orphaned,
         leaked: g.leaked,
         max_wait: g.wait_minutes.map(|[_, max]| max),
@@ -338,7 +339,7 @@ fn row(g: GroupFacts<'_>, names: &mut Names) -> Row {
         count: g.count,
         orphaned: g.orphaned,
         leaked: g.leaked,
-        site: names.site(g.site),
+        site: names.site(g.site, g.origin),
         state: if !g.state.is_empty() && g.category != Category::Unknown { names.string(g.state) } else { NONE },
         creator: g.creator.map_or(NONE, |c| names.string(c)),
         max_wait: g.max_wait.unwrap_or(NONE),
@@ -693,7 +694,12 @@ fn judge(a: Acc, names: &Names, series: &Series<'_>, settings: &TrendSettings) -
         suspect = true;
         reasons.push(format!("{} marked leaked by the Go runtime's leak detector", a.leaked_last));
     }
-    if suspect && category == Category::ChanSend && delta > 0 && (a.orphaned_any || growing) {
+    if suspect
+        && category == Category::ChanSend
+        && !crate::classify::may_be_nil_chan(&state)
+        && delta > 0
+        && (a.orphaned_any || growing)
+    {
         hint = Some(FORGOTTEN_SENDER_HINT.to_string());
     }
     SiteTrend {

@@ -5,7 +5,7 @@
 //! snapshot's tables; strings are resolved only for the groups that come out. Goroutine
 //! ids are used for one thing: telling orphans (parent gone) — never as a key.
 
-use crate::classify::{Category, Classifier};
+use crate::classify::{Category, Classifier, Origin};
 use crate::model::{flags, FrameId, Goroutine, Snapshot, StackId, Tables, NONE};
 use crate::role::{Role, RoleCache};
 use regex::Regex;
@@ -58,6 +58,9 @@ pub struct GroupSettings {
     /// Counts only: no example stacks and no sorting (for `trend`, which sorts by growth
     /// itself and would otherwise spend its time ordering thousands of groups per snapshot).
     pub summary: bool,
+    /// The program's own code, as import path prefixes (`--module`); empty: found from
+    /// the snapshot ([`crate::classify::MainModule`]).
+    pub modules: Vec<String>,
 }
 
 impl Default for GroupSettings {
@@ -70,6 +73,7 @@ impl Default for GroupSettings {
             min_count: 1,
             keep_examples: 5,
             summary: false,
+            modules: Vec::new(),
         }
     }
 }
@@ -97,6 +101,31 @@ impl Site {
     }
 }
 
+/// A group's blocking site: where it waits, and whose code that is. Serialized flat, as
+/// `{"function", "file", "line", "origin"}`; it reads as a [`Site`] (`site.function`), and
+/// the origin is derived, never part of a site's identity across snapshots.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct BlockingSite {
+    #[serde(flatten)]
+    pub location: Site,
+    /// Absent where no site was found, or where the groups were rebuilt from a history.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+impl std::ops::Deref for BlockingSite {
+    type Target = Site;
+    fn deref(&self) -> &Site {
+        &self.location
+    }
+}
+
+impl From<Site> for BlockingSite {
+    fn from(location: Site) -> BlockingSite {
+        BlockingSite { location, origin: None }
+    }
+}
+
 /// A label set with how many goroutines of the group carry it.
 #[derive(Debug, Clone, Serialize)]
 pub struct LabelCount {
@@ -119,7 +148,7 @@ pub struct Group {
     pub count: u64,
     pub category: Category,
     pub state: String,
-    pub site: Site,
+    pub site: BlockingSite,
     /// The label value this group is split by (`--group-by label:KEY`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label_value: Option<String>,
@@ -176,23 +205,117 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-#[derive(Default)]
+/// What a group gathers while its goroutines are counted. Kept small and free of heap
+/// allocations for a group of one (issue 15: a dump where every goroutine has its own
+/// wait state is one group per goroutine; the first creator, label set and id are held
+/// inline, and a map or list is made only for a second one).
 struct Acc {
     count: u64,
-    category: Option<Category>,
-    state: u32,
-    site: u32,
-    min_minutes: u32,
-    max_minutes: u32,
     locked: u64,
     leaked: u64,
     orphaned: u64,
-    creators: FxHashMap<FrameId, u64>,
-    labels: FxHashMap<u32, u64>,
-    ids: Vec<u64>,
+    state: u32,
+    site: u32,
+    origin: Option<Origin>,
+    min_minutes: u32,
+    max_minutes: u32,
     example: StackId,
+    category: Category,
+    creators: Tally<FrameId>,
+    labels: Tally<u32>,
+    ids: LowIds,
     role: Option<Role>,
     connections: u64,
+}
+
+/// Goroutines per id (creator frame, label set): the first inline, a map from the second.
+enum Tally<K> {
+    Empty,
+    One(K, u64),
+    Many(Box<FxHashMap<K, u64>>),
+}
+
+impl<K: Copy + Eq + std::hash::Hash> Tally<K> {
+    fn add(&mut self, k: K, n: u64) {
+        match self {
+            Tally::Empty => *self = Tally::One(k, n),
+            Tally::One(f, c) if *f == k => *c += n,
+            Tally::One(f, c) => {
+                let mut m = FxHashMap::default();
+                m.insert(*f, *c);
+                m.insert(k, n);
+                *self = Tally::Many(Box::new(m));
+            }
+            Tally::Many(m) => *m.entry(k).or_default() += n,
+        }
+    }
+    fn len(&self) -> usize {
+        match self {
+            Tally::Empty => 0,
+            Tally::One(..) => 1,
+            Tally::Many(m) => m.len(),
+        }
+    }
+    fn iter(&self) -> TallyIter<'_, K> {
+        match self {
+            Tally::Empty => TallyIter::One(None),
+            Tally::One(k, n) => TallyIter::One(Some((*k, *n))),
+            Tally::Many(m) => TallyIter::Many(m.iter()),
+        }
+    }
+}
+
+enum TallyIter<'a, K> {
+    One(Option<(K, u64)>),
+    Many(std::collections::hash_map::Iter<'a, K, u64>),
+}
+
+impl<K: Copy> Iterator for TallyIter<'_, K> {
+    type Item = (K, u64);
+    fn next(&mut self) -> Option<(K, u64)> {
+        match self {
+            TallyIter::One(o) => o.take(),
+            TallyIter::Many(i) => i.next().map(|(k, n)| (*k, *n)),
+        }
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = match self {
+            TallyIter::One(o) => usize::from(o.is_some()),
+            TallyIter::Many(i) => i.len(),
+        };
+        (n, Some(n))
+    }
+}
+
+impl<K: Copy> ExactSizeIterator for TallyIter<'_, K> {}
+
+/// The lowest few goroutine ids of a group: the first inline (0: none yet; ids kept are
+/// never 0).
+#[derive(Default)]
+struct LowIds {
+    first: u64,
+    more: Vec<u64>,
+}
+
+impl LowIds {
+    fn add(&mut self, id: u64, keep: usize) {
+        if self.first == 0 {
+            self.first = id;
+        } else if self.more.len() + 1 < keep {
+            self.more.push(id);
+        } else {
+            let max = self.more.iter_mut().chain(std::iter::once(&mut self.first)).max().expect("one id at least");
+            if id < *max {
+                *max = id;
+            }
+        }
+    }
+    fn sorted(&self) -> Vec<u64> {
+        let mut ids: Vec<u64> =
+            std::iter::once(self.first).filter(|&i| i != 0).chain(self.more.iter().copied()).collect();
+        ids.sort_unstable();
+        ids
+    }
 }
 
 /// A group key: category, state, site (or creator), the stack or label value, and the
@@ -201,33 +324,131 @@ type Key = (Category, u32, u32, u32, Option<Role>);
 
 /// Groups one snapshot's goroutines.
 pub fn group(snap: &mut Snapshot, settings: &GroupSettings) -> SnapshotReport {
-    let (accs, shown) = accumulate(snap, settings);
-    let t = &snap.tables;
+    grouping(snap, settings).into_report()
+}
+
+/// The groups of one snapshot, counted and in their final order but resolved to strings
+/// one at a time ([`Grouping::group`]): `show` writes each group out and drops it, so the
+/// strings of a large dump's groups (names, example stacks) never all exist at once.
+pub struct Grouping<'s> {
+    snap: &'s Snapshot,
+    settings: &'s GroupSettings,
+    accs: Vec<(Key, Acc)>,
+    shown: u64,
+    notes: Vec<String>,
+    connections: u64,
+    max_goroutine_id: Option<u64>,
+}
+
+/// Counts and orders the groups of one snapshot, resolving nothing yet.
+pub fn grouping<'s>(snap: &'s mut Snapshot, settings: &'s GroupSettings) -> Grouping<'s> {
+    let (mut accs, shown) = accumulate(snap, settings);
+    let snap: &'s Snapshot = snap;
     let connections = accs.iter().map(|(_, a)| a.connections).sum();
     let max_goroutine_id = if snap.format.is_traceback() { snap.goroutines.iter().map(|g| g.id).max() } else { None };
-    let mut groups: Vec<Group> = accs
-        .into_iter()
-        .filter(|(_, a)| a.count >= settings.min_count)
-        .map(|(key, a)| resolve(t, key, a, settings))
-        .collect();
+    let mut notes = snap.notes.clone();
+    let before = accs.len();
+    let hidden_goroutines: u64 = accs.iter().filter(|(_, a)| a.count < settings.min_count).map(|(_, a)| a.count).sum();
+    accs.retain(|(_, a)| a.count >= settings.min_count);
+    if accs.len() < before {
+        let n = before - accs.len();
+        notes.push(format!(
+            "{} of fewer than {} goroutines ({} in all) not shown (--min-count)",
+            crate::report::count(n as u64, "group"),
+            settings.min_count,
+            hidden_goroutines
+        ));
+    }
     if !settings.summary {
-        sort_groups(&mut groups);
+        let by_label = matches!(settings.by, GroupBy::Label(_));
+        // Stable, on the same keys as `sort_groups`, compared in place.
+        accs.sort_by(|x, y| cmp_accs(&snap.tables, by_label, x, y));
     }
-    SnapshotReport {
-        source: snap.source.clone(),
-        format: snap.format,
-        profile: snap.profile,
-        total: snap.total(),
-        time: snap.time_nanos.map(crate::report::rfc3339),
-        preamble: snap.preamble.clone(),
-        truncated: snap.truncated,
-        skipped: snap.skipped,
-        notes: snap.notes.clone(),
-        shown,
-        connections,
-        max_goroutine_id,
-        groups,
+    Grouping { snap, settings, accs, shown, notes, connections, max_goroutine_id }
+}
+
+impl Grouping<'_> {
+    /// How many groups there are.
+    pub fn len(&self) -> usize {
+        self.accs.len()
     }
+    pub fn is_empty(&self) -> bool {
+        self.accs.is_empty()
+    }
+    /// Group `i`, resolved to strings; `stack`: with its example stack.
+    pub fn group(&self, i: usize, stack: bool) -> Group {
+        let (key, a) = &self.accs[i];
+        resolve(&self.snap.tables, *key, a, self.settings, stack && !self.settings.summary, true)
+    }
+    /// Group `i` without its site and example stack (`Site::unknown()`, empty): for a
+    /// writer that takes them from [`Grouping::site`] and [`Grouping::example_stack`].
+    pub fn group_without_site(&self, i: usize) -> Group {
+        let (key, a) = &self.accs[i];
+        resolve(&self.snap.tables, *key, a, self.settings, false, false)
+    }
+    /// Group `i`'s site.
+    pub fn site(&self, i: usize) -> BlockingSite {
+        let a = &self.accs[i].1;
+        let location = if a.site != NONE { Site::of(&self.snap.tables, a.site) } else { Site::unknown() };
+        BlockingSite { location, origin: a.origin }
+    }
+    /// Group `i`'s example stack, each frame resolved as it is asked for.
+    pub fn example_stack(&self, i: usize) -> impl ExactSizeIterator<Item = Site> + '_ {
+        let t = &self.snap.tables;
+        let stack = if self.settings.summary { &[][..] } else { t.stacks.get(self.accs[i].1.example) };
+        stack.iter().map(move |&f| Site::of(t, f))
+    }
+    /// The report without its groups: what is said of the snapshot as a whole.
+    pub fn header(&self) -> SnapshotReport {
+        let snap = self.snap;
+        SnapshotReport {
+            source: snap.source.clone(),
+            format: snap.format,
+            profile: snap.profile,
+            total: snap.total(),
+            time: snap.time_nanos.map(crate::report::rfc3339),
+            preamble: snap.preamble.clone(),
+            truncated: snap.truncated,
+            skipped: snap.skipped,
+            notes: self.notes.clone(),
+            shown: self.shown,
+            connections: self.connections,
+            max_goroutine_id: self.max_goroutine_id,
+            groups: Vec::new(),
+        }
+    }
+    /// The whole report, every group resolved.
+    pub fn into_report(self) -> SnapshotReport {
+        let mut r = self.header();
+        r.groups = (0..self.len()).map(|i| self.group(i, true)).collect();
+        r
+    }
+}
+
+/// The order of [`sort_groups`], on accumulators: largest first, then category, state,
+/// site, label value, example stack, each string compared as the `String` it resolves to.
+fn cmp_accs(t: &Tables, by_label: bool, x: &(Key, Acc), y: &(Key, Acc)) -> std::cmp::Ordering {
+    let ((ka, a), (kb, b)) = (x, y);
+    let site = |f: u32| if f == NONE { ("", "", 0) } else { frame_strs(t, f) };
+    let label = |v: u32| if v == NONE { "" } else { t.str(v) };
+    b.count
+        .cmp(&a.count)
+        .then_with(|| a.category.cmp(&b.category))
+        .then_with(|| t.str(a.state).cmp(t.str(b.state)))
+        .then_with(|| site(a.site).cmp(&site(b.site)))
+        .then_with(|| a.origin.cmp(&b.origin))
+        .then_with(|| if by_label { label(ka.3).cmp(label(kb.3)) } else { std::cmp::Ordering::Equal })
+        .then_with(|| a.role.cmp(&b.role))
+        .then_with(|| {
+            let (sa, sb) = (t.stacks.get(a.example), t.stacks.get(b.example));
+            sa.iter().map(|&f| frame_strs(t, f)).cmp(sb.iter().map(|&f| frame_strs(t, f)))
+        })
+}
+
+/// A frame as the strings of its [`Site`]: function, file, line.
+fn frame_strs(t: &Tables, f: FrameId) -> (&str, &str, u32) {
+    let fr = t.frame(f);
+    (t.str(fr.function), t.str(fr.file), fr.line)
 }
 
 /// One group of [`group_facts`]: what a comparison reads, names borrowed from the
@@ -239,6 +460,7 @@ pub struct GroupFacts<'t> {
     pub state: &'t str,
     /// Function, file, line; empty strings and 0 where no site was found.
     pub site: (&'t str, &'t str, u32),
+    pub origin: Option<Origin>,
     pub orphaned: u64,
     pub leaked: u64,
     /// The longest wait printed, as `Group::wait_minutes` has it.
@@ -257,7 +479,7 @@ pub fn group_facts<'s>(snap: &'s mut Snapshot, settings: &GroupSettings) -> Vec<
     let t = &snap.tables;
     accs.into_iter()
         .filter(|(_, a)| a.count >= settings.min_count)
-        .map(|((category, ..), a)| {
+        .map(|(_, a)| {
             let site = if a.site != NONE {
                 let fr = t.frame(a.site);
                 (t.str(fr.function), t.str(fr.file), fr.line)
@@ -269,14 +491,15 @@ pub fn group_facts<'s>(snap: &'s mut Snapshot, settings: &GroupSettings) -> Vec<
             } else {
                 a.creators
                     .iter()
-                    .min_by(|x, y| y.1.cmp(x.1).then_with(|| frame_order(t, *x.0).cmp(&frame_order(t, *y.0))))
-                    .map(|(&f, _)| t.function(f))
+                    .min_by(|x, y| y.1.cmp(&x.1).then_with(|| frame_order(t, x.0).cmp(&frame_order(t, y.0))))
+                    .map(|(f, _)| t.function(f))
             };
             GroupFacts {
                 count: a.count,
-                category: a.category.unwrap_or(category),
+                category: a.category,
                 state: t.str(a.state),
                 site,
+                origin: a.origin,
                 orphaned: a.orphaned,
                 leaked: a.leaked,
                 max_wait: wait_minutes(&a).map(|[_, max]| max),
@@ -291,10 +514,17 @@ pub fn group_facts<'s>(snap: &'s mut Snapshot, settings: &GroupSettings) -> Vec<
 /// Goroutines per group key, in order of first appearance, and how many passed the
 /// filters.
 fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>, u64) {
-    let mut classifier = Classifier::new(snap);
+    let mut classifier = Classifier::new(snap, &settings.modules);
     let frames_complete = snap.format == crate::model::Format::Debug0;
-    let ids: FxHashSet<u64> =
-        if snap.format.is_traceback() { snap.goroutines.iter().map(|g| g.id).collect() } else { FxHashSet::default() };
+    // Only a goroutine with a parent asks whether its parent is alive; the set is sized
+    // once (a growing set briefly holds two tables: 10 million headers, issue 15).
+    let ids: FxHashSet<u64> = if snap.format.is_traceback() && snap.goroutines.iter().any(|g| g.parent != 0) {
+        let mut ids = FxHashSet::with_capacity_and_hasher(snap.goroutines.len(), Default::default());
+        ids.extend(snap.goroutines.iter().map(|g| g.id));
+        ids
+    } else {
+        FxHashSet::default()
+    };
     let label_key = match &settings.by {
         GroupBy::Label(k) => snap.tables.strings.lookup(k),
         _ => None,
@@ -344,16 +574,26 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>
             }
             let key = (category, state, place, extra, role);
             let slot = *index.entry(key).or_insert_with(|| {
+                let origin = (site != NONE).then(|| classifier.origin(&snap.tables, site));
                 accs.push((
                     key,
                     Acc {
-                        category: Some(category),
+                        count: 0,
+                        locked: 0,
+                        leaked: 0,
+                        orphaned: 0,
                         state,
                         site,
+                        origin,
                         min_minutes: NONE,
+                        max_minutes: 0,
                         example: g.stack,
+                        category,
+                        creators: Tally::Empty,
+                        labels: Tally::Empty,
+                        ids: LowIds::default(),
                         role,
-                        ..Acc::default()
+                        connections: 0,
                     },
                 ));
                 accs.len() as u32 - 1
@@ -395,51 +635,46 @@ fn add(a: &mut Acc, g: &Goroutine, ids: &FxHashSet<u64>, settings: &GroupSetting
         a.orphaned += g.count;
     }
     if let Some(c) = g.creator() {
-        *a.creators.entry(c).or_default() += g.count;
+        a.creators.add(c, g.count);
     }
     if g.labels != 0 {
-        *a.labels.entry(g.labels).or_default() += g.count;
+        a.labels.add(g.labels, g.count);
     }
     if g.id != 0 {
-        if a.ids.len() < settings.keep_examples.max(5) {
-            a.ids.push(g.id);
-        } else if let Some(max) = a.ids.iter_mut().max() {
-            if g.id < *max {
-                *max = g.id;
-            }
-        }
+        a.ids.add(g.id, settings.keep_examples.max(5));
     }
 }
 
-fn resolve(t: &Tables, key: Key, a: Acc, settings: &GroupSettings) -> Group {
-    let (category, _, _, extra, _) = key;
-    let site = if a.site != NONE { Site::of(t, a.site) } else { Site::unknown() };
+fn resolve(t: &Tables, key: Key, a: &Acc, settings: &GroupSettings, stack: bool, with_site: bool) -> Group {
+    let (_, _, _, extra, _) = key;
+    let location = if a.site != NONE && with_site { Site::of(t, a.site) } else { Site::unknown() };
+    let site = BlockingSite { location, origin: a.origin };
     let label_value = match &settings.by {
         GroupBy::Label(_) => Some(if extra == NONE { String::new() } else { t.str(extra).to_string() }),
         _ => None,
     };
-    let wait = wait_minutes(&a);
+    let wait = wait_minutes(a);
     // Only the top few are shown: choose them on ids, comparing strings in place, and
     // resolve only those (a profile with a unique label per goroutine has as many sets as
     // goroutines).
-    let creators: Vec<CreatorCount> = top_k(a.creators.into_iter(), settings.keep_examples, |x, y| {
+    let creators: Vec<CreatorCount> = top_k(a.creators.iter(), settings.keep_examples, |x, y| {
         y.1.cmp(&x.1).then_with(|| frame_order(t, x.0).cmp(&frame_order(t, y.0)))
     })
     .into_iter()
     .map(|(f, n)| CreatorCount { site: Site::of(t, f), count: n })
     .collect();
     let distinct = a.labels.len() as u64;
-    let labels: Vec<LabelCount> = top_k(a.labels.into_iter(), settings.keep_examples, |x, y| {
-        y.1.cmp(&x.1).then_with(|| t.cmp_label_sets(x.0, y.0))
-    })
-    .into_iter()
-    .map(|(l, n)| LabelCount { labels: t.labels(l).map(|(k, v)| (k.to_string(), v.to_string())).collect(), count: n })
-    .collect();
-    let mut ids = a.ids;
-    ids.sort_unstable();
+    let labels: Vec<LabelCount> =
+        top_k(a.labels.iter(), settings.keep_examples, |x, y| y.1.cmp(&x.1).then_with(|| t.cmp_label_sets(x.0, y.0)))
+            .into_iter()
+            .map(|(l, n)| LabelCount {
+                labels: t.labels(l).map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                count: n,
+            })
+            .collect();
     Group {
         count: a.count,
-        category: a.category.unwrap_or(category),
+        category: a.category,
         state: t.str(a.state).to_string(),
         site,
         label_value,
@@ -452,11 +687,11 @@ fn resolve(t: &Tables, key: Key, a: Acc, settings: &GroupSettings) -> Group {
         creators,
         labels,
         distinct_label_sets: distinct,
-        goroutine_ids: ids,
-        example_stack: if settings.summary {
-            Vec::new()
-        } else {
+        goroutine_ids: a.ids.sorted(),
+        example_stack: if stack {
             t.stacks.get(a.example).iter().map(|&f| Site::of(t, f)).collect()
+        } else {
+            Vec::new()
         },
     }
 }
@@ -516,7 +751,7 @@ impl Group {
             count,
             category,
             state,
-            site,
+            site: site.into(),
             label_value: None,
             role: None,
             connections: 0,

@@ -18,6 +18,7 @@ pub mod fetch;
 pub mod format;
 pub mod group;
 pub mod history;
+pub mod layout;
 pub mod limits;
 pub mod metrics;
 pub mod model;

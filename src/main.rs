@@ -9,13 +9,35 @@ use goroscope::app::{self, LoadSettings, ShowSettings};
 use goroscope::clock::SystemClock;
 use goroscope::fetch::FetchSettings;
 use goroscope::group::{GroupBy, GroupSettings};
-use goroscope::limits::Limits;
+use goroscope::limits::{ByteSize, Limits};
 use goroscope::model::{Format, ProfileKind};
 use goroscope::report::Style;
 use goroscope::rules::Rules;
 use goroscope::watch::{CheckSettings, Target, WatchSettings};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+
+/// What `--debug N` costs and gives (in `fetch --help`; the short help of every command
+/// stays one line).
+macro_rules! DEBUG_HELP {
+    () => {
+        "ask the service for ?debug=N (0, 1 or 2) instead of the default 0.
+
+0: a gzipped protobuf. Since Go 1.19 it costs the service one short pause of fixed length whatever its size. It has stacks and labels, but no wait states, no wait times and no goroutine ids: states are inferred from the stacks.
+1: the same counted stacks as text; still no wait states.
+2: every goroutine's own traceback, as a crash prints it: its wait state and for how many minutes it has waited (the surest sign of a leak), its id, and the goroutine that created it. The cost: the runtime stops the world for the whole dump, a pause users notice on a service with many goroutines, and cuts the dump off at 64 MiB."
+    };
+}
+
+/// What `--module` means (in `show --help`, so that every command's `--help` stays one
+/// line a flag).
+macro_rules! MODULE_HELP {
+    () => {
+        "the program's own code, as an import path prefix, e.g. github.com/acme/shop (repeatable: a workspace, or every module of an organisation with github.com/acme).
+
+The blocking site of a goroutine is its first frame in the program's own code, so that a wait inside a dependency (golang.org/x/sync/semaphore, a database driver) is told apart by the callers in the program. Without --module the program's own code is found from the dump: package main and the packages of its repository (from the file paths of package main's frames); packages in the module cache (@vX in their path) or under vendor/ are dependencies."
+    };
+}
 
 #[derive(Parser)]
 #[command(
@@ -33,12 +55,12 @@ struct Cli {
 enum Command {
     /// Group goroutines by blocking site and print a table (or JSON).
     #[command(
-        after_help = "EXAMPLES:\n  goroscope show dump.txt\n  goroscope show --json profile.pb.gz\n  curl -s localhost:6060/debug/pprof/goroutine?debug=2 | goroscope show -\n  goroscope show --state chan_send --stacks dump.txt"
+        after_help = concat!("--module PATH: ", MODULE_HELP!(), "\n\n", "EXAMPLES:\n  goroscope show dump.txt\n  goroscope show --json profile.pb.gz\n  curl -s localhost:6060/debug/pprof/goroutine?debug=2 | goroscope show -\n  goroscope show --state chan_send --stacks dump.txt")
     )]
     Show(ShowArgs),
     /// Save a profile from a running service, byte for byte, to open later.
     #[command(
-        after_help = "The file holds exactly what the service sent, so it opens later in goroscope or `go tool pprof`. It is written through a temporary file in the same folder, so a failed fetch leaves nothing behind.\n\nEXAMPLES:\n  goroscope fetch http://localhost:6060 -o goroutine.pb.gz\n  goroscope fetch --debug 2 http://localhost:6060 -o dump.txt\n  goroscope fetch --bearer-token-file token https://svc:6060 -o leak.pb.gz --profile goroutineleak"
+        after_help = concat!("The file holds exactly what the service sent, so it opens later in goroscope or `go tool pprof`. It is written through a temporary file in the same folder, so a failed fetch leaves nothing behind.\n\n--debug N: ", DEBUG_HELP!(), "\n\nEXAMPLES:\n  goroscope fetch http://localhost:6060 -o goroutine.pb.gz\n  goroscope fetch --debug 2 http://localhost:6060 -o dump.txt\n  goroscope fetch --bearer-token-file token https://svc:6060 -o leak.pb.gz --profile goroutineleak")
     )]
     Fetch(FetchCmdArgs),
     /// Compare two snapshots per blocking site: before, after, delta.
@@ -181,6 +203,13 @@ impl PollArgs {
         if targets.is_empty() {
             return Err(goroscope::Error::Usage("no targets: name a URL or pass --targets FILE".into()));
         }
+        if let Some(h) = history.as_ref().filter(|h| h.is_dir()) {
+            return Err(goroscope::Error::Usage(format!(
+                "--history {}: is a folder; --history names the history file itself (SQLite, created when missing), e.g. {}",
+                h.display(),
+                h.join("history.db").display()
+            )));
+        }
         let mut rules = match &self.rules {
             Some(p) => {
                 let name = p.display().to_string();
@@ -277,10 +306,28 @@ struct CompareArgs {
     /// Drop goroutines with a frame (function or file) matching REGEX.
     #[arg(long, value_name = "REGEX")]
     ignore: Option<regex::Regex>,
+    /// The program's own code, as an import path prefix (repeatable); found from the dump when absent (see `show --help`).
+    #[arg(long = "module", value_name = "PATH", value_parser = parse_module)]
+    modules: Vec<String>,
     #[command(flatten)]
     input: InputArgs,
     #[command(flatten)]
     fetch: FetchArgs,
+}
+
+/// Checks a `--module` value: an import path prefix.
+fn parse_module(s: &str) -> Result<String, String> {
+    let p = s.trim_end_matches('/');
+    let bad = p.is_empty()
+        || p.starts_with('/')
+        || p.contains("//")
+        || p.split('/').any(|e| e == "." || e == "..")
+        || p.chars().any(|c| c.is_whitespace() || c == '@' || c == '\\');
+    if bad {
+        Err(format!("{s:?} is not an import path prefix; give one like github.com/acme/shop"))
+    } else {
+        Ok(p.to_string())
+    }
 }
 
 impl CompareArgs {
@@ -293,7 +340,12 @@ impl CompareArgs {
         let s = app::CompareSettings {
             sources,
             load: LoadSettings { fetch: self.fetch.settings(), ..self.input.settings() },
-            group: GroupSettings { focus: self.focus, ignore: self.ignore, ..GroupSettings::default() },
+            group: GroupSettings {
+                focus: self.focus,
+                ignore: self.ignore,
+                modules: self.modules,
+                ..GroupSettings::default()
+            },
             trend: goroscope::compare::TrendSettings {
                 min_growth: self.min_growth,
                 file_times: self.file_times,
@@ -340,18 +392,12 @@ struct FetchCmdArgs {
     /// Overwrite FILE if it exists.
     #[arg(long)]
     force: bool,
-    /// Largest response, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_input, hide_short_help = true)]
-    max_input: u64,
+    /// Largest response: 512MiB, 16GiB, or bytes.
+    #[arg(long, value_name = "SIZE", default_value_t = ByteSize(Limits::default().max_input))]
+    max_input: ByteSize,
     #[command(flatten)]
     fetch: FetchArgs,
 }
-
-const DEBUG_HELP: &str = "Ask the service for ?debug=N (0, 1 or 2) instead of the default 0.
-
-0: a gzipped protobuf. Since Go 1.19 it costs the service one short pause of fixed length whatever its size. It has stacks and labels, but no wait states, no wait times and no goroutine ids: states are inferred from the stacks.
-1: the same counted stacks as text; still no wait states.
-2: every goroutine's own traceback, as a crash prints it: its wait state and for how many minutes it has waited (the surest sign of a leak), its id, and the goroutine that created it. The cost: the runtime stops the world for the whole dump, a pause users notice on a service with many goroutines, and cuts the dump off at 64 MiB.";
 
 /// How URLs are fetched.
 #[derive(Args)]
@@ -360,8 +406,8 @@ struct FetchArgs {
     /// The profile a base URL means: goroutine, or goroutineleak (only leaked goroutines; recent Go).
     #[arg(long, value_name = "NAME", value_parser = parse_profile)]
     profile: Option<ProfileKind>,
-    /// Ask for ?debug=1 or 2 instead of 0: wait states, minutes, ids, creators, at a cost (see --help).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=2), long_help = DEBUG_HELP)]
+    /// Ask for ?debug=1 or 2 instead of 0: wait states, minutes, ids, creators, at a cost (see `fetch --help`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=2))]
     debug: Option<u8>,
     /// Send a request header, 'Name: value' (repeatable).
     #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'")]
@@ -413,7 +459,7 @@ impl FetchArgs {
             insecure: self.insecure,
             timeout: self.timeout,
             unix_socket: self.unix_socket,
-            progress: std::io::stderr().is_terminal(),
+            progress: std::io::stderr().is_terminal() && !goroscope::report::no_color(),
         }
     }
 }
@@ -435,39 +481,41 @@ struct GroupArgs {
     /// Hide groups with fewer goroutines than this.
     #[arg(long, default_value_t = 1, value_name = "N")]
     min_count: u64,
+    /// The program's own code, as an import path prefix (repeatable); found from the dump when absent (see `show --help`).
+    #[arg(long = "module", value_name = "PATH", value_parser = parse_module)]
+    modules: Vec<String>,
 }
 
 #[derive(Args)]
+#[command(next_help_heading = "Input and limits")]
 struct InputArgs {
     /// Force the input format instead of detecting it.
-    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    #[arg(long, value_name = "FORMAT", value_parser = clap::builder::TypedValueParser::map(clap::builder::PossibleValuesParser::new(Format::ALL.map(Format::name)), |s: String| Format::from_name(&s).expect("a listed format")))]
     format: Option<Format>,
-    /// Largest input read, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_input, hide_short_help = true)]
-    max_input: u64,
-    /// Largest size after gunzip, in bytes (stops gzip bombs).
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_decompressed, hide_short_help = true)]
-    max_decompressed: u64,
-    /// Longest text line, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_line, hide_short_help = true)]
-    max_line: u64,
+    /// Name each file skipped in a folder because it is not a dump.
+    #[arg(short, long)]
+    verbose: bool,
+    /// Largest input read: 512MiB, 16GiB, or bytes.
+    #[arg(long, value_name = "SIZE", default_value_t = ByteSize(Limits::default().max_input))]
+    max_input: ByteSize,
+    /// Largest size after gunzip (stops gzip bombs).
+    #[arg(long, value_name = "SIZE", default_value_t = ByteSize(Limits::default().max_decompressed))]
+    max_decompressed: ByteSize,
+    /// Longest text line.
+    #[arg(long, value_name = "SIZE", default_value_t = ByteSize(Limits::default().max_line))]
+    max_line: ByteSize,
     /// Most frames in one goroutine.
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_frames, hide_short_help = true)]
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_frames)]
     max_frames: u64,
     /// Most labels on one goroutine.
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_labels, hide_short_help = true)]
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_labels)]
     max_labels: u64,
     /// Most goroutines (or samples) in one snapshot.
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_goroutines, hide_short_help = true)]
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_goroutines)]
     max_goroutines: u64,
     /// Most snapshots in one run.
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_snapshots, hide_short_help = true)]
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_snapshots)]
     max_snapshots: u64,
-}
-
-fn parse_format(s: &str) -> Result<Format, String> {
-    Format::from_name(s)
-        .ok_or_else(|| format!("unknown format {s:?}; choose debug0, debug1, debug2, panic, sigquit or log"))
 }
 
 impl InputArgs {
@@ -475,15 +523,16 @@ impl InputArgs {
         LoadSettings {
             format: self.format,
             limits: Limits {
-                max_input: self.max_input,
-                max_decompressed: self.max_decompressed,
-                max_line: self.max_line,
+                max_input: self.max_input.0,
+                max_decompressed: self.max_decompressed.0,
+                max_line: self.max_line.0,
                 max_frames: self.max_frames,
                 max_labels: self.max_labels,
                 max_goroutines: self.max_goroutines,
                 max_snapshots: self.max_snapshots,
             },
             fetch: FetchSettings::default(),
+            verbose: self.verbose,
         }
     }
 }
@@ -496,15 +545,14 @@ impl GroupArgs {
             ignore: self.ignore.clone(),
             states: self.states.clone(),
             min_count: self.min_count,
+            modules: self.modules.clone(),
             ..GroupSettings::default()
         }
     }
 }
 
 fn style() -> Style {
-    let terminal = std::io::stdout().is_terminal();
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    Style { color: terminal && !no_color, terminal }
+    Style::for_stdout()
 }
 
 fn run_compare(s: &app::CompareSettings, fail_on_suspect: bool, out: &mut impl Write) -> goroscope::Result<ExitCode> {
@@ -530,7 +578,7 @@ fn main() -> ExitCode {
             if shown.is_ok() {
                 if let Some(note) = goroscope::fetch::debug0_note(&s.sources, &s.load.fetch) {
                     let _ = out.flush();
-                    eprintln!("goroscope: {note}");
+                    eprintln!("goroscope: {}", goroscope::layout::escape(note));
                 }
             }
             shown.map(|_| ExitCode::SUCCESS)
@@ -541,7 +589,7 @@ fn main() -> ExitCode {
                 output: a.output,
                 force: a.force,
                 fetch: a.fetch.settings(),
-                limits: Limits { max_input: a.max_input, ..Limits::default() },
+                limits: Limits { max_input: a.max_input.0, ..Limits::default() },
             };
             app::fetch(&s, &mut out).map(|_| ExitCode::SUCCESS)
         }
@@ -593,7 +641,10 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("goroscope: {e}");
+            // Names, paths and server replies in the message come from outside: escaped.
+            let msg = e.to_string();
+            let lines: Vec<_> = msg.split('\n').map(goroscope::layout::escape).collect();
+            eprintln!("goroscope: {}", lines.join("\n"));
             ExitCode::from(2)
         }
     }

@@ -192,16 +192,16 @@ pub fn evaluate(target: &str, reports: &[SnapshotReport], rules: &Rules, now_nan
         }
         let hint = match connection {
             Some(r) => Some(r.hint().to_string()),
-            None => s
-                .hint
-                .clone()
-                .or_else(|| (s.category == Category::ChanSend).then(|| compare::FORGOTTEN_SENDER_HINT.to_string())),
+            None => s.hint.clone().or_else(|| {
+                (s.category == Category::ChanSend && !crate::classify::may_be_nil_chan(&s.state))
+                    .then(|| compare::FORGOTTEN_SENDER_HINT.to_string())
+            }),
         };
         ev.firing.push(Finding {
             target: target.to_string(),
             category: s.category,
             state: s.state.clone(),
-            site: s.site.clone(),
+            site: s.site.location.clone(),
             counts,
             delta,
             rate_per_min,

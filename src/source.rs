@@ -36,9 +36,18 @@ pub fn is_url(spec: &str) -> bool {
     spec.starts_with("http://") || spec.starts_with("https://")
 }
 
+/// A source to read: a path, `-` or a URL, and the folder it was found in, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spec {
+    pub name: String,
+    /// The folder named on the command line that held it: a file found there that is
+    /// clearly not a dump is skipped, where a file named itself is an error.
+    pub folder: Option<String>,
+}
+
 /// Expands folders into the files they hold (sorted by name; hidden files skipped). Other
 /// specs pass through.
-pub fn expand(specs: &[String]) -> crate::Result<Vec<String>> {
+pub fn expand(specs: &[String]) -> crate::Result<Vec<Spec>> {
     let mut out = Vec::new();
     for s in specs {
         if s != "-" && !is_url(s) && Path::new(s).is_dir() {
@@ -53,12 +62,18 @@ pub fn expand(specs: &[String]) -> crate::Result<Vec<String>> {
             if files.is_empty() {
                 return Err(Error::Usage(format!("{s}: the folder holds no files")));
             }
-            out.extend(files);
+            out.extend(files.into_iter().map(|name| Spec { name, folder: Some(s.clone()) }));
         } else {
-            out.push(s.clone());
+            out.push(Spec { name: s.clone(), folder: None });
         }
     }
     Ok(out)
+}
+
+/// True for an error that says the input is clearly not a goroutine dump (no header, no
+/// profile, binary, empty): in a folder such a file is skipped.
+pub fn is_not_a_dump(e: &Error) -> bool {
+    matches!(e, Error::UnknownFormat { .. })
 }
 
 /// Reads a file or stdin, refusing more than `limits.max_input` bytes.
@@ -73,6 +88,11 @@ pub fn read_local(spec: &str, limits: &Limits) -> crate::Result<Input> {
                 limit: limits.max_input,
                 flag: "--max-input",
             });
+        }
+        if buf.is_empty() {
+            return Err(Error::Usage(
+                "-: stdin is empty: nothing was piped in (e.g. curl -s URL | goroscope show -)".into(),
+            ));
         }
         return Ok(Input { name: "-".into(), bytes: Bytes::Owned(buf), mtime_nanos: None });
     }

@@ -23,6 +23,7 @@ use crate::clock::Clock;
 use crate::compare::site_key;
 use crate::group::{GroupBy, GroupSettings, SnapshotReport};
 use crate::history::{ActiveAlert, History, Recorded};
+use crate::layout::clean;
 use crate::metrics::TargetMetrics;
 use crate::rules::Rules;
 use crate::Error;
@@ -283,7 +284,7 @@ impl<'a> Checker<'a> {
             let recent = self.history.recent(&t.name, self.settings.rules.window)?;
             let ev = crate::rules::evaluate(&t.name, &recent, &self.settings.rules, now);
             for n in &ev.notes {
-                let _ = writeln!(log, "goroscope: {}: {n}", t.name);
+                let _ = writeln!(log, "goroscope: {}: {}", clean(&t.name), clean(n));
             }
             let active = self.history.active_alerts(&t.name)?;
             let mut firing = Vec::new();
@@ -330,7 +331,7 @@ impl<'a> Checker<'a> {
             let status = self.history.status(&t.name)?;
             out.metrics.push(TargetMetrics {
                 target: t.name.clone(),
-                sites: report.groups.iter().map(|g| (g.category, g.site.clone(), g.count)).collect(),
+                sites: report.groups.iter().map(|g| (g.category, g.site.location.clone(), g.count)).collect(),
                 total: Some(report.total),
                 suspects: firing.len() as u64,
                 fetch_errors: status.fetch_errors,
@@ -523,6 +524,7 @@ fn write_text(out: &mut dyn Write, events: &[Event]) -> std::io::Result<()> {
                     n => format!("{n} sites leaking"),
                 };
                 let sites = if *sites == 1 { "1 site".to_string() } else { format!("{sites} sites") };
+                let target = clean(target);
                 writeln!(out, "{target}: {goroutines} goroutines at {sites}; {verdict}")?;
                 if *restart {
                     writeln!(
@@ -534,37 +536,40 @@ fn write_text(out: &mut dyn Write, events: &[Event]) -> std::io::Result<()> {
                     writeln!(out, "{target}: the profile is unchanged since the last check; not recorded again")?;
                 }
             }
-            Event::Alert { alert, .. } => {
+            Event::Alert { alert, time, .. } => {
                 let f = &alert.finding;
+                let since = crate::compare::time_of_text(&alert.since)
+                    .map(|t| format!(" since {}", crate::report::human_time(t, crate::compare::time_of_text(time))))
+                    .unwrap_or_default();
                 writeln!(
                     out,
-                    "ALERT {} {} {} ({}:{}){}: {}",
-                    f.target,
+                    "ALERT {} {} {} ({}:{}){}{since}: {}",
+                    clean(&f.target),
                     f.category.name(),
-                    f.site.function,
-                    f.site.file,
+                    clean(&f.site.function),
+                    clean(&f.site.file),
                     f.site.line,
                     if alert.new { " [new]" } else { "" },
-                    f.reasons.join("; ")
+                    clean(&f.reasons.join("; "))
                 )?;
                 if let Some(h) = &f.hint {
-                    writeln!(out, "  hint: {h}")?;
+                    writeln!(out, "  hint: {}", clean(h))?;
                 }
             }
             Event::Resolved { resolved: r, .. } => {
                 writeln!(
                     out,
                     "RESOLVED {} {} {} ({}:{}): {}",
-                    r.target,
+                    clean(&r.target),
                     r.category.name(),
-                    r.site.function,
-                    r.site.file,
+                    clean(&r.site.function),
+                    clean(&r.site.file),
                     r.site.line,
-                    r.reason
+                    clean(&r.reason)
                 )?;
             }
             Event::Error { target, message, fetch_errors, .. } => {
-                writeln!(out, "ERROR {target}: {message} ({fetch_errors} failed polls so far)")?;
+                writeln!(out, "ERROR {}: {} ({fetch_errors} failed polls so far)", clean(target), clean(message))?;
             }
         }
     }
@@ -579,20 +584,25 @@ fn write_table(out: &mut dyn Write, o: &Outcome, every: Duration, started: i64) 
     ms.sort_by(|a, b| a.target.cmp(&b.target));
     for m in ms {
         t.add_row([
-            m.target.clone(),
+            clean(&m.target).into_owned(),
             m.total.map_or("-".into(), |n| n.to_string()),
             m.suspects.to_string(),
             m.fetch_errors.to_string(),
-            m.last_success_nanos.map_or("never".into(), crate::report::rfc3339),
+            m.last_success_nanos.map_or("never".into(), |t| crate::report::human_time(t, Some(started))),
         ]);
     }
-    // Clear the screen and draw from the top: a live table.
-    write!(out, "\x1b[2J\x1b[H")?;
+    // Clear the screen and draw from the top: a live table (NO_COLOR: no escape codes at
+    // all, so a blank line between polls instead).
+    if crate::report::no_color() {
+        writeln!(out)?;
+    } else {
+        write!(out, "\x1b[2J\x1b[H")?;
+    }
     writeln!(
         out,
         "goroscope watch: every {}s, last poll {} (Ctrl-C stops)",
         every.as_secs_f64(),
-        crate::report::rfc3339(started)
+        crate::report::human_time(started, None)
     )?;
     writeln!(out, "{t}")?;
     write_text(out, &o.events.iter().filter(|e| !matches!(e, Event::Snapshot { .. })).cloned().collect::<Vec<_>>())

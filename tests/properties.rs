@@ -1,10 +1,14 @@
 //! Properties of parsing and comparing, checked with proptest on real dumps from
 //! `testdata/`: any bytes give snapshots or a clean error; a dump cut at any byte gives
 //! no more goroutines than the whole one and no error; goroutine order does not change the
-//! groups; a snapshot compared with itself shows no growth.
+//! groups; a dump pasted or logged with any consistent line prefix, any indentation of its
+//! frame lines and stray lines between goroutines reads to the same groups (issue 11); a
+//! snapshot compared with itself shows no growth.
 //!
 //! Case counts are modest (the suite stays well under 30 s); the fuzz targets in `fuzz/`
 //! search the same ground for much longer.
+
+mod support;
 
 use goroscope::compare::{compare, Change, TrendSettings};
 use goroscope::format;
@@ -14,6 +18,7 @@ use goroscope::model::Snapshot;
 use proptest::prelude::*;
 use std::path::Path;
 use std::sync::OnceLock;
+use support::group_keys;
 
 fn read(rel: &str) -> Vec<u8> {
     std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(rel)).unwrap()
@@ -44,22 +49,6 @@ fn parse(data: &[u8]) -> goroscope::Result<Vec<Snapshot>> {
 /// Goroutines in all snapshots: records and the goroutines they count.
 fn counts(snaps: &[Snapshot]) -> (usize, u64) {
     (snaps.iter().map(|s| s.goroutines.len()).sum(), snaps.iter().map(|s| s.total()).sum())
-}
-
-/// The groups as comparable data: everything but the example stack, which is the first
-/// goroutine met and so depends on order.
-fn group_keys(r: &SnapshotReport) -> Vec<String> {
-    let mut v: Vec<String> = r
-        .groups
-        .iter()
-        .map(|g| {
-            let mut j = serde_json::to_value(g).unwrap();
-            j.as_object_mut().unwrap().remove("example_stack");
-            j.to_string()
-        })
-        .collect();
-    v.sort();
-    v
 }
 
 proptest! {
@@ -131,6 +120,101 @@ proptest! {
         prop_assert_eq!(shuffled.len(), 1);
         prop_assert_eq!(whole[0].total, shuffled[0].total);
         prop_assert_eq!(group_keys(&whole[0]), group_keys(&shuffled[0]));
+    }
+}
+
+/// Real traceback dumps of every kind (debug=2, SIGQUIT, panic) and Go version.
+const TRACEBACKS: &[&str] = &[
+    "go1.21/snapshot-3.debug2.txt",
+    "go1.24/snapshot-2.debug2.txt",
+    "go1.27/snapshot-3.debug2.txt",
+    "go1.27/snapshot-2.goroutineleak.debug2.txt",
+    "go1.21/sigquit.txt",
+    "go1.27/sigquit.txt",
+    "go1.24/panic.txt",
+];
+
+/// A line prefix of the kind a logger writes; digits vary from line to line.
+fn line_prefix(kind: usize, line: usize) -> String {
+    match kind {
+        0 => "api-1  | ".into(),
+        1 => format!(
+            "2021-05-27T10:{:02}:{:02}.{:03}+0300 [DEBUG] plugin.x_v1.0_x5: ",
+            line / 3600 % 60,
+            line / 60 % 60,
+            line % 1000
+        ),
+        2 => format!("Nov {:>2} 18:33:{:02} host app[4242]: ", 8 + line / 500 % 3, line % 60),
+        3 => "> ".into(),
+        4 => format!("2015/11/30 15:34:{:02} [DEBUG] terraform-provider-aws: ", line % 60),
+        5 => format!("I1128 18:33:{:02}.{:06}   28683 main.go:47] ", line % 60, line * 7 % 1_000_000),
+        _ => String::new(),
+    }
+}
+
+/// A line that is not part of any dump, of the kinds people and loggers interleave.
+fn stray(kind: usize) -> &'static str {
+    [
+        "## mainSrv.wait()",
+        "2021/05/27 10:46:33 [INFO] served GET /healthz in 3ms",
+        "level=info msg=\"request done\" status=200",
+        "```",
+        "<-- this one is stuck",
+        "",
+    ][kind % 6]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Issue 11: any real dump with any consistent prefix (or none), its frame lines
+    /// indented with spaces instead of a tab, blank lines trimmed or not, and stray lines
+    /// between goroutines reads to the groups of the clean dump, as one snapshot.
+    #[test]
+    fn a_pasted_or_logged_dump_reads_to_the_same_groups(
+        which in 0..TRACEBACKS.len(),
+        prefix in 0..7usize,
+        indent in prop::sample::select(vec!["\t", "        ", "    ", "  ", " \t"]),
+        trim_blank in any::<bool>(),
+        strays in proptest::collection::vec((any::<prop::sample::Index>(), 0..6usize, any::<bool>()), 0..8),
+    ) {
+        let clean = String::from_utf8(read(TRACEBACKS[which])).unwrap();
+        let lines: Vec<&str> = clean.lines().collect();
+        // Stray lines go right before a goroutine header (between goroutines).
+        let headers: Vec<usize> = lines.iter().enumerate().filter(|(i, l)| *i > 0 && l.starts_with("goroutine ")).map(|(i, _)| i).collect();
+        let mut before: std::collections::BTreeMap<usize, Vec<(usize, bool)>> = Default::default();
+        for (at, kind, with_prefix) in &strays {
+            before.entry(headers[at.index(headers.len())]).or_default().push((*kind, *with_prefix));
+        }
+        let mut pasted = String::new();
+        let mut n = 0;
+        let mut emit = |text: &str, with_prefix: bool, out: &mut String| {
+            let p = if with_prefix { line_prefix(prefix, n) } else { String::new() };
+            n += 1;
+            if text.is_empty() && trim_blank {
+                out.push_str(p.trim_end());
+            } else {
+                out.push_str(&p);
+                out.push_str(text);
+            }
+            out.push('\n');
+        };
+        for (i, line) in lines.iter().enumerate() {
+            for (kind, with_prefix) in before.get(&i).into_iter().flatten() {
+                emit(stray(*kind), *with_prefix, &mut pasted);
+            }
+            let line = match line.strip_prefix('\t') {
+                Some(rest) => format!("{indent}{rest}"),
+                None => line.to_string(),
+            };
+            emit(&line, true, &mut pasted);
+        }
+        let want = reports(&clean);
+        let got = reports(&pasted);
+        prop_assert_eq!(want.len(), 1);
+        prop_assert_eq!(got.len(), 1, "{} snapshots from:\n{:.2000}", got.len(), pasted);
+        prop_assert_eq!(got[0].total, want[0].total);
+        prop_assert_eq!(group_keys(&got[0]), group_keys(&want[0]));
     }
 }
 

@@ -5,6 +5,7 @@
 //! that names the input. Nothing here does I/O; bytes come from [`crate::source`].
 
 pub mod debug1;
+pub(crate) mod escaped;
 pub(crate) mod labels;
 pub(crate) mod lines;
 pub(crate) mod logprefix;
@@ -29,9 +30,13 @@ pub fn parse(source: &str, data: &[u8], forced: Option<Format>, limits: &Limits)
     };
     let snaps = match format {
         Format::Debug0 => vec![pprof::parse(source, data, limits)?],
-        Format::Debug1 => vec![debug1::parse(source, data, limits)?],
+        Format::Debug1 => vec![parse_debug1(source, data, limits)?],
         Format::Debug2 | Format::Panic | Format::Sigquit => text::parse(source, data, false, limits)?,
-        Format::Log => text::parse(source, data, true, limits)?,
+        Format::Log => match escaped::decode(data) {
+            // A dump inside JSON records or quoted logfmt values: read from the decoded text.
+            Some(decoded) => text::parse(source, &decoded, true, limits)?,
+            None => text::parse(source, data, true, limits)?,
+        },
     };
     if snaps.is_empty() {
         let hint = match forced {
@@ -55,6 +60,45 @@ pub fn parse(source: &str, data: &[u8], forced: Option<Format>, limits: &Limits)
     Ok(snaps)
 }
 
+/// debug=1 text, also when pasted: text before the `goroutine profile:` line (a Markdown
+/// fence, a sentence) is left out, and if the profile does not read to the end, it is read
+/// again up to the first line that is not part of a profile (a closing fence, `...`, the
+/// rest of a comment). A plain profile takes the first attempt only.
+fn parse_debug1(source: &str, data: &[u8], limits: &Limits) -> crate::Result<Snapshot> {
+    let start = profile_header(data).unwrap_or(0);
+    let data = &data[start..];
+    match debug1::parse(source, data, limits) {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            let end = debug1_end(data);
+            if end == data.len() {
+                return Err(e);
+            }
+            debug1::parse(source, &data[..end], limits).map_err(|_| e)
+        }
+    }
+}
+
+/// The offset of the `goroutine profile: total N` line (at a line start), if any.
+fn profile_header(data: &[u8]) -> Option<usize> {
+    memchr::memmem::find_iter(data, b"goroutine profile: total ").find(|&at| at == 0 || data[at - 1] == b'\n')
+}
+
+/// The end of the debug=1 lines that start `data`: the header, records (`N @ 0x…`), their
+/// `#` lines and blank lines.
+fn debug1_end(data: &[u8]) -> usize {
+    let mut at = 0;
+    for (i, line) in data.split(|&b| b == b'\n').enumerate() {
+        let l = line.strip_suffix(b"\r").unwrap_or(line);
+        let ok = i == 0 || l.is_empty() || l[0] == b'#' || l[0].is_ascii_digit();
+        if !ok {
+            return at;
+        }
+        at = (at + line.len() + 1).min(data.len());
+    }
+    data.len()
+}
+
 /// Tells the format from the content.
 pub fn detect(source: &str, data: &[u8]) -> crate::Result<Format> {
     let unknown = |why: &str| Error::UnknownFormat { source_name: source.into(), why: why.into() };
@@ -64,6 +108,13 @@ pub fn detect(source: &str, data: &[u8]) -> crate::Result<Format> {
     let trimmed = trim_leading_space(data);
     if debug1::sniff(trimmed) {
         return Ok(Format::Debug1);
+    }
+    // A debug=1 profile pasted after other text (a Markdown fence), with no traceback
+    // header before it; looked for near the start only, so a large dump is not scanned.
+    if let Some(at) = profile_header(&data[..data.len().min(64 << 10)]) {
+        if first_header(&data[..at]).is_none() && debug1::sniff(&data[at..]) {
+            return Ok(Format::Debug1);
+        }
     }
     let head = &data[..data.len().min(4096)];
     let binary = head.iter().filter(|&&b| b < 0x09 || (0x0e..0x20).contains(&b)).count() * 20 > head.len();
@@ -84,7 +135,8 @@ pub fn detect(source: &str, data: &[u8]) -> crate::Result<Format> {
                 before.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)).find(|l| !l.is_empty());
             Ok(match first_line {
                 None => Format::Debug2,
-                Some(l) if l.starts_with(b"SIG") => Format::Sigquit,
+                // ^\SIGQUIT: quit  (Ctrl-\ echoed by the terminal)
+                Some(l) if l.starts_with(b"SIG") || memchr::memmem::find(l, b"^\\SIG").is_some() => Format::Sigquit,
                 Some(l)
                     if l.starts_with(b"panic: ") || l.starts_with(b"fatal error: ") || l.starts_with(b"runtime: ") =>
                 {
@@ -105,7 +157,8 @@ pub fn detect(source: &str, data: &[u8]) -> crate::Result<Format> {
 }
 
 /// The byte offset of the line holding the first goroutine header, and whether that line
-/// carries a log prefix.
+/// carries a log prefix (a timestamp, `svc  | `, `> `, …) or other text before the
+/// header. Indentation alone is not a prefix: an indented paste is still a dump.
 fn first_header(data: &[u8]) -> Option<(usize, bool)> {
     for pos in memchr::memmem::find_iter(data, b"goroutine ") {
         let line_start = memchr::memrchr(b'\n', &data[..pos]).map_or(0, |i| i + 1);
@@ -116,6 +169,20 @@ fn first_header(data: &[u8]) -> Option<(usize, bool)> {
         let rest = p.rest;
         if rest.starts_with(b"goroutine ") && rest.get(10).is_some_and(u8::is_ascii_digit) && rest.contains(&b'[') {
             return Some((line_start, p.time_nanos.is_some()));
+        }
+        // goroutine 7 [select]:  after a prefix or glued text (the text parser learns which)
+        let after = &line[pos - line_start..];
+        let digits = after[10..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let opens = after[10 + digits..].starts_with(b" [") || after[10 + digits..].starts_with(b" gp=");
+        // The end of the header: the line's end, or `]:\n` / `]:"` inside an escaped string
+        // (JSON records, logfmt values; see `escaped`).
+        let ends = after.trim_ascii_end().ends_with(b":")
+            || memchr::memmem::find(after, b"]:\\n").is_some()
+            || memchr::memmem::find(after, b"]:\"").is_some();
+        let header_like = digits > 0 && opens && ends;
+        if header_like {
+            let indent_only = line[..pos - line_start].iter().all(|&b| b == b' ' || b == b'\t');
+            return Some((line_start, !indent_only));
         }
     }
     None

@@ -197,6 +197,14 @@ fn read_head(conn: &mut TcpStream) -> Option<Seen> {
     Some(Seen { head: String::from_utf8_lossy(&head).into_owned() })
 }
 
+/// Reads the body of a request whose head is `seen` (by its Content-Length).
+pub fn read_body(conn: &mut TcpStream, seen: &Seen) -> Vec<u8> {
+    let len: usize = seen.header("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
+    let mut body = vec![0; len];
+    conn.read_exact(&mut body).unwrap();
+    body
+}
+
 /// Writes a complete response with a Content-Length.
 pub fn respond(conn: &mut TcpStream, status: &str, content_type: &str, body: &[u8]) {
     let head = format!(
@@ -373,4 +381,20 @@ fn base64(data: &[u8]) -> String {
         }
     }
     out
+}
+
+/// The groups of a report as comparable data: each group's JSON without its example stack
+/// (the first goroutine met, so it depends on order), sorted.
+pub fn group_keys(r: &goroscope::group::SnapshotReport) -> Vec<String> {
+    let mut v: Vec<String> = r
+        .groups
+        .iter()
+        .map(|g| {
+            let mut j = serde_json::to_value(g).unwrap();
+            j.as_object_mut().unwrap().remove("example_stack");
+            j.to_string()
+        })
+        .collect();
+    v.sort();
+    v
 }

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Ground truth for testdata/wild/, counted without goroscope.
+
+Usage:  scripts/count-wild.py [--write] [FILE...]
+
+For every file named in testdata/wild/manifest.json (or the FILEs given) it counts, with
+regular expressions of its own:
+  - goroutine headers: `goroutine N [state...]:` (or `goroutine N gp=... [state]:`) anywhere
+    in a line, the line ending in `:` (blanks after it allowed); in a JSON record or a quoted
+    logfmt value, lines are split at the `\\n` escapes first. Goroutine 0 (a g0 stack) is
+    not a goroutine; headers of `[originating from goroutine N]` blocks do not match.
+  - debug=1 profiles (`goroutine profile: total N`): the sum of the records' counts.
+  - snapshots: a new one starts at a crash preamble (`panic:`, `fatal error:`, `SIG…:`,
+    `^\\SIG…`) once the current one has goroutines, or at a goroutine id the current one
+    already has; after a `-----` line (GOTRACEBACK=crash) neither splits, and a repeated
+    id there is not counted again.
+  - per snapshot: goroutines by wait state (the bracket's text before `, `, without the
+    ` (leaked)`, ` (scan)`, ` (durable)` marks and 1.26's ` labels:{...}`).
+With --write it stores the counts as each entry's `expect` in the manifest; without, it
+prints them and exits 1 if any differs from the manifest.
+"""
+import json
+import os
+import re
+import sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testdata", "wild")
+HEADER = re.compile(r"goroutine (\d+)(?: gp=\S+(?: m=\S+)?(?: mp=\S+)?)? \[(.*)\](?: \{.*\})?:\s*$")
+PREAMBLE = re.compile(r"(^|\^\\)(panic: |fatal error: |SIG[A-Z]+: |fatal: morestack)")
+RECORD = re.compile(r"^\s*(\d+) @( 0x[0-9a-f]+)+\s*$")
+
+
+def lines_of(data):
+    for line in data.decode("utf-8", "replace").splitlines():
+        if "\\n" in line and "goroutine " in line:
+            yield from line.split("\\n")
+        else:
+            yield line
+
+
+def state_of(bracket):
+    state = bracket.split(" labels:{", 1)[0].split(", ", 1)[0]
+    for mark in (" (leaked)", " (scan)", " (durable)"):
+        state = state.replace(mark, "")
+    return state
+
+
+def count(path):
+    data = open(path, "rb").read()
+    text = data.decode("utf-8", "replace")
+    m = re.search(r"goroutine profile: total (\d+)", text)
+    if m:
+        total = sum(int(r.group(1)) for r in (RECORD.match(l) for l in text.splitlines()) if r)
+        return {"snapshots": [{"goroutines": total, "states": {}}], "total": total, "declared": int(m.group(1))}
+    snaps = []
+    cur, ids, crash = None, set(), False
+    for line in lines_of(data):
+        stripped = line.strip()
+        if stripped == "-----":
+            crash = cur is not None and cur["goroutines"] > 0
+            continue
+        h = HEADER.search(line)
+        if h and not (PREAMBLE.search(line) and h.start() > line.find("panic")):
+            gid = int(h.group(1))
+            if gid == 0:
+                continue
+            if cur is not None and gid in ids:
+                if crash:
+                    continue
+                cur = None
+            if cur is None:
+                cur, ids, crash = {"goroutines": 0, "states": {}}, set(), False
+                snaps.append(cur)
+            ids.add(gid)
+            cur["goroutines"] += 1
+            st = state_of(h.group(2))
+            cur["states"][st] = cur["states"].get(st, 0) + 1
+            continue
+        p = PREAMBLE.search(line)
+        if p and cur is not None and cur["goroutines"] > 0 and not crash:
+            cur = None
+    snaps = [s for s in snaps if s["goroutines"] > 0]
+    return {"snapshots": snaps, "total": sum(s["goroutines"] for s in snaps)}
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    write = "--write" in sys.argv
+    manifest_path = os.path.join(ROOT, "manifest.json")
+    manifest = json.load(open(manifest_path)) if os.path.exists(manifest_path) else {"files": []}
+    files = args or [e["file"] for e in manifest["files"]]
+    by_name = {e["file"]: e for e in manifest["files"]}
+    bad = 0
+    for f in files:
+        got = count(os.path.join(ROOT, os.path.basename(f)))
+        entry = by_name.get(os.path.basename(f))
+        if write and entry is not None:
+            entry["expect"] = got
+        elif entry is not None and entry.get("expect") != got:
+            bad += 1
+            print("DIFFERS", f, json.dumps(got), file=sys.stderr)
+        print(os.path.basename(f), json.dumps(got))
+    if write:
+        with open(manifest_path, "w") as out:
+            json.dump(manifest, out, indent=1, ensure_ascii=False)
+            out.write("\n")
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()
