@@ -159,6 +159,9 @@ pub struct Group {
     /// Goroutines of the group that hold a connection (see [`crate::role`]).
     #[serde(skip_serializing_if = "is_zero")]
     pub connections: u64,
+    /// Goroutines of the group that serve a request in flight (see [`crate::role`]).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub requests: u64,
     /// `[min, max]` of the `N minutes` the runtime printed; absent where none was printed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wait_minutes: Option<[u32; 2]>,
@@ -193,8 +196,10 @@ pub struct SnapshotReport {
     pub notes: Vec<String>,
     /// Goroutines left after filters.
     pub shown: u64,
-    /// Goroutines holding a connection (the load proxy; the profile request left out).
+    /// Goroutines holding a connection (a load proxy; the profile request left out).
     pub connections: u64,
+    /// Goroutines serving a request in flight (the other load proxy).
+    pub requests: u64,
     /// The highest goroutine id (tracebacks): it falls when the process restarted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_goroutine_id: Option<u64>,
@@ -226,6 +231,7 @@ struct Acc {
     ids: LowIds,
     role: Option<Role>,
     connections: u64,
+    requests: u64,
 }
 
 /// Goroutines per id (creator frame, label set): the first inline, a map from the second.
@@ -337,6 +343,7 @@ pub struct Grouping<'s> {
     shown: u64,
     notes: Vec<String>,
     connections: u64,
+    requests: u64,
     max_goroutine_id: Option<u64>,
 }
 
@@ -345,6 +352,7 @@ pub fn grouping<'s>(snap: &'s mut Snapshot, settings: &'s GroupSettings) -> Grou
     let (mut accs, shown) = accumulate(snap, settings);
     let snap: &'s Snapshot = snap;
     let connections = accs.iter().map(|(_, a)| a.connections).sum();
+    let requests = accs.iter().map(|(_, a)| a.requests).sum();
     let max_goroutine_id = if snap.format.is_traceback() { snap.goroutines.iter().map(|g| g.id).max() } else { None };
     let mut notes = snap.notes.clone();
     let before = accs.len();
@@ -364,7 +372,7 @@ pub fn grouping<'s>(snap: &'s mut Snapshot, settings: &'s GroupSettings) -> Grou
         // Stable, on the same keys as `sort_groups`, compared in place.
         accs.sort_by(|x, y| cmp_accs(&snap.tables, by_label, x, y));
     }
-    Grouping { snap, settings, accs, shown, notes, connections, max_goroutine_id }
+    Grouping { snap, settings, accs, shown, notes, connections, requests, max_goroutine_id }
 }
 
 impl Grouping<'_> {
@@ -413,6 +421,7 @@ impl Grouping<'_> {
             notes: self.notes.clone(),
             shown: self.shown,
             connections: self.connections,
+            requests: self.requests,
             max_goroutine_id: self.max_goroutine_id,
             groups: Vec::new(),
         }
@@ -470,6 +479,8 @@ pub struct GroupFacts<'t> {
     pub role: Option<Role>,
     /// Goroutines of the group that hold a connection.
     pub connections: u64,
+    /// Goroutines of the group that serve a request in flight.
+    pub requests: u64,
 }
 
 /// Groups one snapshot as [`group`] does, without making [`Group`]s: for `trend`, which
@@ -506,6 +517,7 @@ pub fn group_facts<'s>(snap: &'s mut Snapshot, settings: &GroupSettings) -> Vec<
                 creator,
                 role: a.role,
                 connections: a.connections,
+                requests: a.requests,
             }
         })
         .collect()
@@ -568,7 +580,9 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>
         // A debug=0 record stands for many goroutines: split off the request's share.
         let mine = if sr.background_reader { request_readers.min(g.count) } else { 0 };
         request_readers -= mine;
-        for (n, role, conn) in [(mine, Some(Role::ProfileRequest), false), (g.count - mine, sr.role, sr.connection)] {
+        let split =
+            [(mine, Some(Role::ProfileRequest), false, false), (g.count - mine, sr.role, sr.connection, sr.request)];
+        for (n, role, conn, request) in split {
             if n == 0 {
                 continue;
             }
@@ -594,6 +608,7 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>
                         ids: LowIds::default(),
                         role,
                         connections: 0,
+                        requests: 0,
                     },
                 ));
                 accs.len() as u32 - 1
@@ -601,6 +616,9 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>
             let a = &mut accs[slot as usize].1;
             if conn {
                 a.connections += n;
+            }
+            if request {
+                a.requests += n;
             }
             add(a, &Goroutine { count: n, ..*g }, &ids, settings);
         }
@@ -680,6 +698,7 @@ fn resolve(t: &Tables, key: Key, a: &Acc, settings: &GroupSettings, stack: bool,
         label_value,
         role: a.role,
         connections: a.connections,
+        requests: a.requests,
         wait_minutes: wait,
         locked_to_thread: a.locked,
         leaked: a.leaked,
@@ -755,6 +774,7 @@ impl Group {
             label_value: None,
             role: None,
             connections: 0,
+            requests: 0,
             wait_minutes: None,
             locked_to_thread: 0,
             leaked: 0,
@@ -783,6 +803,7 @@ impl SnapshotReport {
             notes: Vec::new(),
             shown: 0,
             connections: groups.iter().map(|g| g.connections).sum(),
+            requests: groups.iter().map(|g| g.requests).sum(),
             max_goroutine_id: None,
             groups,
         }

@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS snapshots (
     total INTEGER NOT NULL,
     raw_path TEXT,
     connections INTEGER NOT NULL DEFAULT 0,
+    requests INTEGER NOT NULL DEFAULT 0,
     max_goroutine_id INTEGER,
     restart INTEGER NOT NULL DEFAULT 0,
     digest TEXT
@@ -82,6 +83,7 @@ pub struct ActiveAlert {
 /// Columns version 2 added to version 1's tables.
 const UPGRADE_1_TO_2: &str = "
 ALTER TABLE snapshots ADD COLUMN connections INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE snapshots ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE snapshots ADD COLUMN max_goroutine_id INTEGER;
 ALTER TABLE snapshots ADD COLUMN restart INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE snapshots ADD COLUMN digest TEXT;
@@ -219,8 +221,8 @@ impl History {
         let e = |e: rusqlite::Error| history_error(&name, &e);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(e)?;
         tx.execute(
-            "INSERT INTO snapshots (target, time_nanos, source, format, total, raw_path, connections, max_goroutine_id, restart, digest)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO snapshots (target, time_nanos, source, format, total, raw_path, connections, requests, max_goroutine_id, restart, digest)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 target,
                 time_nanos,
@@ -229,6 +231,7 @@ impl History {
                 report.total as i64,
                 raw_path,
                 report.connections as i64,
+                report.requests as i64,
                 report.max_goroutine_id.map(|n| n as i64),
                 extra.restart,
                 extra.digest
@@ -341,12 +344,12 @@ impl History {
         let since = self.last_restart(target)?;
         let mut snaps = self
             .conn
-            .prepare("SELECT id, time_nanos, source, format, total, connections, max_goroutine_id FROM snapshots WHERE target = ?1 AND id >= ?3 ORDER BY time_nanos DESC, id DESC LIMIT ?2")
+            .prepare("SELECT id, time_nanos, source, format, total, connections, requests, max_goroutine_id FROM snapshots WHERE target = ?1 AND id >= ?3 ORDER BY time_nanos DESC, id DESC LIMIT ?2")
             .map_err(e)?;
-        type SnapRow = (i64, i64, String, String, i64, i64, Option<i64>);
+        type SnapRow = (i64, i64, String, String, i64, i64, i64, Option<i64>);
         let rows: Vec<SnapRow> = snaps
             .query_map(params![target, n as i64, since], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
             })
             .and_then(|m| m.collect())
             .map_err(e)?;
@@ -355,7 +358,7 @@ impl History {
             .prepare("SELECT function, file, line, category, state, count, orphaned, leaked, role FROM site_counts WHERE snapshot_id = ?1")
             .map_err(e)?;
         let mut out = Vec::with_capacity(rows.len());
-        for (id, time, source, format, total, connections, max_id) in rows.into_iter().rev() {
+        for (id, time, source, format, total, connections, requests, max_id) in rows.into_iter().rev() {
             let groups: Vec<Group> = sites
                 .query_map([id], |r| {
                     let category: String = r.get(3)?;
@@ -385,6 +388,7 @@ impl History {
                 notes: vec![],
                 shown: groups.len() as u64,
                 connections: connections as u64,
+                requests: requests as u64,
                 max_goroutine_id: max_id.map(|n| n as u64),
                 groups,
             });

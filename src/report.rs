@@ -120,7 +120,7 @@ impl Serialize for StreamedReport<'_, '_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let h = self.0.header();
-        let mut r = s.serialize_struct("SnapshotReport", 13)?;
+        let mut r = s.serialize_struct("SnapshotReport", 14)?;
         r.serialize_field("source", &h.source)?;
         r.serialize_field("format", &h.format)?;
         r.serialize_field("profile", &h.profile)?;
@@ -136,6 +136,7 @@ impl Serialize for StreamedReport<'_, '_> {
         r.serialize_field("notes", &h.notes)?;
         r.serialize_field("shown", &h.shown)?;
         r.serialize_field("connections", &h.connections)?;
+        r.serialize_field("requests", &h.requests)?;
         if let Some(id) = &h.max_goroutine_id {
             r.serialize_field("max_goroutine_id", id)?;
         }

@@ -116,6 +116,12 @@ pub struct StackRole {
     /// Is an HTTP/1 connection's background reader (one per request in flight, the profile
     /// request's included).
     pub background_reader: bool,
+    /// Serves a request in flight: a handler is on the stack (`net/http.serverHandler.ServeHTTP`
+    /// for HTTP/1 and net/http's HTTP/2, HTTP/2's `runHandler`, gRPC's `processUnaryRPC`).
+    /// One per request, whatever the handler waits on; the second load proxy (see
+    /// [`crate::compare::growth`]). gRPC streams (`processStreamingRPC`) are not: a stream
+    /// may live for hours (a watch), and streams a client forgets are a leak to report.
+    pub request: bool,
 }
 
 /// The role and the connection mark of a stack, given its function names leaf first.
@@ -128,6 +134,7 @@ pub fn of_stack<'a>(functions: impl IntoIterator<Item = &'a str>) -> StackRole {
         if is_profile_writer(f) {
             out.profile_writer = true;
         }
+        out.request |= is_request_frame(f);
         let frame = frame_role(f);
         if let Some((role, primary)) = frame {
             out.connection |= primary;
@@ -145,6 +152,7 @@ pub fn of_stack<'a>(functions: impl IntoIterator<Item = &'a str>) -> StackRole {
     if out.profile_writer {
         out.role = Some(Role::ProfileRequest);
         out.connection = false;
+        out.request = false;
     }
     out
 }
@@ -166,20 +174,8 @@ fn frame_role(f: &str) -> Option<(Role, bool)> {
         "net/http.(*conn).serve" => (Role::HttpServerConn, true),
         // One per HTTP/1 request in flight, beside its connection's goroutine.
         "net/http.(*connReader).backgroundRead" => (Role::HttpServerConn, false),
-        "net/http.(*http2serverConn).serve" | "golang.org/x/net/http2.(*serverConn).serve" => {
-            (Role::Http2ServerConn, true)
-        }
-        "net/http.(*http2serverConn).readFrames" | "golang.org/x/net/http2.(*serverConn).readFrames" => {
-            (Role::Http2ServerConn, false)
-        }
         "net/http.(*persistConn).readLoop" => (Role::HttpClientConn, true),
         "net/http.(*persistConn).writeLoop" => (Role::HttpClientConn, false),
-        "net/http.(*http2clientConnReadLoop).run" | "golang.org/x/net/http2.(*clientConnReadLoop).run" => {
-            (Role::Http2ClientConn, true)
-        }
-        "net/http.(*http2ClientConn).readLoop" | "golang.org/x/net/http2.(*ClientConn).readLoop" => {
-            (Role::Http2ClientConn, false)
-        }
         "github.com/soheilhy/cmux.(*cMux).serve" => (Role::CmuxConn, true),
         "database/sql.(*DB).connectionOpener"
         | "database/sql.(*DB).connectionResetter"
@@ -196,6 +192,15 @@ fn frame_role(f: &str) -> Option<(Role, bool)> {
         | "google.golang.org/grpc.(*addrConn).connect"
         | "google.golang.org/grpc/internal/grpcsync.(*CallbackSerializer).run" => (Role::GrpcClientTransport, false),
         _ => {
+            if let Some(m) = http2_method(f) {
+                return match m {
+                    ("serverConn", "serve") => Some((Role::Http2ServerConn, true)),
+                    ("serverConn", "readFrames") => Some((Role::Http2ServerConn, false)),
+                    ("clientConnReadLoop", "run") => Some((Role::Http2ClientConn, true)),
+                    ("ClientConn", "readLoop") => Some((Role::Http2ClientConn, false)),
+                    _ => None,
+                };
+            }
             let rest = f.strip_prefix(GRPC_T)?;
             if rest.starts_with("(*http2Client).reader") {
                 (Role::GrpcClientTransport, true)
@@ -212,6 +217,25 @@ fn frame_role(f: &str) -> Option<(Role, bool)> {
             }
         }
     })
+}
+
+/// An HTTP/2 frame as `(type, method)` under any of the implementation's three names: x/net's
+/// `golang.org/x/net/http2.(*serverConn).serve`, the copy bundled into net/http up to Go 1.26
+/// `net/http.(*http2serverConn).serve`, and Go 1.27's `net/http/internal/http2.(*serverConn).serve`.
+fn http2_method(f: &str) -> Option<(&str, &str)> {
+    let rest =
+        match f.strip_prefix("golang.org/x/net/http2.(*").or_else(|| f.strip_prefix("net/http/internal/http2.(*")) {
+            Some(r) => r,
+            None => f.strip_prefix("net/http.(*http2")?,
+        };
+    rest.split_once(").")
+}
+
+/// A frame that only a goroutine serving a request in flight has (see [`StackRole::request`]).
+fn is_request_frame(f: &str) -> bool {
+    f == "net/http.serverHandler.ServeHTTP"
+        || f == "google.golang.org/grpc.(*Server).processUnaryRPC"
+        || http2_method(f) == Some(("serverConn", "runHandler"))
 }
 
 fn is_profile_writer(f: &str) -> bool {
@@ -296,6 +320,7 @@ mod tests {
         ]);
         assert_eq!(handler.role, None, "a handler in flight is the program's");
         assert!(handler.connection, "but it holds a connection");
+        assert!(handler.request && !idle.request, "and serves a request in flight");
         let bg = role(&["runtime.gopark", "net.(*conn).Read", "net/http.(*connReader).backgroundRead"]);
         assert_eq!((bg.role, bg.connection, bg.background_reader), (Some(Role::HttpServerConn), false, true));
     }
@@ -310,7 +335,10 @@ mod tests {
             "net/http/pprof.handler.ServeHTTP",
             "net/http.(*conn).serve",
         ]);
-        assert_eq!((w.role, w.connection, w.profile_writer), (Some(Role::ProfileRequest), false, true));
+        assert_eq!(
+            (w.role, w.connection, w.profile_writer, w.request),
+            (Some(Role::ProfileRequest), false, true, false)
+        );
     }
 
     #[test]
@@ -332,6 +360,43 @@ mod tests {
             "go.etcd.io/etcd/etcdserver/api/v3rpc.(*serverWatchStream).recvLoop",
         ]);
         assert_eq!(stream, StackRole::default(), "a stream is a request, not a connection");
+    }
+
+    /// HTTP/2 by its three names: x/net's, the copy in net/http up to Go 1.26, and Go 1.27's
+    /// `net/http/internal/http2`; a handler goroutine of each is a request in flight.
+    #[test]
+    fn http2_by_every_name() {
+        for pkg in ["golang.org/x/net/http2.(*", "net/http.(*http2", "net/http/internal/http2.(*"] {
+            let f = |m: &str| format!("{pkg}{m}");
+            let (serve, read) = (f("serverConn).serve"), f("serverConn).readFrames"));
+            let conn = role(&["runtime.gopark", "runtime.selectgo", &serve]);
+            assert_eq!((conn.role, conn.connection), (Some(Role::Http2ServerConn), true), "{pkg}");
+            let reader = role(&["runtime.gopark", "net.(*conn).Read", &f("Framer).ReadFrame"), &read]);
+            assert_eq!((reader.role, reader.connection), (Some(Role::Http2ServerConn), false), "{pkg}");
+            let (run, read_loop) = (f("clientConnReadLoop).run"), f("ClientConn).readLoop"));
+            let client = role(&["runtime.gopark", "net.(*conn).Read", &run, &read_loop]);
+            assert_eq!((client.role, client.connection), (Some(Role::Http2ClientConn), true), "{pkg}");
+            let handler = role(&["runtime.gopark", "time.Sleep", "main.handle", &f("serverConn).runHandler")]);
+            assert_eq!((handler.role, handler.connection, handler.request), (None, false, true), "{pkg}");
+        }
+        assert_eq!(http2_method("net/http.(*conn).serve"), None);
+    }
+
+    #[test]
+    fn grpc_unary_handlers_are_requests_and_streams_are_not() {
+        let unary = role(&[
+            "runtime.gopark",
+            "main.(*kv).Get",
+            "google.golang.org/grpc.(*Server).processUnaryRPC",
+            "google.golang.org/grpc.(*Server).handleStream",
+        ]);
+        assert!(unary.request && !unary.connection);
+        let stream = role(&[
+            "runtime.selectgo",
+            "go.etcd.io/etcd/etcdserver/api/v3rpc.(*watchServer).Watch",
+            "go.etcd.io/etcd/vendor/google.golang.org/grpc.(*Server).processStreamingRPC",
+        ]);
+        assert!(!stream.request, "a watch may stay open for hours: streams a client forgets are a leak");
     }
 
     #[test]

@@ -164,7 +164,7 @@ pub fn evaluate(target: &str, reports: &[SnapshotReport], rules: &Rules, now_nan
                 if !rule.alert {
                     continue;
                 }
-                (rule.thresholds, vec![0; loads.len()])
+                (rule.thresholds, vec![compare::Load::NONE; loads.len()])
             }
             None => {
                 let mut t = rules.categories.get(&s.category).copied().unwrap_or(rules.default);

@@ -7,8 +7,8 @@
 //! Output with `--json` (and from `watch` when stdout is not a terminal) is JSON Lines,
 //! one [`Event`] per line, each `{"type": "snapshot" | "alert" | "resolved" | "error",
 //! "v": 1, "time": RFC 3339, "target": …, …}`:
-//! - `snapshot`: `goroutines`, `sites`, `connections` (goroutines holding one: the load),
-//!   `firing` (alerts firing for the target now); `restart: true` when the service
+//! - `snapshot`: `goroutines`, `sites`, the load: `connections` (goroutines holding one)
+//!   and `requests` (goroutines serving a request in flight), `firing` (alerts firing for the target now); `restart: true` when the service
 //!   restarted since the last check (a new baseline), `unchanged: true` when the profile
 //!   is byte for byte the one recorded last (it is not recorded again);
 //! - `alert`: `category`, `state`, `site` {`function`, `file`, `line`}, `counts` (oldest
@@ -159,6 +159,7 @@ pub enum Event {
         goroutines: u64,
         sites: usize,
         connections: u64,
+        requests: u64,
         firing: usize,
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         restart: bool,
@@ -344,6 +345,7 @@ impl<'a> Checker<'a> {
                 goroutines: report.total,
                 sites: report.groups.len(),
                 connections: report.connections,
+                requests: report.requests,
                 firing: firing.len(),
                 restart,
                 unchanged,

@@ -30,9 +30,29 @@ const GO: &str = "1.27.3";
 /// starved service's requests take longer, so its per-request goroutines pile up beyond
 /// what its connections explain (seen: `main.fetchShard` alerting with five scenarios at
 /// once). The load proxy counts connections, not latency; see the README.
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+fn one_at_a_time() -> (std::sync::MutexGuard<'static, ()>, Busy) {
     static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+    let guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    (guard, Busy::start())
+}
+
+/// Busy-loop processes competing with the service for the CPU while a scenario runs
+/// (`GOROSCOPE_HARNESS_BUSY=N`, N processes), killed when the scenario ends.
+struct Busy(#[allow(dead_code)] Vec<KillOnDrop>);
+
+impl Busy {
+    fn start() -> Busy {
+        let n: usize = std::env::var("GOROSCOPE_HARNESS_BUSY").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+        Busy(
+            (0..n)
+                .map(|_| {
+                    KillOnDrop(
+                        Command::new("sh").args(["-c", "while :; do :; done"]).stdin(Stdio::null()).spawn().unwrap(),
+                    )
+                })
+                .collect(),
+        )
+    }
 }
 /// Time between a load step and the check after it: long enough for the load to settle.
 const SETTLE: Duration = Duration::from_millis(1500);
@@ -117,6 +137,8 @@ struct Checks {
     extra: Vec<String>,
     n: usize,
     log: Vec<String>,
+    /// Alerts on sites that only follow the load: `check N (step): site`.
+    false_alerts: Vec<String>,
 }
 
 /// What one check said.
@@ -128,13 +150,21 @@ struct Checked {
 }
 
 impl Checks {
-    fn new(url: &str, dir: &Path, extra: &[&str]) -> Checks {
+    fn new(url: &str, dir: &Path, extra: &[&str], name: &str) -> Checks {
+        let mut extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        // `GOROSCOPE_HARNESS_KEEP=DIR` keeps every profile under DIR/NAME, to replay.
+        if let Some(keep) = std::env::var_os("GOROSCOPE_HARNESS_KEEP") {
+            let dir = PathBuf::from(keep).join(name);
+            let _ = std::fs::remove_dir_all(&dir);
+            extra.extend(["--keep-raw".to_string(), dir.display().to_string()]);
+        }
         Checks {
             url: url.to_string(),
             history: dir.join("history.db"),
-            extra: extra.iter().map(|s| s.to_string()).collect(),
+            extra,
             n: 0,
             log: Vec::new(),
+            false_alerts: Vec::new(),
         }
     }
     fn run(&mut self, step: &str) -> Checked {
@@ -181,9 +211,25 @@ impl Checks {
     }
     /// Runs a check that must be quiet.
     fn quiet(&mut self, step: &str) -> Checked {
+        self.only(step, |_| false)
+    }
+    /// Runs a check that may alert only on sites `leaking` accepts; any other alert is a
+    /// false alert, told by [`Checks::finish`] (the scenario runs to its end first, so the
+    /// story shows what came after).
+    fn only(&mut self, step: &str, leaking: impl Fn(&str) -> bool) -> Checked {
         let c = self.run(step);
-        assert_eq!((c.code, &c.alerts), (0, &vec![]), "a false alert at check {} ({step}):\n{}", self.n, self.story());
+        for a in c.alerts.iter().filter(|a| !leaking(a)) {
+            self.false_alerts.push(format!("check {} ({step}): {a}", self.n));
+            if let Some(line) = self.log.last_mut() {
+                line.push_str(" FALSE");
+            }
+        }
         c
+    }
+    /// Prints the story; fails on any false alert.
+    fn finish(&self) {
+        println!("{}", self.story());
+        assert!(self.false_alerts.is_empty(), "false alerts {:?}:\n{}", self.false_alerts, self.story());
     }
 }
 
@@ -230,7 +276,7 @@ fn leaky_load_profile_without_leak_stays_quiet() {
     let dir = tempfile::tempdir().unwrap();
     let mut svc = Leaky::start(&[]);
     let mut load = Load::start(&svc.url(), "leaky");
-    let mut checks = Checks::new(&svc.url(), dir.path(), &["--debug", "2"]);
+    let mut checks = Checks::new(&svc.url(), dir.path(), &["--debug", "2"], "leaky-no-leak");
     let step = |load: &mut Load, checks: &mut Checks, cmd: &str, name: &str| {
         if !cmd.is_empty() {
             load.send(cmd);
@@ -261,7 +307,7 @@ fn leaky_load_profile_without_leak_stays_quiet() {
     }
     let restarts = checks.log.iter().filter(|l| l.contains("RESTART")).count();
     assert_eq!(restarts, 1, "one restart seen, no other:\n{}", checks.story());
-    println!("{}", checks.story());
+    checks.finish();
     println!("SCENARIO leaky, ramp/plateau/burst/ramp down/restart, no leak: {} checks, false alerts 0", checks.n);
 }
 
@@ -269,18 +315,17 @@ fn leaky_load_profile_without_leak_stays_quiet() {
 /// then the load stops; returns (check that first alerted, checks from the stop to the
 /// resolve: the first check after the stop may still see the last growth, then two quiet
 /// ones resolve it). Alerts may only name the forgotten sender.
-fn leak_scenario(name: &str, steps: &[&str], extra: &[&str]) -> (usize, usize, Checks) {
+fn leak_scenario(name: &str, slug: &str, steps: &[&str], extra: &[&str]) -> (usize, usize, Checks) {
     let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let svc = Leaky::start(&["-leak-every", "20"]);
     let mut load = Load::start(&svc.url(), "leaky");
-    let mut checks = Checks::new(&svc.url(), dir.path(), extra);
+    let mut checks = Checks::new(&svc.url(), dir.path(), extra, slug);
     let mut detected = None;
     for (i, cmd) in steps.iter().enumerate() {
         load.send(cmd);
         std::thread::sleep(SETTLE);
-        let c = checks.run(cmd);
-        assert!(c.alerts.iter().all(|a| a == SENDER), "an alert for a site that follows the load:\n{}", checks.story());
+        let c = checks.only(cmd, |a| a == SENDER);
         if c.code == 1 && detected.is_none() {
             detected = Some(i + 1);
         }
@@ -290,7 +335,7 @@ fn leak_scenario(name: &str, steps: &[&str], extra: &[&str]) -> (usize, usize, C
     let mut resolved = None;
     for i in 1..=4 {
         std::thread::sleep(SETTLE);
-        let c = checks.run("load stopped");
+        let c = checks.only("load stopped", |a| a == SENDER);
         if c.code == 0 {
             let r: Vec<&Value> = c.events.iter().filter(|e| e["type"] == "resolved").collect();
             assert_eq!(r.len(), 1, "{}", checks.story());
@@ -300,7 +345,7 @@ fn leak_scenario(name: &str, steps: &[&str], extra: &[&str]) -> (usize, usize, C
         }
     }
     let resolved = resolved.unwrap_or_else(|| panic!("{name}: never resolved:\n{}", checks.story()));
-    println!("{}", checks.story());
+    checks.finish();
     println!("SCENARIO {name}: false alerts 0, checks to detect {detected}, checks to resolve {resolved}");
     (detected, resolved, checks)
 }
@@ -311,6 +356,7 @@ fn leak_scenario(name: &str, steps: &[&str], extra: &[&str]) -> (usize, usize, C
 fn leaky_forgotten_sender_in_a_ramp_is_caught_at_check_3() {
     let (detected, resolved, c) = leak_scenario(
         "leaky, forgotten sender 1/20 searches in a ramp (2 → 26 clients)",
+        "leaky-leak-ramp",
         &["clients 2", "clients 8", "clients 14", "clients 20", "clients 26"],
         &[],
     );
@@ -323,6 +369,7 @@ fn leaky_forgotten_sender_in_a_ramp_is_caught_at_check_3() {
 fn leaky_forgotten_sender_on_steady_traffic_is_caught_within_3_checks() {
     let (detected, resolved, c) = leak_scenario(
         "leaky, forgotten sender 1/20 searches, steady 8 clients",
+        "leaky-leak-steady",
         &["clients 8", "clients 8", "clients 8", "clients 8", "clients 8"],
         &[],
     );
@@ -358,7 +405,7 @@ fn etcd_stays_quiet_under_load_and_its_forgotten_watches_alert() {
     );
     wait_ready(&format!("{url}/health"), "etcd");
     let mut load = Load::start(&url, "etcd");
-    let mut checks = Checks::new(&url, dir.path(), &[]);
+    let mut checks = Checks::new(&url, dir.path(), &[], "etcd");
     let profile = [
         "clients 0",
         "clients 2",
@@ -383,12 +430,9 @@ fn etcd_stays_quiet_under_load_and_its_forgotten_watches_alert() {
     for i in 1..=5 {
         load.send("watches 40");
         std::thread::sleep(SETTLE);
-        let c = checks.run("40 more forgotten watches");
-        assert!(
-            c.alerts.iter().all(|a| a.contains("Watch") || a.contains("watch") || a.contains("recvBufferReader")),
-            "an alert for a site that is not the watch streams:\n{}",
-            checks.story()
-        );
+        let c = checks.only("40 more forgotten watches", |a| {
+            a.contains("Watch") || a.contains("watch") || a.contains("recvBufferReader")
+        });
         if c.code == 1 {
             assert!(c.alerts.iter().any(|a| a.contains("v3rpc")), "{:?}", c.alerts);
             detected = Some(i);
@@ -397,7 +441,7 @@ fn etcd_stays_quiet_under_load_and_its_forgotten_watches_alert() {
     }
     let detected = detected.unwrap_or_else(|| panic!("the watch leak was never caught:\n{}", checks.story()));
     assert!(detected <= 3, "{}", checks.story());
-    println!("{}", checks.story());
+    checks.finish();
     println!("SCENARIO etcd 3.4, varying load: {quiet} checks, false alerts 0; forgotten watch streams (40 per check): checks to detect {detected}");
 }
 
@@ -432,7 +476,7 @@ fn prometheus_stays_quiet_under_varying_load() {
     );
     wait_ready(&format!("{url}/-/ready"), "prometheus");
     let mut load = Load::start(&url, "prometheus");
-    let mut checks = Checks::new(&url, dir.path(), &[]);
+    let mut checks = Checks::new(&url, dir.path(), &[], "prometheus");
     let profile = [
         "clients 0",
         "clients 2",
@@ -452,6 +496,6 @@ fn prometheus_stays_quiet_under_varying_load() {
         std::thread::sleep(SETTLE);
         checks.quiet(cmd);
     }
-    println!("{}", checks.story());
+    checks.finish();
     println!("SCENARIO prometheus 2.42, varying load: {} checks, false alerts 0", checks.n);
 }

@@ -100,6 +100,52 @@ func at[T any](s *site, off int, ready *sync.WaitGroup, v T) T {
 	return v
 }
 
+// parked returns once every goroutine registered at a leak site is parked in the wait
+// the site declares, as the runtime's own goroutine dump shows it: a goroutine that
+// registered is a few instructions away from parking, and on a busy machine those
+// instructions can wait long for a CPU. /stats then describes exactly what a profile
+// taken afterwards holds. It gives up after 10 s (a test then reports the mismatch).
+func parked() {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		if allParked() {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// allParked reads a debug=2 dump of this process: for each leak site, the goroutines
+// whose header names the site's wait and whose stack passes through its file:line.
+func allParked() bool {
+	var buf strings.Builder
+	if err := pprof.Lookup("goroutine").WriteTo(&buf, 2); err != nil {
+		return false
+	}
+	regMu.Lock()
+	defer regMu.Unlock()
+	for _, s := range sites {
+		if !s.Leak || s.Count == 0 {
+			continue
+		}
+		// A frame line: "\t/src/main.go:137 +0x3d", or without the offset when inlined.
+		at := fmt.Sprintf("\t%s:%d", s.File, s.Line)
+		n := 0
+		for _, g := range strings.Split(buf.String(), "\n\n") {
+			// goroutine 7 [chan send, 2 minutes]:  (the state ends at "," or "]")
+			_, rest, ok := strings.Cut(g, "[")
+			state, _, _ := strings.Cut(rest, "]")
+			state, _, _ = strings.Cut(state, ", ")
+			if ok && state == s.State && (strings.Contains(g+"\n", at+" ") || strings.Contains(g+"\n", at+"\n")) {
+				n++
+			}
+		}
+		if n < s.Count {
+			return false
+		}
+	}
+	return true
+}
+
 // count reads ?n=N: how many goroutines to leak in this request (default 1).
 func count(r *http.Request) int {
 	n, err := strconv.Atoi(r.URL.Query().Get("n"))
@@ -119,8 +165,7 @@ func leakHandler(name string, extra int, leak func(r *http.Request, n int, ready
 		ready.Add(n + extra)
 		leak(r, n, &ready)
 		ready.Wait()
-		// A registered goroutine is a few instructions away from parking; give it time.
-		time.Sleep(20 * time.Millisecond)
+		parked()
 		fmt.Fprintf(w, "leaked %d at %s\n", n, name)
 	}
 }

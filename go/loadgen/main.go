@@ -6,7 +6,9 @@
 // on stdout once it is applied:
 //
 //	clients N   keep N clients busy: each holds its own keep-alive connection and sends
-//	            requests in a loop (kind-specific, see request), a few ms apart
+//	            requests in a loop (kind-specific, see request), 5-15 ms apart at random
+//	            (clients that started together and waited alike would stay in step, every
+//	            request at the same stage at once: real clients do not)
 //	hold N      keep N more connections open and idle (one request each, then nothing)
 //	release     close the held connections
 //	watches N   etcd only: open N more watch streams over one HTTP/2 connection (gRPC,
@@ -23,6 +25,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"strconv"
@@ -98,6 +101,7 @@ func setClients(n int) {
 			defer close(b.done)
 			c := newClient()
 			defer c.CloseIdleConnections()
+			time.Sleep(time.Duration(rand.IntN(20000)) * time.Microsecond)
 			for i := id * 1000003; ; i++ {
 				select {
 				case <-b.stop:
@@ -105,7 +109,7 @@ func setClients(n int) {
 				default:
 				}
 				request(c, i)
-				time.Sleep(10 * time.Millisecond)
+				time.Sleep(time.Duration(5000+rand.IntN(10000)) * time.Microsecond)
 			}
 		}(len(running))
 	}
