@@ -573,9 +573,11 @@ pub struct Growth {
 /// first) and the load at each snapshot:
 ///
 /// the longest trailing run of at least `t.min_snapshots` snapshots in which the count
-/// never fell back to the run's first value, rose in most steps, and grew beyond the load
-/// by at least `t.min_growth` goroutines and `t.min_relative` of what the load explains,
-/// where the growth beyond the load is the sum over the run's steps of
+/// never fell back to the run's first value, rose in most steps by one goroutine more than
+/// the step's rise in connections explains (the clients: a steady measure, where requests
+/// in flight are a sample of one instant), and grew beyond the load by at least
+/// `t.min_growth` goroutines and `t.min_relative` of what the load explains, where the
+/// growth beyond the load is the sum over the run's steps of
 /// - `count − previous × rise` in a step where the load rose `rise` times ([`Load::rise_from`])
 ///   or held, and the count kept up with it (at least 0 when the count rose, however little);
 /// - the fall itself when the count fell (leaked goroutines never exit: what fell was not
@@ -605,7 +607,13 @@ pub fn growth(counts: &[u64], loads: &[Load], t: Thresholds, resolve_after: usiz
         if !run[1..].iter().all(|&c| c > first) {
             return None;
         }
-        let rises = run.windows(2).filter(|w| w[1] > w[0]).count();
+        // Rising: by one more than the step's rise in connections explains.
+        let rises = (1..k)
+            .filter(|&i| {
+                let clients = Load { requests: 0, ..load[i] }.rise_from(Load { requests: 0, ..load[i - 1] });
+                run[i] as f64 >= run[i - 1] as f64 * clients + 1.0
+            })
+            .count();
         if rises * 2 <= k - 1 {
             return None;
         }

@@ -1,8 +1,9 @@
 //! Detection under load (issue 12): a service is driven through a scripted load profile
 //! (ramp up, plateau, held idle connections, a burst of ten times the clients and back,
-//! ramp down, restart) by `go/loadgen`, with `goroscope check` between the steps, seconds
-//! apart. Every check's exit code and the sites it alerted on are asserted: no alert while
-//! only the load changes, and a real leak is caught, naming its site.
+//! ramp down, slower requests, restart) by `go/loadgen`, with `goroscope check` between
+//! the steps, seconds apart, on a machine kept busy on purpose (one busy loop per core).
+//! Every check's exit code and the sites it alerted on are asserted: no alert while only
+//! the load changes, and a real leak is caught, naming its site.
 //!
 //! The services: our own leaky service (`go/leaky`, whose `/search` starts per-request
 //! goroutines that follow the load and, with `-leak-every N`, leaks a forgotten sender
@@ -11,8 +12,10 @@
 //! (`prometheus`). `scripts/setup.sh` installs them. Each scenario prints one line
 //! `SCENARIO name: …` with what it measured (the README's table comes from these lines).
 //!
-//! `GOROSCOPE_HARNESS_BIN=path` runs the checks with another goroscope binary (to measure
-//! an older rule); by default the one built with the tests.
+//! Knobs: `GOROSCOPE_HARNESS_BUSY=N` runs N busy loops instead of one per core (0: a
+//! quiet machine); `GOROSCOPE_HARNESS_BIN=path` runs the checks with another goroscope
+//! binary (to measure an older rule); `GOROSCOPE_HARNESS_KEEP=DIR` keeps every profile
+//! checked, under `DIR/<scenario>/`, to replay with `check` or `trend`.
 
 mod support;
 
@@ -26,34 +29,32 @@ use support::{go, output_within, KillOnDrop};
 
 const GO: &str = "1.27.3";
 
-/// One scenario at a time: on two cores, parallel scenarios starve each other, and a
-/// starved service's requests take longer, so its per-request goroutines pile up beyond
-/// what its connections explain (seen: `main.fetchShard` alerting with five scenarios at
-/// once). The load proxy counts connections, not latency; see the README.
+/// One scenario at a time, each with the machine made busy on purpose ([`Busy`]): how busy
+/// then depends on the busy loops, not on which scenarios happen to overlap.
 fn one_at_a_time() -> (std::sync::MutexGuard<'static, ()>, Busy) {
     static LOCK: Mutex<()> = Mutex::new(());
     let guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
     (guard, Busy::start())
 }
 
-/// Busy-loop processes competing with the service for the CPU while a scenario runs
-/// (`GOROSCOPE_HARNESS_BUSY=N`, N processes), killed when the scenario ends.
-struct Busy(#[allow(dead_code)] Vec<KillOnDrop>);
+/// Busy-loop processes competing with the service, goroscope and the load generator for
+/// the CPU while a scenario runs: one per core by default (`GOROSCOPE_HARNESS_BUSY=N`: N;
+/// 0 for a quiet machine), killed when the scenario ends. A busy machine makes every
+/// request slower, so more of them (and of their goroutines) are in flight at once.
+struct Busy {
+    _procs: Vec<KillOnDrop>,
+}
 
 impl Busy {
     fn start() -> Busy {
-        let n: usize = std::env::var("GOROSCOPE_HARNESS_BUSY").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
-        Busy(
-            (0..n)
-                .map(|_| {
-                    KillOnDrop(
-                        Command::new("sh").args(["-c", "while :; do :; done"]).stdin(Stdio::null()).spawn().unwrap(),
-                    )
-                })
-                .collect(),
-        )
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let n = std::env::var("GOROSCOPE_HARNESS_BUSY").ok().and_then(|v| v.parse().ok()).unwrap_or(cores);
+        let sh =
+            || KillOnDrop(Command::new("sh").args(["-c", "while :; do :; done"]).stdin(Stdio::null()).spawn().unwrap());
+        Busy { _procs: (0..n).map(|_| sh()).collect() }
     }
 }
+
 /// Time between a load step and the check after it: long enough for the load to settle.
 const SETTLE: Duration = Duration::from_millis(1500);
 
@@ -196,10 +197,11 @@ impl Checks {
         alerts.sort();
         let snap = events.iter().find(|e| e["type"] == "snapshot").expect("a snapshot event");
         self.log.push(format!(
-            "check {:2} {step:<28} exit {code} goroutines {:4} connections {:3}{} alerts {alerts:?}",
+            "check {:2} {step:<28} exit {code} goroutines {:4} connections {:3} requests {:3}{} alerts {alerts:?}",
             self.n,
             snap["goroutines"],
             snap["connections"],
+            snap["requests"],
             if snap["restart"] == true { " RESTART" } else { "" }
         ));
         assert_eq!(code == 1, !alerts.is_empty(), "exit 1 exactly when an alert fires: {stdout}");
@@ -309,6 +311,49 @@ fn leaky_load_profile_without_leak_stays_quiet() {
     assert_eq!(restarts, 1, "one restart seen, no other:\n{}", checks.story());
     checks.finish();
     println!("SCENARIO leaky, ramp/plateau/burst/ramp down/restart, no leak: {} checks, false alerts 0", checks.n);
+}
+
+/// Requests that take longer (the brief's flake, made deterministic): 40 clients pausing
+/// about 300 ms between searches throughout, while each search's rendering goes from 30 to
+/// 100, 200 and 300 ms (a slower backend; a busy machine does the same), then back. More
+/// requests are in flight at once, and their goroutines with them, while the connections
+/// stay at 40: the rule that judged by connections alone alerted here. No alert.
+#[test]
+fn leaky_slower_requests_stay_quiet() {
+    let _serial = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let svc = Leaky::start(&[]);
+    let mut load = Load::start(&svc.url(), "leaky");
+    load.send("pace 300");
+    load.send("clients 40");
+    let mut checks = Checks::new(&svc.url(), dir.path(), &[], "leaky-slower");
+    let client = reqwest::blocking::Client::new();
+    let mut requests = Vec::new();
+    for (ms, name) in [
+        (30, "40 clients, 300 ms apart"),
+        (30, "steady"),
+        (100, "searches take 100 ms"),
+        (200, "searches take 200 ms"),
+        (300, "searches take 300 ms"),
+        (300, "steady"),
+        (30, "30 ms again"),
+        (30, "steady"),
+    ] {
+        let r = client.get(format!("{}/search/wait?ms={ms}", svc.url())).send().unwrap();
+        assert!(r.status().is_success());
+        std::thread::sleep(SETTLE);
+        let c = checks.quiet(name);
+        let snap = c.events.iter().find(|e| e["type"] == "snapshot").unwrap();
+        requests.push(snap["requests"].as_u64().unwrap_or(0));
+    }
+    let story = checks.story();
+    checks.finish();
+    let (fast, slow) = (requests[..2].iter().max().unwrap(), requests[4..6].iter().min().unwrap());
+    println!(
+        "SCENARIO leaky, 40 clients, searches 30 → 300 ms → 30: {} checks, false alerts 0; requests in flight {fast} → {slow}",
+        checks.n
+    );
+    assert!(slow > fast, "searches did not get slower: requests in flight {requests:?}\n{story}");
 }
 
 /// Runs a leak scenario on the leaky service: `before` load steps with the leak running,

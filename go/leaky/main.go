@@ -329,13 +329,14 @@ func startSteady(workers int, every time.Duration) {
 // Traffic that must not look like a leak, for the load tests: /search answers after
 // asking three shards at once (each a goroutine that sends its answer on an unbuffered
 // channel the handler drains one by one, so some are always caught in "chan send") and
-// waiting for them in a select. Goroutines in flight follow the number of clients.
+// waiting for them in a select. Goroutines in flight follow the number of clients and
+// how long each search takes (/search/wait?ms=N: a slower backend).
 // With -leak-every N, one search in N also asks a suggestion backend that answers after
 // the caller gave up: the forgotten sender, one leaked goroutine per N searches.
 var (
 	searches   atomic.Int64
 	leakEvery  int64
-	searchWait = 30 * time.Millisecond
+	searchWait atomic.Int64 // how long rendering takes, ns: /search/wait?ms=N sets it
 )
 
 func fetchShard(i int, out chan<- int) {
@@ -380,7 +381,7 @@ func handleSearch(w http.ResponseWriter, r *http.Request) {
 	if leakEvery > 0 && n%leakEvery == 0 {
 		lookupSuggestion(r.Context())
 	}
-	time.Sleep(searchWait) // rendering
+	time.Sleep(time.Duration(searchWait.Load())) // rendering
 	fmt.Fprintf(w, "search %d: %d shards\n", n, got)
 }
 
@@ -492,6 +493,17 @@ func main() {
 	http.Handle("/leak/mutex", leakHandler("mutex", 1, leakMutex)) // +1: the holder
 	http.HandleFunc("/stats", handleStats)
 	http.HandleFunc("/search", handleSearch)
+	searchWait.Store(int64(30 * time.Millisecond))
+	// A slower backend: every search takes longer from now on.
+	http.HandleFunc("/search/wait", func(w http.ResponseWriter, r *http.Request) {
+		ms, err := strconv.Atoi(r.URL.Query().Get("ms"))
+		if err != nil || ms < 0 || ms > 10000 {
+			http.Error(w, "want ?ms=N, 0 to 10000", http.StatusBadRequest)
+			return
+		}
+		searchWait.Store(int64(ms) * int64(time.Millisecond))
+		fmt.Fprintf(w, "rendering takes %d ms\n", ms)
+	})
 	http.HandleFunc("/panic", func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(100 * time.Millisecond) // let the accept loop park again first
 		crash("GET /panic")

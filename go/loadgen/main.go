@@ -9,6 +9,7 @@
 //	            requests in a loop (kind-specific, see request), 5-15 ms apart at random
 //	            (clients that started together and waited alike would stay in step, every
 //	            request at the same stage at once: real clients do not)
+//	pace MS     clients wait MS/2 to 3MS/2 ms between requests from now on (default 10)
 //	hold N      keep N more connections open and idle (one request each, then nothing)
 //	release     close the held connections
 //	watches N   etcd only: open N more watch streams over one HTTP/2 connection (gRPC,
@@ -39,6 +40,7 @@ var (
 	base     string
 	kind     string
 	answered atomic.Int64
+	pace     atomic.Int64 // mean wait between a client's requests, µs
 )
 
 // request sends one request of the service's usual traffic.
@@ -109,7 +111,8 @@ func setClients(n int) {
 				default:
 				}
 				request(c, i)
-				time.Sleep(time.Duration(5000+rand.IntN(10000)) * time.Microsecond)
+				p := pace.Load()
+				time.Sleep(time.Duration(p/2+rand.Int64N(p)) * time.Microsecond)
 			}
 		}(len(running))
 	}
@@ -192,6 +195,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "loadgen: -url must be http://127.0.0.1:PORT (loopback only)")
 		os.Exit(2)
 	}
+	pace.Store(10000)
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
 		f := strings.Fields(in.Text())
@@ -210,6 +214,12 @@ func main() {
 			hold(n)
 		case "release":
 			release()
+		case "pace":
+			if n < 1 {
+				err = fmt.Errorf("pace wants a number of ms")
+			} else {
+				pace.Store(int64(n) * 1000)
+			}
 		case "watches":
 			for i := 0; i < n && err == nil; i++ {
 				err = watch(watched)
