@@ -106,7 +106,7 @@ pub struct Point {
     pub time_source: Option<TimeSource>,
     pub format: Format,
     pub total: u64,
-    /// Goroutines holding a connection: a load growth is judged against.
+    /// Goroutines holding a connection: one of the two loads growth is judged against.
     pub connections: u64,
     /// Goroutines serving a request in flight: the other load.
     pub requests: u64,

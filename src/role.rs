@@ -6,10 +6,11 @@
 //! A pure function of a stack's function names. Also tells whether a goroutine *holds a
 //! connection* (one per open connection: the serving loop of a server connection, whether
 //! idle or running a handler, the read loop of a client connection, a raw `net.Conn` read
-//! under one of those loops (cmux)): their number is the load proxy growth is judged
-//! against (see [`crate::compare::growth`]). A raw `net.Conn` read in the program's own
-//! code is not: it may be the leak itself (a connection nobody closes), and a leak must
-//! not explain itself away.
+//! under one of those loops (cmux)) and whether it *serves a request in flight* (a
+//! handler on its stack): their numbers are the two loads growth is judged against (see
+//! [`crate::compare::growth`]). A raw `net.Conn` read in the program's own code is
+//! neither: it may be the leak itself (a connection nobody closes), and a leak must not
+//! explain itself away.
 
 use serde::Serialize;
 

@@ -6,10 +6,11 @@
 //! - look at the last [`DEFAULT_WINDOW`] snapshots of a target;
 //! - snapshots before the last restart of the service are not looked at;
 //! - a site alerts when [`compare::growth`] finds a run of its last K snapshots (K at
-//!   least the category's `min_snapshots`) over which its count grew beyond what the load
-//!   (goroutines holding a connection) explains, by at least `min_growth` goroutines and
-//!   `min_relative` of what the load explains, rising in most steps, never falling back to
-//!   where it started, and still rising within the last `resolve_after` snapshots;
+//!   least the category's `min_snapshots`) over which its count outgrew the load
+//!   (connections and requests in flight) by at least `min_growth` goroutines and
+//!   `min_relative` of what the load explains, rising in most steps faster than the
+//!   connections, never falling back to where it started, and still rising within the
+//!   last `resolve_after` snapshots;
 //! - default: 4 snapshots, +10 goroutines, +50 %; `chan_send`, `nil_chan_send` and sites
 //!   with orphaned goroutines (their creator has exited) alert earlier: 3 snapshots,
 //!   +3 goroutines, +20 %;
