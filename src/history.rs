@@ -1,6 +1,6 @@
 //! History: the SQLite file behind `check` and `watch` (`--history FILE`). Per target and
 //! snapshot it keeps the capture time, the per-site counts (with each site's role), the load
-//! (goroutines holding a connection), whether the service restarted before it and a
+//! (goroutines holding a connection, serving a request), whether the service restarted before it and a
 //! digest of the raw profile (an unchanged profile is not recorded twice), the alerts
 //! that are firing, and per target the fetch errors and the last success.
 //!
@@ -21,7 +21,8 @@ use std::path::Path;
 use std::time::Duration;
 
 /// The schema this build writes and reads. Version 1 files (no load, restart, digest or
-/// role columns) are upgraded in place when opened, in one transaction.
+/// role columns) are upgraded in place when opened, in one transaction: their snapshots
+/// read back with no load, so growth on them is plain growth.
 pub const SCHEMA_VERSION: i64 = 2;
 /// How long a writer waits for another to finish: far longer than any one write takes.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -616,6 +617,17 @@ mod tests {
             .query_row("SELECT max(version) FROM goroscope_schema", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, SCHEMA_VERSION);
+    }
+
+    /// The load of each snapshot (what growth is judged against) is read back as written.
+    #[test]
+    fn loads_are_kept() {
+        let mut h = History::in_memory().unwrap();
+        let mut r = report(&[("main.f", 4)]);
+        (r.connections, r.requests) = (12, 7);
+        h.record("a", 1, &r, None).unwrap();
+        let back = &h.recent("a", 1).unwrap()[0];
+        assert_eq!((back.connections, back.requests), (12, 7));
     }
 
     /// A restart cuts what `recent` gives: a new baseline.
