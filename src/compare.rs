@@ -614,7 +614,7 @@ pub fn growth(counts: &[u64], loads: &[Load], t: Thresholds, resolve_after: usiz
                 run[i] as f64 >= run[i - 1] as f64 * clients + 1.0
             })
             .count();
-        if rises * 2 <= k - 1 {
+        if rises * 2 < k {
             return None;
         }
         let beyond: f64 = (1..k)

@@ -90,6 +90,20 @@ fn build(dir: &str) -> PathBuf {
     bin
 }
 
+/// Starts a server with no input and its output thrown away.
+fn spawn_quiet(cmd: &mut Command) -> KillOnDrop {
+    KillOnDrop(cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap())
+}
+
+/// Runs each load step of `profile`, then a check that must be quiet.
+fn quiet_through(load: &mut Load, checks: &mut Checks, profile: &[&str]) {
+    for cmd in profile {
+        load.send(cmd);
+        std::thread::sleep(SETTLE);
+        checks.quiet(cmd);
+    }
+}
+
 /// Waits until `url` answers 200.
 fn wait_ready(url: &str, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -228,6 +242,12 @@ impl Checks {
         }
         c
     }
+    /// The check (counted from 1) at which `what` happened, which must be by check `most`.
+    fn within(&self, what: &str, at: Option<usize>, most: usize) -> usize {
+        let n = at.unwrap_or_else(|| panic!("{what}: never:\n{}", self.story()));
+        assert!(n <= most, "{what}: at check {n}, not by {most}:\n{}", self.story());
+        n
+    }
     /// Prints the story; fails on any false alert.
     fn finish(&self) {
         println!("{}", self.story());
@@ -356,26 +376,25 @@ fn leaky_slower_requests_stay_quiet() {
     assert!(slow > fast, "searches did not get slower: requests in flight {requests:?}\n{story}");
 }
 
-/// Runs a leak scenario on the leaky service: `before` load steps with the leak running,
-/// then the load stops; returns (check that first alerted, checks from the stop to the
-/// resolve: the first check after the stop may still see the last growth, then two quiet
-/// ones resolve it). Alerts may only name the forgotten sender.
-fn leak_scenario(name: &str, slug: &str, steps: &[&str], extra: &[&str]) -> (usize, usize, Checks) {
+/// Runs a leak scenario on the leaky service: `steps` of load with the leak running, then
+/// the load stops. The leak must alert by the third check and at every check after it
+/// while the load runs, and resolve within three checks of the stop (the first may still
+/// see the last growth, then two quiet ones resolve it). Alerts may only name the
+/// forgotten sender.
+fn leak_scenario(name: &str, slug: &str, steps: &[&str]) {
     let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let svc = Leaky::start(&["-leak-every", "20"]);
     let mut load = Load::start(&svc.url(), "leaky");
-    let mut checks = Checks::new(&svc.url(), dir.path(), extra, slug);
-    let mut detected = None;
-    for (i, cmd) in steps.iter().enumerate() {
+    let mut checks = Checks::new(&svc.url(), dir.path(), &[], slug);
+    let mut alerted = Vec::new();
+    for cmd in steps {
         load.send(cmd);
         std::thread::sleep(SETTLE);
-        let c = checks.only(cmd, |a| a == SENDER);
-        if c.code == 1 && detected.is_none() {
-            detected = Some(i + 1);
-        }
+        alerted.push(checks.only(cmd, |a| a == SENDER).code == 1);
     }
-    let detected = detected.unwrap_or_else(|| panic!("{name}: the leak was never caught:\n{}", checks.story()));
+    let detected = checks.within(&format!("{name}: caught"), alerted.iter().position(|&a| a).map(|i| i + 1), 3);
+    assert!(alerted[detected..].iter().all(|&a| a), "{name}: the alert came and went:\n{}", checks.story());
     load.send("clients 0");
     let mut resolved = None;
     for i in 1..=4 {
@@ -389,37 +408,30 @@ fn leak_scenario(name: &str, slug: &str, steps: &[&str], extra: &[&str]) -> (usi
             break;
         }
     }
-    let resolved = resolved.unwrap_or_else(|| panic!("{name}: never resolved:\n{}", checks.story()));
+    let resolved = checks.within(&format!("{name}: resolved"), resolved, 3);
     checks.finish();
     println!("SCENARIO {name}: false alerts 0, checks to detect {detected}, checks to resolve {resolved}");
-    (detected, resolved, checks)
 }
 
 /// The case: a forgotten sender (one leak per 20 searches) hidden in a traffic
 /// ramp is caught by the third check, as on steady traffic, by default (debug=0).
 #[test]
 fn leaky_forgotten_sender_in_a_ramp_is_caught_at_check_3() {
-    let (detected, resolved, c) = leak_scenario(
+    leak_scenario(
         "leaky, forgotten sender 1/20 searches in a ramp (2 → 26 clients)",
         "leaky-leak-ramp",
         &["clients 2", "clients 8", "clients 14", "clients 20", "clients 26"],
-        &[],
     );
-    assert!(detected <= 3, "caught at check {detected}:\n{}", c.story());
-    assert!(resolved <= 3, "resolved after {resolved}:\n{}", c.story());
 }
 
 /// The same leak on steady traffic: caught within 3 checks.
 #[test]
 fn leaky_forgotten_sender_on_steady_traffic_is_caught_within_3_checks() {
-    let (detected, resolved, c) = leak_scenario(
+    leak_scenario(
         "leaky, forgotten sender 1/20 searches, steady 8 clients",
         "leaky-leak-steady",
         &["clients 8", "clients 8", "clients 8", "clients 8", "clients 8"],
-        &[],
     );
-    assert!(detected <= 3, "caught at check {detected}:\n{}", c.story());
-    assert!(resolved <= 3, "resolved after {resolved}:\n{}", c.story());
 }
 
 /// etcd 3.4 (Debian) on loopback: quiet through 12 checks of varying load (busy clients
@@ -434,19 +446,14 @@ fn etcd_stays_quiet_under_load_and_its_forgotten_watches_alert() {
     let (client, peer) = (free_port(), free_port());
     let url = format!("http://127.0.0.1:{client}");
     let peer_url = format!("http://127.0.0.1:{peer}");
-    let _etcd = KillOnDrop(
+    let _etcd = spawn_quiet(
         Command::new(etcd)
             .args(["--name", "t", "--data-dir"])
             .arg(dir.path().join("data"))
             .args(["--listen-client-urls", &url, "--advertise-client-urls", &url])
             .args(["--listen-peer-urls", &peer_url, "--initial-advertise-peer-urls", &peer_url])
             .args(["--initial-cluster", &format!("t={peer_url}"), "--enable-pprof"])
-            .args(["--logger", "zap", "--log-outputs", "stderr", "--log-level", "error"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+            .args(["--logger", "zap", "--log-outputs", "stderr", "--log-level", "error"]),
     );
     wait_ready(&format!("{url}/health"), "etcd");
     let mut load = Load::start(&url, "etcd");
@@ -465,11 +472,7 @@ fn etcd_stays_quiet_under_load_and_its_forgotten_watches_alert() {
         "clients 0",
         "clients 4",
     ];
-    for cmd in profile {
-        load.send(cmd);
-        std::thread::sleep(SETTLE);
-        checks.quiet(cmd);
-    }
+    quiet_through(&mut load, &mut checks, &profile);
     let quiet = checks.n;
     let mut detected = None;
     for i in 1..=5 {
@@ -484,8 +487,7 @@ fn etcd_stays_quiet_under_load_and_its_forgotten_watches_alert() {
             break;
         }
     }
-    let detected = detected.unwrap_or_else(|| panic!("the watch leak was never caught:\n{}", checks.story()));
-    assert!(detected <= 3, "{}", checks.story());
+    let detected = checks.within("the forgotten watches caught", detected, 3);
     checks.finish();
     println!("SCENARIO etcd 3.4, varying load: {quiet} checks, false alerts 0; forgotten watch streams (40 per check): checks to detect {detected}");
 }
@@ -508,16 +510,11 @@ fn prometheus_stays_quiet_under_varying_load() {
         ),
     )
     .unwrap();
-    let _prom = KillOnDrop(
+    let _prom = spawn_quiet(
         Command::new(prom)
             .arg(format!("--config.file={}", config.display()))
             .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+            .arg(format!("--web.listen-address=127.0.0.1:{port}")),
     );
     wait_ready(&format!("{url}/-/ready"), "prometheus");
     let mut load = Load::start(&url, "prometheus");
@@ -536,11 +533,7 @@ fn prometheus_stays_quiet_under_varying_load() {
         "clients 0",
         "clients 8",
     ];
-    for cmd in profile {
-        load.send(cmd);
-        std::thread::sleep(SETTLE);
-        checks.quiet(cmd);
-    }
+    quiet_through(&mut load, &mut checks, &profile);
     checks.finish();
     println!("SCENARIO prometheus 2.42, varying load: {} checks, false alerts 0", checks.n);
 }
