@@ -75,6 +75,7 @@ fn bench(c: &mut Criterion) {
         style: Style::default(),
         view: CompareView::Trend,
         limit: 20,
+        outputs: app::Outputs::default(),
     };
     g.bench_function("trend_command", |b| b.iter(|| app::compare(&command, &mut std::io::sink()).unwrap()));
     g.finish();

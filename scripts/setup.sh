@@ -33,3 +33,20 @@ if [ ! -f /usr/share/gocode/src/golang.org/x/sync/semaphore/semaphore.go ]; then
     fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends golang-golang-x-sync-dev >/dev/null
 fi
+apt_install chromium chromium                                  # tests/html_report.rs: the report in a real browser
+apt_install groff groff-base                                   # tests/completions.rs: man pages render
+apt_install man man-db                                         # tests/completions.rs: man -l
+
+# inferno-flamegraph renders the folded stacks of `export --folded` (tests/export.rs).
+if ! command -v inferno-flamegraph >/dev/null 2>&1; then
+    cargo install inferno --locked --quiet
+fi
+# Python's jsonschema validates `export --speedscope` against speedscope's schema.
+if ! python3 -c 'import jsonschema' >/dev/null 2>&1; then
+    python3 -m pip install --quiet jsonschema
+fi
+# playwright-core drives Debian's chromium (never a downloaded browser); speedscope ships
+# its file-format schema. Versions pinned in package-lock.json.
+if ! npm ls --silent playwright-core speedscope >/dev/null 2>&1; then
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent
+fi

@@ -161,6 +161,10 @@ pub struct ShowSettings {
     pub json: bool,
     pub stacks: bool,
     pub style: Style,
+    /// Also write the HTML report here (`--html`).
+    pub html: Option<std::path::PathBuf>,
+    /// Replace an existing `html` file.
+    pub force: bool,
 }
 
 /// The wait states and goroutine statuses Go 1.21–1.27 print (`waitReasonStrings` and
@@ -280,6 +284,9 @@ fn check_label_key(by: &crate::group::GroupBy, loaded: &[Loaded]) {
 
 /// `goroscope show`: group each snapshot by blocking site and print a table or JSON.
 pub fn show(settings: &ShowSettings, out: &mut impl Write) -> crate::Result<()> {
+    if let Some(p) = &settings.html {
+        crate::export::check_writable(p, settings.force)?;
+    }
     let mut loaded = load(&settings.sources, &settings.load)?;
     check_states(&settings.group.states, &loaded)?;
     check_label_key(&settings.group.by, &loaded);
@@ -292,7 +299,79 @@ pub fn show(settings: &ShowSettings, out: &mut impl Write) -> crate::Result<()> 
     } else {
         crate::report::show_table_streamed(out, &groupings, settings.style, settings.stacks)
     };
-    r.map_err(|e| crate::Error::io("stdout", e))
+    r.map_err(|e| crate::Error::io("stdout", e))?;
+    if let Some(p) = &settings.html {
+        // The page holds every group's stack and labels: resolved all at once, only here.
+        let reports: Vec<crate::group::SnapshotReport> = groupings.into_iter().map(|g| g.into_report()).collect();
+        crate::export::save(p, settings.force, |w| crate::html::show(w, &reports))?;
+    }
+    Ok(())
+}
+
+/// Settings of `goroscope export`.
+#[derive(Debug, Clone)]
+pub struct ExportSettings {
+    pub source: String,
+    pub load: LoadSettings,
+    /// Each format asked for, with the file it goes to.
+    pub outputs: Vec<(crate::export::ExportFormat, std::path::PathBuf)>,
+    /// Replace existing files.
+    pub force: bool,
+    /// Which snapshot of a source holding several (a log), from 1.
+    pub snapshot: Option<usize>,
+    /// The program's own code (`--module`), for the blocking site.
+    pub modules: Vec<String>,
+}
+
+/// `goroscope export`: one snapshot as a pprof profile, folded stacks or a speedscope
+/// file (any of them at once); says what it wrote on `out`.
+pub fn export(settings: &ExportSettings, out: &mut impl Write) -> crate::Result<()> {
+    if settings.outputs.is_empty() {
+        return Err(crate::Error::Usage(
+            "nothing to write: pass --pprof FILE, --folded FILE or --speedscope FILE".into(),
+        ));
+    }
+    for (i, (_, p)) in settings.outputs.iter().enumerate() {
+        if settings.outputs[..i].iter().any(|(_, q)| q == p) {
+            return Err(crate::Error::Usage(format!("{}: named for two outputs; give each its own file", p.display())));
+        }
+        crate::export::check_writable(p, settings.force)?;
+    }
+    let mut loaded = load(std::slice::from_ref(&settings.source), &settings.load)?;
+    let n = loaded.len();
+    let pick = match (settings.snapshot, n) {
+        (None, 1) => 0,
+        (None, 0) => return Err(crate::Error::parse(&settings.source, "no goroutine dump in it")),
+        (None, n) => {
+            return Err(crate::Error::Usage(format!(
+                "{}: holds {n} dumps; choose one with --snapshot 1..{n} (or compare them with trend)",
+                settings.source
+            )))
+        }
+        (Some(k), n) if k >= 1 && k <= n => k - 1,
+        (Some(k), n) => {
+            return Err(crate::Error::Usage(format!(
+                "{}: --snapshot {k}, but it holds {n} dump(s); choose 1..{n}",
+                settings.source
+            )))
+        }
+    };
+    let mut snap = loaded.swap_remove(pick).snapshot;
+    let profile = crate::export::from_snapshot(&mut snap, &settings.modules);
+    let goroutines: i64 = profile.samples.iter().map(|s| s.value()).sum();
+    for (format, path) in &settings.outputs {
+        let bytes = crate::export::save(path, settings.force, |w| format.write(&profile, w))?;
+        writeln!(
+            out,
+            "{}: wrote {} ({} samples, {goroutines} goroutines, {bytes} bytes) to {}",
+            snap.source,
+            format.name(),
+            profile.samples.len(),
+            path.display()
+        )
+        .map_err(|e| crate::Error::io("stdout", e))?;
+    }
+    Ok(())
 }
 
 /// How a series is put in time order.
@@ -319,6 +398,25 @@ pub struct CompareSettings {
     pub view: crate::report::CompareView,
     /// Rows of steady sites to show (0 = all).
     pub limit: usize,
+    /// The HTML report and growth exports to write besides.
+    pub outputs: Outputs,
+}
+
+/// Files a comparison writes besides its table or JSON.
+#[derive(Debug, Clone, Default)]
+pub struct Outputs {
+    /// The HTML report (`--html`).
+    pub html: Option<std::path::PathBuf>,
+    /// Growth exports (`--pprof`, `--folded`, `--speedscope`).
+    pub exports: Vec<(crate::export::ExportFormat, std::path::PathBuf)>,
+    /// Replace existing files.
+    pub force: bool,
+}
+
+impl Outputs {
+    fn wanted(&self) -> bool {
+        self.html.is_some() || !self.exports.is_empty()
+    }
 }
 
 /// `goroscope diff OLD NEW` and `goroscope trend SOURCE...`: growth per blocking site.
@@ -326,7 +424,12 @@ pub struct CompareSettings {
 pub fn compare(settings: &CompareSettings, out: &mut impl Write) -> crate::Result<crate::compare::Trend> {
     // Grouped by site whatever `settings.group.by` says (summarize_snapshot sees to it).
     let names = std::sync::Mutex::new(Names::default());
-    let mut grouped = load_grouped(&settings.sources, &settings.load, &settings.group, &names)?;
+    let outputs = &settings.outputs;
+    for p in outputs.html.iter().chain(outputs.exports.iter().map(|(_, p)| p)) {
+        crate::export::check_writable(p, outputs.force)?;
+    }
+    let examples = outputs.wanted().then(|| std::sync::Mutex::new(RankedExamples::default()));
+    let mut grouped = load_grouped(&settings.sources, &settings.load, &settings.group, &names, examples.as_ref())?;
     if grouped.len() < 2 {
         return Err(crate::Error::Usage(format!(
             "{} found in {}; comparing needs at least 2",
@@ -370,8 +473,27 @@ pub fn compare(settings: &CompareSettings, out: &mut impl Write) -> crate::Resul
         crate::report::trend_table(out, &trend, settings.style, settings.view, settings.limit)
     };
     r.map_err(|e| crate::Error::io("stdout", e))?;
+    if let Some(examples) = examples {
+        let examples: crate::export::Examples =
+            examples.into_inner().unwrap_or_else(|e| e.into_inner()).into_iter().map(|(k, (_, e))| (k, e)).collect();
+        if let Some(p) = &outputs.html {
+            let section = crate::html::TrendSection { title: None, trend: &trend, examples: &examples };
+            crate::export::save(p, outputs.force, |w| crate::html::trend(w, &[section], settings.view, None))?;
+        }
+        if !outputs.exports.is_empty() {
+            let profile = crate::export::from_trend(&trend, &examples);
+            for (format, p) in &outputs.exports {
+                crate::export::save(p, outputs.force, |w| format.write(&profile, w))?;
+            }
+        }
+    }
     Ok(trend)
 }
+
+/// Example stacks by site, each with the position (file, then snapshot in it) of the
+/// snapshot it came from: the last one in the order given wins, whatever order the
+/// loader threads finish in.
+type RankedExamples = rustc_hash::FxHashMap<(String, String, u32), ((usize, usize), crate::export::Example)>;
 
 /// A grouped snapshot, summarized, with what ordering needs.
 struct Grouped {
@@ -390,15 +512,36 @@ fn load_grouped(
     settings: &LoadSettings,
     group: &GroupSettings,
     names: &std::sync::Mutex<Names>,
+    examples: Option<&std::sync::Mutex<RankedExamples>>,
 ) -> crate::Result<Vec<Grouped>> {
-    let to_grouped = |l: Loaded| {
+    let to_grouped = |rank: (usize, usize), l: Loaded| {
         let content_time = l.snapshot.time_nanos;
         let mut snap = l.snapshot;
-        let summary = crate::compare::summarize_snapshot(&mut snap, group, names);
+        let summary = match examples {
+            // The HTML report and exports show an example stack per site: the full grouping.
+            Some(examples) => {
+                let by_site = GroupSettings { by: crate::group::GroupBy::Site, ..group.clone() };
+                let report = crate::group::group(&mut snap, &by_site);
+                let mut found = crate::export::Examples::default();
+                crate::export::collect_examples(&report, &mut found);
+                let mut examples = examples.lock().unwrap_or_else(|e| e.into_inner());
+                for (k, e) in found {
+                    match examples.get(&k) {
+                        Some((r, _)) if *r > rank => {}
+                        _ => {
+                            examples.insert(k, (rank, e));
+                        }
+                    }
+                }
+                drop(examples);
+                crate::compare::summarize(&report, &mut names.lock().unwrap_or_else(|e| e.into_inner()))
+            }
+            None => crate::compare::summarize_snapshot(&mut snap, group, names),
+        };
         Grouped { summary, content_time, mtime_nanos: l.mtime_nanos }
     };
     if specs.iter().any(|s| crate::source::is_url(s)) {
-        return Ok(load(specs, settings)?.into_iter().map(to_grouped).collect());
+        return Ok(load(specs, settings)?.into_iter().enumerate().map(|(i, l)| to_grouped((0, i), l)).collect());
     }
     let files = crate::source::expand(specs)?;
     let skipped = Mutex::new(Vec::new());
@@ -415,7 +558,7 @@ fn load_grouped(
                         let Some(spec) = files.get(i) else { break };
                         let mut skips = Vec::new();
                         let r = load_specs(std::slice::from_ref(spec), settings, &mut skips)
-                            .map(|v| v.into_iter().map(to_grouped).collect());
+                            .map(|v| v.into_iter().enumerate().map(|(j, l)| to_grouped((i, j), l)).collect());
                         skipped.lock().unwrap_or_else(|e| e.into_inner()).extend(skips.into_iter().map(|s| (i, s)));
                         let failed = r.is_err();
                         done.push((i, r));

@@ -792,14 +792,15 @@ impl Drop for Bar<'_> {
     }
 }
 
-/// A temporary file beside the destination, removed unless persisted.
-struct TempFile {
+/// A temporary file beside the destination, removed unless persisted (also how
+/// `export` and `--html` write their files).
+pub(crate) struct TempFile {
     path: PathBuf,
     done: bool,
 }
 
 impl TempFile {
-    fn create(dest: &Path) -> crate::Result<TempFile> {
+    pub(crate) fn create(dest: &Path) -> crate::Result<TempFile> {
         static N: AtomicU64 = AtomicU64::new(0);
         let dir = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let base = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "profile".into());
@@ -818,7 +819,7 @@ impl TempFile {
 
     /// Moves the file to `dest`: a rename with `force`; without it a hard link, which fails
     /// rather than replace a file that appeared meanwhile.
-    fn persist(mut self, dest: &Path, force: bool) -> crate::Result<()> {
+    pub(crate) fn persist(mut self, dest: &Path, force: bool) -> crate::Result<()> {
         let shown = dest.display().to_string();
         if force {
             std::fs::rename(&self.path, dest).map_err(|e| Error::io(&shown, e))?;
@@ -839,6 +840,12 @@ impl TempFile {
         }
         self.done = true;
         Ok(())
+    }
+}
+
+impl TempFile {
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
     }
 }
 

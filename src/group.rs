@@ -177,6 +177,19 @@ pub struct Group {
     pub goroutine_ids: Vec<u64>,
     /// One goroutine's stack, leaf first.
     pub example_stack: Vec<Site>,
+    /// Goroutines by how long they have waited, in the buckets of [`WAIT_BUCKETS`]
+    /// (tracebacks only; all zero where the format prints no wait). For the HTML report.
+    #[serde(skip)]
+    pub wait_histogram: [u64; WAIT_BUCKETS.len()],
+}
+
+/// The wait-minute buckets of [`Group::wait_histogram`]: the least minutes of each, and
+/// its name. A goroutine the runtime printed no `N minutes` for waited under one.
+pub const WAIT_BUCKETS: [(u32, &str); 6] =
+    [(0, "< 1 min"), (1, "1-9 min"), (10, "10-59 min"), (60, "1-6 h"), (360, "6-24 h"), (1440, ">= 1 day")];
+
+fn wait_bucket(minutes: u32) -> usize {
+    WAIT_BUCKETS.iter().rposition(|&(least, _)| minutes >= least).unwrap_or(0)
 }
 
 /// The groups of one snapshot, ready to render.
@@ -232,6 +245,9 @@ struct Acc {
     role: Option<Role>,
     connections: u64,
     requests: u64,
+    /// Goroutines that waited a minute or more, by [`WAIT_BUCKETS`] from the second (the
+    /// first is the rest); boxed and absent until one has, so a group costs 8 bytes here.
+    waits: Option<Box<[u64; WAIT_BUCKETS.len() - 1]>>,
 }
 
 /// Goroutines per id (creator frame, label set): the first inline, a map from the second.
@@ -609,6 +625,7 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>
                         role,
                         connections: 0,
                         requests: 0,
+                        waits: None,
                     },
                 ));
                 accs.len() as u32 - 1
@@ -627,6 +644,20 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>
     (accs, shown)
 }
 
+/// Goroutines per wait bucket: those that waited a minute or more as counted, the rest
+/// under one; all zero where the format prints no waits (no minimum was ever set).
+fn wait_histogram(a: &Acc) -> [u64; WAIT_BUCKETS.len()] {
+    let mut h = [0; WAIT_BUCKETS.len()];
+    if a.min_minutes == NONE && a.waits.is_none() {
+        return h;
+    }
+    if let Some(w) = &a.waits {
+        h[1..].copy_from_slice(&w[..]);
+    }
+    h[0] = a.count - h[1..].iter().sum::<u64>();
+    h
+}
+
 /// `[min, max]` wait minutes of a group, where any were printed.
 fn wait_minutes(a: &Acc) -> Option<[u32; 2]> {
     (a.max_minutes > 0 || (a.min_minutes != NONE && a.min_minutes > 0))
@@ -638,6 +669,9 @@ fn add(a: &mut Acc, g: &Goroutine, ids: &FxHashSet<u64>, settings: &GroupSetting
     if let Some(m) = g.minutes() {
         a.min_minutes = a.min_minutes.min(m);
         a.max_minutes = a.max_minutes.max(m);
+        if m > 0 {
+            a.waits.get_or_insert_default()[wait_bucket(m) - 1] += g.count;
+        }
     } else if g.id != 0 {
         // A goroutine without the annotation waited under a minute (or was not yet seen
         // by a GC): the group's minimum is 0.
@@ -712,6 +746,7 @@ fn resolve(t: &Tables, key: Key, a: &Acc, settings: &GroupSettings, stack: bool,
         } else {
             Vec::new()
         },
+        wait_histogram: wait_histogram(a),
     }
 }
 
@@ -784,6 +819,7 @@ impl Group {
             distinct_label_sets: 0,
             goroutine_ids: Vec::new(),
             example_stack: Vec::new(),
+            wait_histogram: [0; WAIT_BUCKETS.len()],
         }
     }
 }

@@ -2,7 +2,7 @@
 //! runs a command, and maps the outcome to an exit code (0 fine, 1 a finding the user
 //! asked to fail on, 2 an error; a closed pipe is fine).
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use goroscope::alert::{HttpPoster, NotifySettings};
 use goroscope::app::{self, LoadSettings, ShowSettings};
@@ -79,6 +79,92 @@ enum Command {
     /// Poll services on an interval: live table or JSON Lines events, alerts, /metrics.
     #[command(after_help = WATCH_HELP)]
     Watch(WatchArgs),
+    /// Write a dump as a pprof profile, folded stacks or a speedscope file, for other tools.
+    #[command(after_help = EXPORT_HELP)]
+    Export(ExportArgs),
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    #[command(
+        after_help = "EXAMPLES:\n  goroscope completions bash > /etc/bash_completion.d/goroscope\n  goroscope completions zsh > \"${fpath[1]}/_goroscope\"\n  goroscope completions fish > ~/.config/fish/completions/goroscope.fish"
+    )]
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print a manual page (roff), generated from this help: goroscope's, or a command's.
+    #[command(
+        after_help = "EXAMPLES:\n  goroscope man > /usr/local/share/man/man1/goroscope.1\n  goroscope man trend > /usr/local/share/man/man1/goroscope-trend.1\n  goroscope man | man -l -"
+    )]
+    Man {
+        /// The command whose page to print (goroscope-COMMAND(1)); none for goroscope(1).
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
+    },
+}
+
+/// The manual page of goroscope, or of one of its commands as `goroscope-NAME`.
+fn man_page(name: Option<&str>, out: &mut impl Write) -> goroscope::Result<()> {
+    let cli = Cli::command();
+    let cmd = match name {
+        None => cli,
+        Some(n) => {
+            let sub = cli.find_subcommand(n).cloned().ok_or_else(|| {
+                let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+                goroscope::Error::Usage(format!("no command {n:?}; choose one of: {}", names.join(", ")))
+            })?;
+            // The page is named after the command as man knows it (a process prints one page).
+            let title: &'static str = Box::leak(format!("goroscope-{n}").into_boxed_str());
+            sub.name(title)
+        }
+    };
+    clap_mangen::Man::new(cmd).render(out).map_err(|e| goroscope::Error::io("stdout", e))
+}
+
+const EXPORT_HELP: &str = "Any input goroscope reads (debug=2 text, panic, SIGQUIT, logs, debug=1, debug=0) becomes one sample per distinct stack and labels, its goroutine count as the value, with labels for what the text knows and pprof does not: state, category, blocking_site, wait_minutes (numeric, tracebacks only), orphaned, leaked, created_by, plus the goroutine's own pprof labels. Files are written through a temporary file and never replace an existing one without --force.\n\n--pprof: gzipped profile.proto, for go tool pprof (-top, -traces, -tagfocus category=chan_send, -http).\n--folded: one `root;...;leaf;[wait state] count` line per stack, for inferno-flamegraph or flamegraph.pl.\n--speedscope: speedscope's JSON file format.\n\ndiff and trend write the growth instead (the same flags, plus --html).\n\nEXAMPLES:\n  goroscope export --pprof dump.pb.gz sigquit.txt && go tool pprof -tagfocus category=chan_send -top dump.pb.gz\n  goroscope export --folded dump.folded dump.txt && inferno-flamegraph dump.folded > flame.svg\n  goroscope export --speedscope dump.speedscope.json http://localhost:6060";
+
+#[derive(Args)]
+struct ExportArgs {
+    /// A file, `-` for stdin, or an http(s) URL.
+    #[arg(value_name = "SOURCE")]
+    source: String,
+    #[command(flatten)]
+    formats: ExportFormats,
+    /// Overwrite files that exist.
+    #[arg(long)]
+    force: bool,
+    /// Which dump of a source holding several (a log), from 1.
+    #[arg(long, value_name = "N")]
+    snapshot: Option<usize>,
+    /// The program's own code, as an import path prefix (repeatable); found from the dump when absent (see `show --help`).
+    #[arg(long = "module", value_name = "PATH", value_parser = parse_module)]
+    modules: Vec<String>,
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    fetch: FetchArgs,
+}
+
+/// The export formats, each to its own file.
+#[derive(Args)]
+struct ExportFormats {
+    /// Write a gzipped pprof profile (profile.proto) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pprof: Option<std::path::PathBuf>,
+    /// Write folded stacks (`root;...;leaf;[state] count`) to FILE.
+    #[arg(long, value_name = "FILE")]
+    folded: Option<std::path::PathBuf>,
+    /// Write a speedscope file (JSON) to FILE.
+    #[arg(long, value_name = "FILE")]
+    speedscope: Option<std::path::PathBuf>,
+}
+
+impl ExportFormats {
+    fn list(self) -> Vec<(goroscope::export::ExportFormat, std::path::PathBuf)> {
+        use goroscope::export::ExportFormat as F;
+        [(F::Pprof, self.pprof), (F::Folded, self.folded), (F::Speedscope, self.speedscope)]
+            .into_iter()
+            .filter_map(|(f, p)| p.map(|p| (f, p)))
+            .collect()
+    }
 }
 
 const CHECK_HELP: &str = concat!(
@@ -306,6 +392,14 @@ struct CompareArgs {
     /// Drop goroutines with a frame (function or file) matching REGEX.
     #[arg(long, value_name = "REGEX")]
     ignore: Option<regex::Regex>,
+    /// Also write a self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    growth: GrowthFormats,
+    /// Overwrite the --html or --pprof file if it exists.
+    #[arg(long)]
+    force: bool,
     /// The program's own code, as an import path prefix (repeatable); found from the dump when absent (see `show --help`).
     #[arg(long = "module", value_name = "PATH", value_parser = parse_module)]
     modules: Vec<String>,
@@ -313,6 +407,21 @@ struct CompareArgs {
     input: InputArgs,
     #[command(flatten)]
     fetch: FetchArgs,
+}
+
+/// The growth exports of `diff` and `trend`. `--folded` and `--speedscope` are left out
+/// of `--help`, which keeps to one screen; the README and `export --help` name them.
+#[derive(Args)]
+struct GrowthFormats {
+    /// Also write each site's growth (last - first) to FILE as a pprof profile.
+    #[arg(long, value_name = "FILE")]
+    pprof: Option<std::path::PathBuf>,
+    /// Write the sites that grew, by their growth, as folded stacks to FILE.
+    #[arg(long, value_name = "FILE", hide = true)]
+    folded: Option<std::path::PathBuf>,
+    /// Write the sites that grew, by their growth, as a speedscope file to FILE.
+    #[arg(long, value_name = "FILE", hide = true)]
+    speedscope: Option<std::path::PathBuf>,
 }
 
 /// Checks a `--module` value: an import path prefix.
@@ -357,6 +466,16 @@ impl CompareArgs {
             style: style(),
             view,
             limit: if self.all { 0 } else { 20 },
+            outputs: app::Outputs {
+                html: self.html,
+                exports: ExportFormats {
+                    pprof: self.growth.pprof,
+                    folded: self.growth.folded,
+                    speedscope: self.growth.speedscope,
+                }
+                .list(),
+                force: self.force,
+            },
         };
         (s, self.fail_on_suspect)
     }
@@ -373,6 +492,12 @@ struct ShowArgs {
     /// Print an example stack for every group.
     #[arg(long)]
     stacks: bool,
+    /// Also write a self-contained HTML report to FILE (groups, stacks, labels, wait times).
+    #[arg(long, value_name = "FILE")]
+    html: Option<std::path::PathBuf>,
+    /// Overwrite the --html file if it exists.
+    #[arg(long)]
+    force: bool,
     #[command(flatten)]
     group: GroupArgs,
     #[command(flatten)]
@@ -573,6 +698,8 @@ fn main() -> ExitCode {
                 json: a.json,
                 stacks: a.stacks,
                 style: style(),
+                html: a.html,
+                force: a.force,
             };
             let shown = app::show(&s, &mut out);
             if shown.is_ok() {
@@ -593,6 +720,22 @@ fn main() -> ExitCode {
             };
             app::fetch(&s, &mut out).map(|_| ExitCode::SUCCESS)
         }
+        Command::Export(a) => {
+            let s = app::ExportSettings {
+                source: a.source,
+                load: LoadSettings { fetch: a.fetch.settings(), ..a.input.settings() },
+                outputs: a.formats.list(),
+                force: a.force,
+                snapshot: a.snapshot,
+                modules: a.modules,
+            };
+            app::export(&s, &mut out).map(|_| ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "goroscope", &mut out);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { command } => man_page(command.as_deref(), &mut out).map(|_| ExitCode::SUCCESS),
         Command::Diff(a) => {
             let (s, fail) = a.compare.settings(vec![a.old, a.new], goroscope::report::CompareView::Diff, true);
             run_compare(&s, fail, &mut out)

@@ -113,11 +113,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> crate::Result<()> {
     Ok(())
 }
 
-/// Serves the latest rendering in `page` at `GET /metrics` until `stop` is set. One
-/// request at a time: Prometheus scrapes seldom and the page is small.
+/// Serves the latest rendering in `page` at `GET /metrics`, and the live HTML report in
+/// `report` at `GET /`, until `stop` is set. One request at a time: Prometheus scrapes
+/// seldom and the pages are small.
 pub fn serve(
     listener: std::net::TcpListener,
     page: Arc<Mutex<String>>,
+    report: Arc<Mutex<String>>,
     stop: Arc<AtomicBool>,
 ) -> std::thread::JoinHandle<()> {
     let _ = listener.set_nonblocking(true);
@@ -126,7 +128,7 @@ pub fn serve(
             match listener.accept() {
                 Ok((conn, _)) => {
                     let _ = conn.set_nonblocking(false);
-                    let _ = answer(conn, &page);
+                    let _ = answer(conn, &page, &report);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     std::thread::sleep(std::time::Duration::from_millis(50))
@@ -137,7 +139,7 @@ pub fn serve(
     })
 }
 
-fn answer(mut conn: std::net::TcpStream, page: &Mutex<String>) -> std::io::Result<()> {
+fn answer(mut conn: std::net::TcpStream, page: &Mutex<String>, report: &Mutex<String>) -> std::io::Result<()> {
     use std::io::{BufRead, BufReader};
     conn.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
     let mut reader = BufReader::new(conn.try_clone()?);
@@ -152,8 +154,14 @@ fn answer(mut conn: std::net::TcpStream, page: &Mutex<String>) -> std::io::Resul
     let path = request.split_whitespace().nth(1).unwrap_or("");
     let (status, kind, body) = if path == "/metrics" || path.starts_with("/metrics?") {
         ("200 OK", "text/plain; version=0.0.4; charset=utf-8", page.lock().map(|p| p.clone()).unwrap_or_default())
+    } else if path == "/" || path.starts_with("/?") {
+        ("200 OK", "text/html; charset=utf-8", report.lock().map(|p| p.clone()).unwrap_or_default())
     } else {
-        ("404 Not Found", "text/plain; charset=utf-8", "goroscope serves /metrics\n".to_string())
+        (
+            "404 Not Found",
+            "text/plain; charset=utf-8",
+            "goroscope serves /metrics and / (the live report)\n".to_string(),
+        )
     };
     write!(
         conn,

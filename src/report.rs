@@ -675,7 +675,8 @@ pub fn trend_table(
     Ok(())
 }
 
-fn human_duration(nanos: i64) -> String {
+/// A span for people: `42s`, `3m20s`, `2h5m`.
+pub(crate) fn human_duration(nanos: i64) -> String {
     let s = nanos / 1_000_000_000;
     match s {
         0..=119 => format!("{s}s"),

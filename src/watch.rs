@@ -196,6 +196,8 @@ pub struct Outcome {
     /// Targets that could not be checked.
     pub errors: usize,
     pub metrics: Vec<TargetMetrics>,
+    /// Example stacks per site of each target polled, for the live HTML report.
+    pub examples: Vec<(String, crate::export::Examples)>,
 }
 
 impl Outcome {
@@ -282,6 +284,9 @@ impl<'a> Checker<'a> {
                 let extra = Recorded { restart, digest: Some(digest) };
                 self.history.record_with(&t.name, captured, &report, raw_path.as_deref(), &extra)?;
             }
+            let mut examples = crate::export::Examples::default();
+            crate::export::collect_examples(&report, &mut examples);
+            out.examples.push((t.name.clone(), examples));
             let recent = self.history.recent(&t.name, self.settings.rules.window)?;
             let ev = crate::rules::evaluate(&t.name, &recent, &self.settings.rules, now);
             for n in &ev.notes {
@@ -373,6 +378,18 @@ impl<'a> Checker<'a> {
         }
         Ok(out)
     }
+
+    /// Each target's recent history (up to `n` snapshots) compared, for the live report.
+    pub fn trends(&self, n: usize) -> crate::Result<Vec<(String, crate::compare::Trend)>> {
+        let mut out = Vec::new();
+        for t in &self.settings.targets {
+            let recent = self.history.recent(&t.name, n)?;
+            if !recent.is_empty() {
+                out.push((t.name.clone(), crate::compare::compare(&recent, &crate::compare::TrendSettings::default())));
+            }
+        }
+        Ok(out)
+    }
 }
 
 type Polled = crate::Result<(crate::source::Input, SnapshotReport, Option<i64>)>;
@@ -460,12 +477,16 @@ pub fn watch(
 ) -> crate::Result<()> {
     let mut c = Checker::new(s.check.clone(), clock, poster)?;
     let page = Arc::new(Mutex::new(String::new()));
+    let report = Arc::new(Mutex::new(live_report(&[], &[], s.every)));
+    let mut examples: Vec<(String, crate::export::Examples)> = Vec::new();
     let server_stop = Arc::new(AtomicBool::new(false));
     let server = match s.listen {
         Some(addr) => {
             let l = std::net::TcpListener::bind(addr).map_err(|e| Error::Usage(format!("--listen {addr}: {e}")))?;
-            let _ = writeln!(log, "goroscope: serving metrics at http://{}/metrics", l.local_addr().unwrap_or(addr));
-            Some(crate::metrics::serve(l, page.clone(), server_stop.clone()))
+            let at = l.local_addr().unwrap_or(addr);
+            let _ =
+                writeln!(log, "goroscope: serving metrics at http://{at}/metrics and a live report at http://{at}/");
+            Some(crate::metrics::serve(l, page.clone(), report.clone(), server_stop.clone()))
         }
         None => None,
     };
@@ -477,6 +498,16 @@ pub fn watch(
             let mut text = Vec::new();
             crate::metrics::render(&outcome.metrics, &mut text).map_err(|e| Error::io("metrics", e))?;
             *page.lock().unwrap_or_else(|p| p.into_inner()) = String::from_utf8_lossy(&text).into_owned();
+            if s.listen.is_some() {
+                for (target, found) in &outcome.examples {
+                    match examples.iter_mut().find(|(t, _)| t == target) {
+                        Some((_, e)) => e.extend(found.clone()),
+                        None => examples.push((target.clone(), found.clone())),
+                    }
+                }
+                let html = live_report(&c.trends(LIVE_SNAPSHOTS)?, &examples, s.every);
+                *report.lock().unwrap_or_else(|p| p.into_inner()) = html;
+            }
             let r = if s.table {
                 write_table(out, &outcome, s.every, started)
             } else {
@@ -503,6 +534,30 @@ pub fn watch(
         let _ = h.join();
     }
     result
+}
+
+/// Snapshots per target the live report (`--listen`, at `/`) compares.
+const LIVE_SNAPSHOTS: usize = 100;
+
+/// The live HTML report: each target's recent growth, reloading every poll.
+fn live_report(
+    trends: &[(String, crate::compare::Trend)],
+    examples: &[(String, crate::export::Examples)],
+    every: Duration,
+) -> String {
+    let none = crate::export::Examples::default();
+    let sections: Vec<crate::html::TrendSection> = trends
+        .iter()
+        .map(|(target, trend)| crate::html::TrendSection {
+            title: Some(target),
+            trend,
+            examples: examples.iter().find(|(t, _)| t == target).map_or(&none, |(_, e)| e),
+        })
+        .collect();
+    let mut out = Vec::new();
+    let refresh = every.as_secs().max(5);
+    let _ = crate::html::trend(&mut out, &sections, crate::report::CompareView::Trend, Some(refresh));
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn write_json(out: &mut dyn Write, events: &[Event], every_alert: bool) -> std::io::Result<()> {

@@ -91,6 +91,20 @@ pub fn output_within(mut cmd: Command, limit: Duration) -> Output {
     Output { status, stdout: stdout.join().unwrap(), stderr: stderr.join().unwrap() }
 }
 
+/// Reads `stream` line by line on a thread and gives what follows `marker` on the first
+/// line holding it (a server saying where it listens), or `None` after `limit`.
+pub fn after_marker(stream: impl Read + Send + 'static, marker: &'static str, limit: Duration) -> Option<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split(marker).nth(1) {
+                let _ = tx.send(rest.trim().to_string());
+            }
+        }
+    });
+    rx.recv_timeout(limit).ok()
+}
+
 /// A child process killed when dropped.
 pub struct KillOnDrop(pub Child);
 
