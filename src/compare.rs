@@ -161,6 +161,10 @@ pub struct SiteTrend {
     /// What these library goroutines are (connections, a pool, the profile request).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
+    /// Most of these goroutines serve a request in flight (a handler on the stack): they
+    /// are the load itself, reported when they grow, never suspected by their count.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub in_flight: bool,
 }
 
 /// The comparison of a series.
@@ -265,6 +269,8 @@ struct Row {
     max_wait: u32,
     category: Category,
     role: Option<Role>,
+    /// Of `count`, the goroutines serving a request in flight.
+    requests: u32,
 }
 
 const NONE: u32 = u32::MAX;
@@ -351,6 +357,7 @@ fn row(g: GroupFacts<'_>, names: &mut Names) -> Row {
         max_wait: g.max_wait.unwrap_or(NONE),
         category: g.category,
         role: g.role,
+        requests: u32::try_from(g.requests).unwrap_or(u32::MAX),
     }
 }
 
@@ -368,6 +375,8 @@ struct Acc {
     created_by: Option<u32>,
     /// The role seen last, and whether it is the profile request's row.
     role: Option<Role>,
+    /// Goroutines over the series that served a request in flight.
+    requests: u64,
 }
 
 /// How precisely a format names waits: tracebacks print them, debug=0 implies them from
@@ -442,11 +451,13 @@ pub fn compare_summaries(summaries: &[Summary], names: &Names, settings: &TrendS
                     leaked_last: 0,
                     created_by: None,
                     role: None,
+                    requests: 0,
                 });
                 accs.len() as u32 - 1
             });
             let a = &mut accs[slot as usize];
             a.counts[i] += g.count;
+            a.requests += u64::from(g.requests);
             let e = a.categories.entry(g.category).or_insert((0, 0));
             e.0 += g.count;
             e.1 = e.1.max(p);
@@ -667,6 +678,9 @@ pub fn growth_reason(g: &Growth, rate_per_min: Option<f64>, loads: (Load, Load))
     s
 }
 
+/// What a growing site of goroutines serving requests in flight is said to be.
+pub const IN_FLIGHT_GROWING: &str = "requests in flight growing (more clients, or slower handlers)";
+
 /// The forgotten sender's usual fix.
 pub const FORGOTTEN_SENDER_HINT: &str = "forgotten sender: the receiver gave up and nobody reads the channel; \
      make it buffered (cap 1) or send in a select with <-ctx.Done()";
@@ -713,7 +727,10 @@ fn judge(a: Acc, names: &Names, series: &Series<'_>, settings: &TrendSettings) -
     // Judged since the last restart; the profile request and stackless samples never grow.
     let judged = &counts[series.from..];
     let connection = role.is_some_and(Role::is_connection);
-    let loads = if connection { vec![Load::NONE; judged.len()] } else { series.loads() };
+    // Goroutines serving requests in flight are the load itself: judged on their own count,
+    // reported, never suspected by it (a handler stuck for good looks like a slow one).
+    let in_flight = role.is_none() && a.requests * 2 > counts.iter().sum::<u64>();
+    let loads = if connection || in_flight { vec![Load::NONE; judged.len()] } else { series.loads() };
     // Two snapshots (diff) make a run of two; a series needs three to call growth sustained.
     let t = Thresholds { min_snapshots: judged.len().clamp(2, 3), min_growth: settings.min_growth, min_relative: 0.0 };
     let grown = if role == Some(Role::ProfileRequest) || no_stack {
@@ -728,6 +745,8 @@ fn judge(a: Acc, names: &Names, series: &Series<'_>, settings: &TrendSettings) -
             reasons.push(format!("{}: {} → {} connections", r.growth_text(), g.first, g.last));
             hint = Some(r.hint().to_string());
             suspect = settings.connections_suspect;
+        } else if in_flight {
+            reasons.push(format!("{}: {} → {}", IN_FLIGHT_GROWING, g.first, g.last));
         } else {
             suspect = true;
             let l = loads.len();
@@ -752,7 +771,10 @@ fn judge(a: Acc, names: &Names, series: &Series<'_>, settings: &TrendSettings) -
     } else if a.orphaned_last > 0 && suspect {
         reasons.push(orphan_reason);
     }
-    if let Some(m) = a.max_wait.filter(|&m| m >= settings.long_wait_minutes) {
+    if let Some(m) = a.max_wait.filter(|&m| m >= settings.long_wait_minutes && in_flight) {
+        suspect = true;
+        reasons.push(format!("requests in flight for up to {m} minutes: a handler that does not return"));
+    } else if let Some(m) = a.max_wait.filter(|&m| m >= settings.long_wait_minutes) {
         reasons.push(format!("waiting up to {m} minutes"));
     }
     if a.leaked_last > 0 {
@@ -784,6 +806,7 @@ fn judge(a: Acc, names: &Names, series: &Series<'_>, settings: &TrendSettings) -
         leaked: a.leaked_last,
         created_by: a.created_by.map(|c| str(c).to_string()),
         role,
+        in_flight,
     }
 }
 
@@ -918,16 +941,35 @@ mod tests {
         assert!(early(&[10, 20, 29, 39, 49], &l).is_some());
     }
 
-    /// Handlers that never return are requests in flight (and connections) too: five more
-    /// stuck each check beside ten that come and go outgrow the load by the fourth check;
-    /// when every request is stuck, counts cannot tell them from slow ones.
+    /// Handlers are the requests in flight: the line where a slower request spends its
+    /// time gathers more of them (recorded: searches slowed from 30 to 300 ms, the render
+    /// line went 2 → 23 while requests in flight went 3 → 23). Reported, not suspected; a
+    /// handler in flight for minutes (debug=2) is.
     #[test]
-    fn stuck_handlers_outgrow_the_other_requests() {
-        let stuck = [0, 5, 10, 15, 20];
-        let l = loads(&[11, 16, 21, 26, 31], &[10, 15, 20, 25, 30]);
-        assert_eq!(check_rule(&stuck[..3], &l), None);
-        assert!(check_rule(&stuck[..4], &l).is_some());
-        assert_eq!(check_rule(&stuck, &loads(&stuck, &stuck)), None, "all requests stuck");
+    fn requests_in_flight_are_reported_not_suspected() {
+        let render = [2, 3, 5, 15, 19, 23];
+        let requests = [3, 7, 9, 17, 20, 23];
+        assert!(growth(&render, &loads(&[41; 6], &requests), Thresholds::DEFAULT, 2).is_some(), "by the rule alone");
+        let snap = |n: u64, r: u64, wait: Option<u32>| {
+            let mut g = Group::bare(
+                n,
+                Category::Sleep,
+                "sleep".into(),
+                Site { function: "main.handle".into(), file: "/a.go".into(), line: 9 },
+            );
+            g.requests = n;
+            g.wait_minutes = wait.map(|m| [m, m]);
+            let mut rep = SnapshotReport::bare("s", Format::Debug2, vec![g]);
+            (rep.connections, rep.requests) = (41, r);
+            rep
+        };
+        let rs: Vec<_> = render.iter().zip(requests).map(|(&n, r)| snap(n, r, None)).collect();
+        let s = &compare(&rs, &TrendSettings::default()).sites[0];
+        assert!(s.growing && s.in_flight && !s.suspect, "{s:?}");
+        assert!(s.reasons[0].starts_with(IN_FLIGHT_GROWING), "{:?}", s.reasons);
+        let stuck: Vec<_> = [2, 2, 3].iter().map(|&n| snap(n, n, Some(12))).collect();
+        let s = &compare(&stuck, &TrendSettings::default()).sites[0];
+        assert!(s.suspect && s.reasons.iter().any(|r| r.contains("in flight for up to 12 minutes")), "{s:?}");
     }
 
     /// The first clients after idle: every per-request site starts from 0, which no

@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS site_counts (
     count INTEGER NOT NULL,
     orphaned INTEGER NOT NULL,
     leaked INTEGER NOT NULL,
-    role TEXT
+    role TEXT,
+    requests INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS site_counts_by_snapshot ON site_counts (snapshot_id);
 CREATE TABLE IF NOT EXISTS alerts (
@@ -89,6 +90,7 @@ ALTER TABLE snapshots ADD COLUMN max_goroutine_id INTEGER;
 ALTER TABLE snapshots ADD COLUMN restart INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE snapshots ADD COLUMN digest TEXT;
 ALTER TABLE site_counts ADD COLUMN role TEXT;
+ALTER TABLE site_counts ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;
 UPDATE goroscope_schema SET version = 2;
 ";
 
@@ -243,8 +245,8 @@ impl History {
         {
             let mut ins = tx
                 .prepare(
-                    "INSERT INTO site_counts (snapshot_id, function, file, line, category, state, count, orphaned, leaked, role)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    "INSERT INTO site_counts (snapshot_id, function, file, line, category, state, count, orphaned, leaked, role, requests)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 )
                 .map_err(e)?;
             for g in &report.groups {
@@ -258,7 +260,8 @@ impl History {
                     g.count as i64,
                     g.orphaned as i64,
                     g.leaked as i64,
-                    g.role.map(|r| r.name())
+                    g.role.map(|r| r.name()),
+                    g.requests as i64
                 ])
                 .map_err(e)?;
             }
@@ -356,7 +359,7 @@ impl History {
             .map_err(e)?;
         let mut sites = self
             .conn
-            .prepare("SELECT function, file, line, category, state, count, orphaned, leaked, role FROM site_counts WHERE snapshot_id = ?1")
+            .prepare("SELECT function, file, line, category, state, count, orphaned, leaked, role, requests FROM site_counts WHERE snapshot_id = ?1")
             .map_err(e)?;
         let mut out = Vec::with_capacity(rows.len());
         for (id, time, source, format, total, connections, requests, max_id) in rows.into_iter().rev() {
@@ -373,6 +376,7 @@ impl History {
                         r.get::<_, i64>(7)? as u64,
                     );
                     g.role = role.as_deref().and_then(crate::role::Role::from_name);
+                    g.requests = r.get::<_, i64>(9)? as u64;
                     Ok(g)
                 })
                 .and_then(|m| m.collect())
@@ -619,15 +623,16 @@ mod tests {
         assert_eq!(v, SCHEMA_VERSION);
     }
 
-    /// The load of each snapshot (what growth is judged against) is read back as written.
+    /// The load of each snapshot (what growth is judged against) and each site's requests in
+    /// flight are read back as written.
     #[test]
     fn loads_are_kept() {
         let mut h = History::in_memory().unwrap();
         let mut r = report(&[("main.f", 4)]);
-        (r.connections, r.requests) = (12, 7);
+        (r.connections, r.requests, r.groups[0].requests) = (12, 7, 3);
         h.record("a", 1, &r, None).unwrap();
         let back = &h.recent("a", 1).unwrap()[0];
-        assert_eq!((back.connections, back.requests), (12, 7));
+        assert_eq!((back.connections, back.requests, back.groups[0].requests), (12, 7, 3));
     }
 
     /// A restart cuts what `recent` gives: a new baseline.

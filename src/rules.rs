@@ -15,7 +15,8 @@
 //!   with orphaned goroutines (their creator has exited) alert earlier: 3 snapshots,
 //!   +3 goroutines, +20 %;
 //! - an alert resolves once the site has not grown for `resolve_after` (2) snapshots;
-//! - a steady count (fixed pools, idle connections, tickers, accept loops) never alerts;
+//! - a steady count (fixed pools, idle connections, tickers, accept loops) never alerts,
+//!   nor do goroutines serving requests in flight (handlers: the load itself);
 //! - connections ([`Role::is_connection`]) are judged on their own count, and alert only
 //!   where the rules say so (`[role.connections] alert = true`): by default a traffic
 //!   ramp pages nobody;
@@ -155,7 +156,8 @@ pub fn evaluate(target: &str, reports: &[SnapshotReport], rules: &Rules, now_nan
             !matches!(a.expires, Some(d) if d < today)
                 && (a.pattern.is_match(&s.site.function) || a.pattern.is_match(&s.site.file))
         });
-        if allowed || s.role == Some(Role::ProfileRequest) || s.site.function.is_empty() {
+        // Requests in flight are the load: no alert by their count.
+        if allowed || s.role == Some(Role::ProfileRequest) || s.site.function.is_empty() || s.in_flight {
             continue;
         }
         let connection = s.role.filter(|r| r.is_connection());
@@ -417,6 +419,16 @@ mod tests {
             let trend = compare::compare(&series("main.f", c, &counts), &TrendSettings::default());
             assert!(trend.sites[0].growing && trend.sites[0].suspect);
         }
+    }
+
+    #[test]
+    fn requests_in_flight_never_alert_by_their_count() {
+        let mut handlers = series("main.handle", Category::Sleep, &[2, 8, 16, 24, 32, 40]);
+        for r in &mut handlers {
+            r.groups[0].requests = r.groups[0].count;
+        }
+        assert!(evaluate("t", &handlers, &Rules::default(), 0).firing.is_empty(), "slower requests page nobody");
+        assert!(fires(Category::Sleep, &[2, 8, 16, 24, 32, 40], &Rules::default()), "the same, not serving requests");
     }
 
     #[test]
