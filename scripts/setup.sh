@@ -20,8 +20,9 @@ apt_install() {
     fi
 }
 # Packages the tests need are listed below, one apt_install line each.
-apt_install promtool prometheus                                # tests/check_live.rs: promtool check metrics
+apt_install promtool prometheus                                # tests/check_live.rs: promtool; tests/load_profile.rs: a real Prometheus
 apt_install prometheus-alertmanager prometheus-alertmanager    # tests/check_live.rs: a real Alertmanager
+apt_install etcd etcd-server                                   # tests/load_profile.rs: a real etcd under load
 apt_install /usr/bin/time time                                 # tests/hostile.rs: CPU time and peak RSS of a run
 # tests/sites.rs builds go/deps, whose go.mod replaces golang.org/x/sync with Debian's copy
 # (no module proxy here; no third-party code in the repository).

@@ -54,6 +54,8 @@ pub struct Resolved {
     pub count: u64,
     /// When it started firing, RFC 3339.
     pub since: String,
+    /// Why it resolved: no longer growing, or the service restarted.
+    pub reason: String,
 }
 
 /// A firing alert with when it started.
@@ -224,14 +226,24 @@ fn alertmanager_body(firing: &[Firing], resolved: &[Resolved], now_nanos: i64, t
     for f in firing {
         let d = &f.finding;
         let counts = d.counts.iter().map(u64::to_string).collect::<Vec<_>>().join(" → ");
+        let summary = match d.role {
+            Some(r) if r.is_connection() => {
+                format!("{} at {} on {}", r.growth_text(), clean(&d.site.function), clean(&d.target))
+            }
+            _ => format!("goroutines leaking at {} on {}", clean(&d.site.function), clean(&d.target)),
+        };
+        let mut annotations = json!({
+            "summary": summary,
+            "counts": counts,
+            "description": clean(&d.reasons.join("; ")),
+        });
+        // No empty annotation: Alertmanager shows every key it is given.
+        if let Some(h) = d.hint.as_deref().filter(|h| !h.is_empty()) {
+            annotations["hint"] = json!(clean(h));
+        }
         alerts.push(json!({
             "labels": labels(&d.target, d.category, &d.site),
-            "annotations": {
-                "summary": format!("goroutines leaking at {} on {}", clean(&d.site.function), clean(&d.target)),
-                "counts": counts,
-                "description": clean(&d.reasons.join("; ")),
-                "hint": clean(d.hint.as_deref().unwrap_or_default()),
-            },
+            "annotations": annotations,
             "startsAt": f.since,
             "endsAt": crate::report::rfc3339(now_nanos.saturating_add(ttl.as_nanos() as i64)),
         }));
@@ -240,7 +252,7 @@ fn alertmanager_body(firing: &[Firing], resolved: &[Resolved], now_nanos: i64, t
         alerts.push(json!({
             "labels": labels(&r.target, r.category, &r.site),
             "annotations": {
-                "summary": format!("goroutines at {} on {} stopped growing", clean(&r.site.function), clean(&r.target)),
+                "summary": format!("goroutines at {} on {}: {}", clean(&r.site.function), clean(&r.target), clean(&r.reason)),
                 "counts": r.count.to_string(),
             },
             "startsAt": r.since,
@@ -286,6 +298,7 @@ mod tests {
                 orphaned: 0,
                 reasons: vec!["grew".into()],
                 hint: None,
+                role: None,
             },
             since: "2026-01-01T00:00:00Z".into(),
             new: true,
@@ -319,5 +332,6 @@ mod tests {
         assert_eq!(body[0]["labels"]["site"], "main.f at /m.go:3");
         assert_eq!(body[0]["annotations"]["counts"], "0 → 4 → 8");
         assert_eq!(body[0]["endsAt"], "1970-01-01T00:01:00Z");
+        assert!(body[0]["annotations"].get("hint").is_none(), "no empty hint: {body:#}");
     }
 }

@@ -454,6 +454,12 @@ pub fn compare(settings: &CompareSettings, out: &mut impl Write) -> crate::Resul
                     let time = crate::report::rfc3339(t);
                     g.summary.point.time_nanos = crate::compare::time_of_text(&time);
                     g.summary.point.time = Some(time);
+                    // A fetched profile's "modification time" is when it was fetched.
+                    g.summary.point.time_source = Some(if crate::source::is_url(&g.summary.point.source) {
+                        crate::compare::TimeSource::Capture
+                    } else {
+                        crate::compare::TimeSource::File
+                    });
                 }
             }
             g.summary

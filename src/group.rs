@@ -7,6 +7,7 @@
 
 use crate::classify::{Category, Classifier, Origin};
 use crate::model::{flags, FrameId, Goroutine, Snapshot, StackId, Tables, NONE};
+use crate::role::{Role, RoleCache};
 use regex::Regex;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
@@ -151,6 +152,16 @@ pub struct Group {
     /// The label value this group is split by (`--group-by label:KEY`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label_value: Option<String>,
+    /// What these library goroutines are (a connection, a pool, the profile request);
+    /// absent for the program's own goroutines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// Goroutines of the group that hold a connection (see [`crate::role`]).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub connections: u64,
+    /// Goroutines of the group that serve a request in flight (see [`crate::role`]).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub requests: u64,
     /// `[min, max]` of the `N minutes` the runtime printed; absent where none was printed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wait_minutes: Option<[u32; 2]>,
@@ -198,7 +209,18 @@ pub struct SnapshotReport {
     pub notes: Vec<String>,
     /// Goroutines left after filters.
     pub shown: u64,
+    /// Goroutines holding a connection (a load proxy; the profile request left out).
+    pub connections: u64,
+    /// Goroutines serving a request in flight (the other load proxy).
+    pub requests: u64,
+    /// The highest goroutine id (tracebacks): it falls when the process restarted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_goroutine_id: Option<u64>,
     pub groups: Vec<Group>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// What a group gathers while its goroutines are counted. Kept small and free of heap
@@ -220,6 +242,9 @@ struct Acc {
     creators: Tally<FrameId>,
     labels: Tally<u32>,
     ids: LowIds,
+    role: Option<Role>,
+    connections: u64,
+    requests: u64,
     /// Goroutines that waited a minute or more, by [`WAIT_BUCKETS`] from the second (the
     /// first is the rest); boxed and absent until one has, so a group costs 8 bytes here.
     waits: Option<Box<[u64; WAIT_BUCKETS.len() - 1]>>,
@@ -315,8 +340,9 @@ impl LowIds {
     }
 }
 
-/// A group key: category, state, site (or creator), and the stack or label value.
-type Key = (Category, u32, u32, u32);
+/// A group key: category, state, site (or creator), the stack or label value, and the
+/// role (so the profile request's own goroutines are a group of their own).
+type Key = (Category, u32, u32, u32, Option<Role>);
 
 /// Groups one snapshot's goroutines.
 pub fn group(snap: &mut Snapshot, settings: &GroupSettings) -> SnapshotReport {
@@ -332,12 +358,18 @@ pub struct Grouping<'s> {
     accs: Vec<(Key, Acc)>,
     shown: u64,
     notes: Vec<String>,
+    connections: u64,
+    requests: u64,
+    max_goroutine_id: Option<u64>,
 }
 
 /// Counts and orders the groups of one snapshot, resolving nothing yet.
 pub fn grouping<'s>(snap: &'s mut Snapshot, settings: &'s GroupSettings) -> Grouping<'s> {
     let (mut accs, shown) = accumulate(snap, settings);
     let snap: &'s Snapshot = snap;
+    let connections = accs.iter().map(|(_, a)| a.connections).sum();
+    let requests = accs.iter().map(|(_, a)| a.requests).sum();
+    let max_goroutine_id = if snap.format.is_traceback() { snap.goroutines.iter().map(|g| g.id).max() } else { None };
     let mut notes = snap.notes.clone();
     let before = accs.len();
     let hidden_goroutines: u64 = accs.iter().filter(|(_, a)| a.count < settings.min_count).map(|(_, a)| a.count).sum();
@@ -356,7 +388,7 @@ pub fn grouping<'s>(snap: &'s mut Snapshot, settings: &'s GroupSettings) -> Grou
         // Stable, on the same keys as `sort_groups`, compared in place.
         accs.sort_by(|x, y| cmp_accs(&snap.tables, by_label, x, y));
     }
-    Grouping { snap, settings, accs, shown, notes }
+    Grouping { snap, settings, accs, shown, notes, connections, requests, max_goroutine_id }
 }
 
 impl Grouping<'_> {
@@ -404,6 +436,9 @@ impl Grouping<'_> {
             skipped: snap.skipped,
             notes: self.notes.clone(),
             shown: self.shown,
+            connections: self.connections,
+            requests: self.requests,
+            max_goroutine_id: self.max_goroutine_id,
             groups: Vec::new(),
         }
     }
@@ -428,6 +463,7 @@ fn cmp_accs(t: &Tables, by_label: bool, x: &(Key, Acc), y: &(Key, Acc)) -> std::
         .then_with(|| site(a.site).cmp(&site(b.site)))
         .then_with(|| a.origin.cmp(&b.origin))
         .then_with(|| if by_label { label(ka.3).cmp(label(kb.3)) } else { std::cmp::Ordering::Equal })
+        .then_with(|| a.role.cmp(&b.role))
         .then_with(|| {
             let (sa, sb) = (t.stacks.get(a.example), t.stacks.get(b.example));
             sa.iter().map(|&f| frame_strs(t, f)).cmp(sb.iter().map(|&f| frame_strs(t, f)))
@@ -456,6 +492,11 @@ pub struct GroupFacts<'t> {
     pub max_wait: Option<u32>,
     /// The function of the group's first creator (most goroutines, then by site).
     pub creator: Option<&'t str>,
+    pub role: Option<Role>,
+    /// Goroutines of the group that hold a connection.
+    pub connections: u64,
+    /// Goroutines of the group that serve a request in flight.
+    pub requests: u64,
 }
 
 /// Groups one snapshot as [`group`] does, without making [`Group`]s: for `trend`, which
@@ -490,6 +531,9 @@ pub fn group_facts<'s>(snap: &'s mut Snapshot, settings: &GroupSettings) -> Vec<
                 leaked: a.leaked,
                 max_wait: wait_minutes(&a).map(|[_, max]| max),
                 creator,
+                role: a.role,
+                connections: a.connections,
+                requests: a.requests,
             }
         })
         .collect()
@@ -514,6 +558,11 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>
         _ => None,
     };
     let mut keep_stack: FxHashMap<StackId, bool> = FxHashMap::default();
+    let mut roles = RoleCache::default();
+    // The profile request's connection has one background reader (HTTP/1): as many of
+    // those as there are profile writers belong to the request, not to the clients.
+    let mut request_readers: u64 =
+        snap.goroutines.iter().filter(|g| roles.get(&snap.tables, g.stack).profile_writer).map(|g| g.count).sum();
     // Keys index `accs`: an accumulator is large, and a map of them moved each on growth.
     let mut index: FxHashMap<Key, u32> = FxHashMap::default();
     let mut accs: Vec<(Key, Acc)> = Vec::new();
@@ -535,42 +584,61 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>
         }
         shown += g.count;
         let site = classifier.site(snap, g.stack).unwrap_or(NONE);
-        let key = match &settings.by {
-            GroupBy::Site => (category, state, site, 0),
-            GroupBy::Stack => (category, state, site, g.stack),
-            GroupBy::Creator => (category, state, g.creator, 0),
-            GroupBy::Label(_) => {
-                let v = label_key
-                    .and_then(|k| snap.tables.label_sets.get(g.labels).iter().find(|(lk, _)| *lk == k).map(|(_, v)| *v))
-                    .unwrap_or(NONE);
-                (category, state, site, v)
-            }
+        let sr = roles.get(&snap.tables, g.stack);
+        let extra = match &settings.by {
+            GroupBy::Site | GroupBy::Creator => 0,
+            GroupBy::Stack => g.stack,
+            GroupBy::Label(_) => label_key
+                .and_then(|k| snap.tables.label_sets.get(g.labels).iter().find(|(lk, _)| *lk == k).map(|(_, v)| *v))
+                .unwrap_or(NONE),
         };
-        let slot = *index.entry(key).or_insert_with(|| {
-            let origin = (site != NONE).then(|| classifier.origin(&snap.tables, site));
-            accs.push((
-                key,
-                Acc {
-                    count: 0,
-                    locked: 0,
-                    leaked: 0,
-                    orphaned: 0,
-                    state,
-                    site,
-                    origin,
-                    min_minutes: NONE,
-                    max_minutes: 0,
-                    example: g.stack,
-                    category,
-                    creators: Tally::Empty,
-                    labels: Tally::Empty,
-                    ids: LowIds::default(),
-                    waits: None,
-                },
-            ));
-            accs.len() as u32 - 1
-        });
-        add(&mut accs[slot as usize].1, g, &ids, settings);
+        let place = if settings.by == GroupBy::Creator { g.creator } else { site };
+        // A debug=0 record stands for many goroutines: split off the request's share.
+        let mine = if sr.background_reader { request_readers.min(g.count) } else { 0 };
+        request_readers -= mine;
+        let split =
+            [(mine, Some(Role::ProfileRequest), false, false), (g.count - mine, sr.role, sr.connection, sr.request)];
+        for (n, role, conn, request) in split {
+            if n == 0 {
+                continue;
+            }
+            let key = (category, state, place, extra, role);
+            let slot = *index.entry(key).or_insert_with(|| {
+                let origin = (site != NONE).then(|| classifier.origin(&snap.tables, site));
+                accs.push((
+                    key,
+                    Acc {
+                        count: 0,
+                        locked: 0,
+                        leaked: 0,
+                        orphaned: 0,
+                        state,
+                        site,
+                        origin,
+                        min_minutes: NONE,
+                        max_minutes: 0,
+                        example: g.stack,
+                        category,
+                        creators: Tally::Empty,
+                        labels: Tally::Empty,
+                        ids: LowIds::default(),
+                        role,
+                        connections: 0,
+                        requests: 0,
+                        waits: None,
+                    },
+                ));
+                accs.len() as u32 - 1
+            });
+            let a = &mut accs[slot as usize].1;
+            if conn {
+                a.connections += n;
+            }
+            if request {
+                a.requests += n;
+            }
+            add(a, &Goroutine { count: n, ..*g }, &ids, settings);
+        }
     }
     snap.goroutines = goroutines;
     (accs, shown)
@@ -630,7 +698,7 @@ fn add(a: &mut Acc, g: &Goroutine, ids: &FxHashSet<u64>, settings: &GroupSetting
 }
 
 fn resolve(t: &Tables, key: Key, a: &Acc, settings: &GroupSettings, stack: bool, with_site: bool) -> Group {
-    let (_, _, _, extra) = key;
+    let (_, _, _, extra, _) = key;
     let location = if a.site != NONE && with_site { Site::of(t, a.site) } else { Site::unknown() };
     let site = BlockingSite { location, origin: a.origin };
     let label_value = match &settings.by {
@@ -662,6 +730,9 @@ fn resolve(t: &Tables, key: Key, a: &Acc, settings: &GroupSettings, stack: bool,
         state: t.str(a.state).to_string(),
         site,
         label_value,
+        role: a.role,
+        connections: a.connections,
+        requests: a.requests,
         wait_minutes: wait,
         locked_to_thread: a.locked,
         leaked: a.leaked,
@@ -721,6 +792,7 @@ pub fn sort_groups(groups: &mut [Group]) {
             .then_with(|| a.state.cmp(&b.state))
             .then_with(|| a.site.cmp(&b.site))
             .then_with(|| a.label_value.cmp(&b.label_value))
+            .then_with(|| a.role.cmp(&b.role))
             .then_with(|| a.example_stack.cmp(&b.example_stack))
     });
 }
@@ -735,6 +807,9 @@ impl Group {
             state,
             site: site.into(),
             label_value: None,
+            role: None,
+            connections: 0,
+            requests: 0,
             wait_minutes: None,
             locked_to_thread: 0,
             leaked: 0,
@@ -763,6 +838,9 @@ impl SnapshotReport {
             skipped: 0,
             notes: Vec::new(),
             shown: 0,
+            connections: groups.iter().map(|g| g.connections).sum(),
+            requests: groups.iter().map(|g| g.requests).sum(),
+            max_goroutine_id: None,
             groups,
         }
     }

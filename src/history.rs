@@ -1,6 +1,8 @@
 //! History: the SQLite file behind `check` and `watch` (`--history FILE`). Per target and
-//! snapshot it keeps the capture time and the per-site counts, the alerts that are firing,
-//! and per target the fetch errors and the last success.
+//! snapshot it keeps the capture time, the per-site counts (with each site's role), the load
+//! (goroutines holding a connection, serving a request), whether the service restarted before it and a
+//! digest of the raw profile (an unchanged profile is not recorded twice), the alerts
+//! that are firing, and per target the fetch errors and the last success.
 //!
 //! Every write is one transaction and the file is in WAL mode with a busy timeout, so a
 //! process killed at any moment leaves the history complete up to its last finished
@@ -18,8 +20,10 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBeha
 use std::path::Path;
 use std::time::Duration;
 
-/// The schema this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema this build writes and reads. Version 1 files (no load, restart, digest or
+/// role columns) are upgraded in place when opened, in one transaction: their snapshots
+/// read back with no load, so growth on them is plain growth.
+pub const SCHEMA_VERSION: i64 = 2;
 /// How long a writer waits for another to finish: far longer than any one write takes.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -32,7 +36,12 @@ CREATE TABLE IF NOT EXISTS snapshots (
     source TEXT NOT NULL,
     format TEXT NOT NULL,
     total INTEGER NOT NULL,
-    raw_path TEXT
+    raw_path TEXT,
+    connections INTEGER NOT NULL DEFAULT 0,
+    requests INTEGER NOT NULL DEFAULT 0,
+    max_goroutine_id INTEGER,
+    restart INTEGER NOT NULL DEFAULT 0,
+    digest TEXT
 );
 CREATE INDEX IF NOT EXISTS snapshots_by_target ON snapshots (target, time_nanos);
 CREATE TABLE IF NOT EXISTS site_counts (
@@ -44,7 +53,9 @@ CREATE TABLE IF NOT EXISTS site_counts (
     state TEXT NOT NULL,
     count INTEGER NOT NULL,
     orphaned INTEGER NOT NULL,
-    leaked INTEGER NOT NULL
+    leaked INTEGER NOT NULL,
+    role TEXT,
+    requests INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS site_counts_by_snapshot ON site_counts (snapshot_id);
 CREATE TABLE IF NOT EXISTS alerts (
@@ -69,6 +80,28 @@ pub struct ActiveAlert {
     pub site: Site,
     pub category: Category,
     pub since_nanos: i64,
+}
+
+/// Columns version 2 added to version 1's tables.
+const UPGRADE_1_TO_2: &str = "
+ALTER TABLE snapshots ADD COLUMN connections INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE snapshots ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE snapshots ADD COLUMN max_goroutine_id INTEGER;
+ALTER TABLE snapshots ADD COLUMN restart INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE snapshots ADD COLUMN digest TEXT;
+ALTER TABLE site_counts ADD COLUMN role TEXT;
+ALTER TABLE site_counts ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;
+UPDATE goroscope_schema SET version = 2;
+";
+
+/// The last snapshot recorded for a target: what the next one is compared with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LastSnapshot {
+    pub total: u64,
+    pub max_goroutine_id: Option<u64>,
+    pub digest: Option<String>,
+    /// The least total since the last restart (this snapshot included).
+    pub least_total: u64,
 }
 
 /// What the history knows about a target's polls.
@@ -156,6 +189,9 @@ impl History {
         let have: Option<i64> = tx
             .query_row("SELECT max(version) FROM goroscope_schema", [], |r| r.get(0))
             .map_err(|e| history_error(&name, &e))?;
+        if have == Some(1) {
+            tx.execute_batch(UPGRADE_1_TO_2).map_err(|e| history_error(&name, &e))?;
+        }
         if have.is_none() {
             tx.execute("INSERT INTO goroscope_schema (version) VALUES (?1)", [SCHEMA_VERSION])
                 .map_err(|e| history_error(&name, &e))?;
@@ -172,20 +208,45 @@ impl History {
         report: &SnapshotReport,
         raw_path: Option<&str>,
     ) -> crate::Result<i64> {
+        self.record_with(target, time_nanos, report, raw_path, &Recorded::default())
+    }
+
+    /// [`History::record`] with what `check` knows besides: a restart seen, the digest.
+    pub fn record_with(
+        &mut self,
+        target: &str,
+        time_nanos: i64,
+        report: &SnapshotReport,
+        raw_path: Option<&str>,
+        extra: &Recorded,
+    ) -> crate::Result<i64> {
         let name = self.name.clone();
         let e = |e: rusqlite::Error| history_error(&name, &e);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(e)?;
         tx.execute(
-            "INSERT INTO snapshots (target, time_nanos, source, format, total, raw_path) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![target, time_nanos, report.source, report.format.name(), report.total as i64, raw_path],
+            "INSERT INTO snapshots (target, time_nanos, source, format, total, raw_path, connections, requests, max_goroutine_id, restart, digest)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                target,
+                time_nanos,
+                report.source,
+                report.format.name(),
+                report.total as i64,
+                raw_path,
+                report.connections as i64,
+                report.requests as i64,
+                report.max_goroutine_id.map(|n| n as i64),
+                extra.restart,
+                extra.digest
+            ],
         )
         .map_err(e)?;
         let id = tx.last_insert_rowid();
         {
             let mut ins = tx
                 .prepare(
-                    "INSERT INTO site_counts (snapshot_id, function, file, line, category, state, count, orphaned, leaked)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    "INSERT INTO site_counts (snapshot_id, function, file, line, category, state, count, orphaned, leaked, role, requests)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 )
                 .map_err(e)?;
             for g in &report.groups {
@@ -198,7 +259,9 @@ impl History {
                     g.state,
                     g.count as i64,
                     g.orphaned as i64,
-                    g.leaked as i64
+                    g.leaked as i64,
+                    g.role.map(|r| r.name()),
+                    g.requests as i64
                 ])
                 .map_err(e)?;
             }
@@ -236,35 +299,85 @@ impl History {
             .map_err(|e| self.err(&e))
     }
 
-    /// The last `n` snapshots of `target`, oldest first, as site-grouped reports (each
-    /// group has its site, category, state, count, orphaned and leaked counts).
+    /// The snapshot last recorded for `target`, if any.
+    pub fn last(&self, target: &str) -> crate::Result<Option<LastSnapshot>> {
+        let e = |e: rusqlite::Error| self.err(&e);
+        let last = self
+            .conn
+            .query_row(
+                "SELECT total, max_goroutine_id, digest FROM snapshots WHERE target = ?1 ORDER BY time_nanos DESC, id DESC LIMIT 1",
+                [target],
+                |r| {
+                    Ok(LastSnapshot {
+                        total: r.get::<_, i64>(0)? as u64,
+                        max_goroutine_id: r.get::<_, Option<i64>>(1)?.map(|n| n as u64),
+                        digest: r.get(2)?,
+                        least_total: 0,
+                    })
+                },
+            )
+            .optional()
+            .map_err(e)?;
+        let Some(mut last) = last else { return Ok(None) };
+        last.least_total = self
+            .conn
+            .query_row(
+                "SELECT min(total) FROM snapshots WHERE target = ?1 AND id >= ?2",
+                params![target, self.last_restart(target)?],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .map_err(e)?
+            .unwrap_or(0) as u64;
+        Ok(Some(last))
+    }
+
+    /// The id of the last snapshot of `target` recorded after a restart (0: none).
+    fn last_restart(&self, target: &str) -> crate::Result<i64> {
+        self.conn
+            .query_row("SELECT coalesce(max(id), 0) FROM snapshots WHERE target = ?1 AND restart != 0", [target], |r| {
+                r.get(0)
+            })
+            .map_err(|e| self.err(&e))
+    }
+
+    /// The last `n` snapshots of `target` since its last restart (a restart starts a new
+    /// baseline), oldest first, as site-grouped reports (each group has its site, role,
+    /// category, state, count, orphaned and leaked counts).
     pub fn recent(&self, target: &str, n: usize) -> crate::Result<Vec<SnapshotReport>> {
         let e = |e: rusqlite::Error| self.err(&e);
+        let since = self.last_restart(target)?;
         let mut snaps = self
             .conn
-            .prepare("SELECT id, time_nanos, source, format, total FROM snapshots WHERE target = ?1 ORDER BY time_nanos DESC, id DESC LIMIT ?2")
+            .prepare("SELECT id, time_nanos, source, format, total, connections, requests, max_goroutine_id FROM snapshots WHERE target = ?1 AND id >= ?3 ORDER BY time_nanos DESC, id DESC LIMIT ?2")
             .map_err(e)?;
-        let rows: Vec<(i64, i64, String, String, i64)> = snaps
-            .query_map(params![target, n as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        type SnapRow = (i64, i64, String, String, i64, i64, i64, Option<i64>);
+        let rows: Vec<SnapRow> = snaps
+            .query_map(params![target, n as i64, since], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+            })
             .and_then(|m| m.collect())
             .map_err(e)?;
         let mut sites = self
             .conn
-            .prepare("SELECT function, file, line, category, state, count, orphaned, leaked FROM site_counts WHERE snapshot_id = ?1")
+            .prepare("SELECT function, file, line, category, state, count, orphaned, leaked, role, requests FROM site_counts WHERE snapshot_id = ?1")
             .map_err(e)?;
         let mut out = Vec::with_capacity(rows.len());
-        for (id, time, source, format, total) in rows.into_iter().rev() {
+        for (id, time, source, format, total, connections, requests, max_id) in rows.into_iter().rev() {
             let groups: Vec<Group> = sites
                 .query_map([id], |r| {
                     let category: String = r.get(3)?;
-                    Ok(stored_group(
+                    let role: Option<String> = r.get(8)?;
+                    let mut g = stored_group(
                         Site { function: r.get(0)?, file: r.get(1)?, line: r.get(2)? },
                         Category::from_name(&category).unwrap_or(Category::Unknown),
                         r.get(4)?,
                         r.get::<_, i64>(5)? as u64,
                         r.get::<_, i64>(6)? as u64,
                         r.get::<_, i64>(7)? as u64,
-                    ))
+                    );
+                    g.role = role.as_deref().and_then(crate::role::Role::from_name);
+                    g.requests = r.get::<_, i64>(9)? as u64;
+                    Ok(g)
                 })
                 .and_then(|m| m.collect())
                 .map_err(e)?;
@@ -279,6 +392,9 @@ impl History {
                 skipped: 0,
                 notes: vec![],
                 shown: groups.len() as u64,
+                connections: connections as u64,
+                requests: requests as u64,
+                max_goroutine_id: max_id.map(|n| n as u64),
                 groups,
             });
         }
@@ -353,6 +469,15 @@ impl History {
             .map(|n| n as u64)
             .map_err(|e| self.err(&e))
     }
+}
+
+/// What `check` records beside the report.
+#[derive(Debug, Clone, Default)]
+pub struct Recorded {
+    /// The service restarted before this snapshot: a new baseline.
+    pub restart: bool,
+    /// Digest of the raw profile.
+    pub digest: Option<String>,
 }
 
 /// Helpers for tests outside the crate (no SQLite tool needed).
@@ -462,6 +587,66 @@ mod tests {
         assert!(h.active_alerts("a").unwrap().is_empty());
         h.record_failure("a").unwrap();
         assert_eq!(h.status("a").unwrap().fetch_errors, 1);
+    }
+
+    /// A version 1 file (as goroscope wrote it before roles, loads and restarts) opens,
+    /// keeps its snapshots, and is upgraded in place.
+    #[test]
+    fn version_1_files_are_upgraded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE goroscope_schema (version INTEGER NOT NULL); INSERT INTO goroscope_schema VALUES (1);
+             CREATE TABLE snapshots (id INTEGER PRIMARY KEY, target TEXT NOT NULL, time_nanos INTEGER NOT NULL,
+               source TEXT NOT NULL, format TEXT NOT NULL, total INTEGER NOT NULL, raw_path TEXT);
+             CREATE TABLE site_counts (snapshot_id INTEGER NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
+               function TEXT NOT NULL, file TEXT NOT NULL, line INTEGER NOT NULL, category TEXT NOT NULL,
+               state TEXT NOT NULL, count INTEGER NOT NULL, orphaned INTEGER NOT NULL, leaked INTEGER NOT NULL);
+             CREATE TABLE alerts (target TEXT NOT NULL, function TEXT NOT NULL, file TEXT NOT NULL, line INTEGER NOT NULL,
+               category TEXT NOT NULL, since_nanos INTEGER NOT NULL, PRIMARY KEY (target, function, file, line));
+             CREATE TABLE targets (target TEXT PRIMARY KEY, fetch_errors INTEGER NOT NULL DEFAULT 0, last_success_nanos INTEGER);
+             INSERT INTO snapshots VALUES (1, 'a', 5, 'http://svc', 'debug0', 7, NULL);
+             INSERT INTO site_counts VALUES (1, 'main.f', '/a.go', 3, 'chan_send', 'chan send', 7, 0, 0);",
+        )
+        .unwrap();
+        drop(c);
+        let mut h = History::open(&path).unwrap();
+        assert_eq!(h.recent("a", 5).unwrap()[0].groups[0].count, 7);
+        h.record("a", 9, &report(&[("main.f", 9)]), None).unwrap();
+        assert_eq!(h.recent("a", 5).unwrap().len(), 2);
+        drop(h);
+        let v: i64 = Connection::open(&path)
+            .unwrap()
+            .query_row("SELECT max(version) FROM goroscope_schema", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+    }
+
+    /// The load of each snapshot (what growth is judged against) and each site's requests in
+    /// flight are read back as written.
+    #[test]
+    fn loads_are_kept() {
+        let mut h = History::in_memory().unwrap();
+        let mut r = report(&[("main.f", 4)]);
+        (r.connections, r.requests, r.groups[0].requests) = (12, 7, 3);
+        h.record("a", 1, &r, None).unwrap();
+        let back = &h.recent("a", 1).unwrap()[0];
+        assert_eq!((back.connections, back.requests, back.groups[0].requests), (12, 7, 3));
+    }
+
+    /// A restart cuts what `recent` gives: a new baseline.
+    #[test]
+    fn recent_starts_at_the_last_restart() {
+        let mut h = History::in_memory().unwrap();
+        for (t, n, restart) in [(1, 5, false), (2, 9, false), (3, 1, true), (4, 2, false)] {
+            let extra = Recorded { restart, digest: Some(format!("d{t}")) };
+            h.record_with("a", t, &report(&[("main.f", n)]), None, &extra).unwrap();
+        }
+        let r = h.recent("a", 10).unwrap();
+        assert_eq!(r.iter().map(|r| r.groups[0].count).collect::<Vec<_>>(), [1, 2]);
+        let last = h.last("a").unwrap().unwrap();
+        assert_eq!((last.total, last.least_total, last.digest.as_deref()), (2, 1, Some("d4")));
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod limits;
 pub mod metrics;
 pub mod model;
 pub mod report;
+pub mod role;
 pub mod rules;
 pub mod source;
 pub mod watch;

@@ -70,7 +70,7 @@ enum Command {
     Diff(DiffArgs),
     /// Growth per blocking site across three or more snapshots; flags leak suspects.
     #[command(
-        after_help = "Snapshots are put in time order by their capture time (pprof time_nanos, log timestamps), else by file name (snap-2 before snap-10), else by modification time; --in-order keeps the order given.\n\nA site is growing when its count rises in most steps and never falls back to its first value. Suspects: growing sites, sites blocked forever by construction (nil channels, select {}), orphans whose count rose (the creator is gone: the forgotten sender's signature), goroutines the runtime marked leaked. Exit status: 0, or 1 with --fail-on-suspect when there is a suspect.\n\nEXAMPLES:\n  goroscope trend snapshots/\n  goroscope trend --json s1.pb.gz s2.pb.gz s3.pb.gz"
+        after_help = "Order: capture time, else file name (snap-2 before snap-10), else modification time. A site grows when its count outgrew the load (connections, requests in flight) by --min-growth, in most steps, and still rose in the last two; snapshots before a restart are not judged (README: \"The rule\"). Suspects: growing sites (connections with --connections-suspect), sites blocked forever (nil channels, select {}), orphans whose count rose, goroutines marked leaked.\n\nEXAMPLES:\n  goroscope trend snapshots/\n  goroscope trend --json s1.pb.gz s2.pb.gz s3.pb.gz"
     )]
     Trend(TrendArgs),
     /// Poll services once, record per-site counts in a history, alert on leak growth (cron, CI).
@@ -169,7 +169,7 @@ impl ExportFormats {
 
 const CHECK_HELP: &str = concat!(
     "Fetches each target once, records the snapshot in the history (an SQLite file; create it by naming it), judges the target's recent history and prints the findings. Run it from cron, a Kubernetes CronJob or CI, on a schedule.\n\nExit status: 0 no alert, 1 an alert fires, 2 a target could not be checked (or another error).\n\n",
-    "RULES (defaults):\n  The last 6 snapshots of a target are looked at (--window). A site alerts when, over its last K snapshots, its count grew in a sustained way (rose in most steps, never fell back to where it started), by at least --min-growth goroutines and by at least --min-relative of its starting count, and it still grew within the last --resolve-after snapshots.\n  default:                                  K >= 4 snapshots, +10 goroutines, +50%\n  chan_send, nil_chan_send, orphaned sites: K >= 3 snapshots, +3 goroutines, +20% (they alert earlier)\n  An alert resolves once the site has not grown for 2 snapshots (--resolve-after). A steady count (fixed pools, idle connections, tickers, accept loops) never alerts. The --min-* flags set the default thresholds; --rules FILE (TOML) sets per-category ones and an allowlist (see the README).\n\n",
+    "RULES (defaults):\n  The last 6 snapshots of a target since its last restart are looked at (--window). A site alerts when, over its last K snapshots, its count outgrew the load (connections and requests in flight) by at least --min-growth goroutines and --min-relative of what the load explains, rising in most steps faster than the connections, never falling back to where it started, and it still grew within the last --resolve-after snapshots (README: \"The rule\").\n  default:                                  K >= 4 snapshots, +10 goroutines, +50%\n  chan_send, nil_chan_send, orphaned sites: K >= 3 snapshots, +3 goroutines, +20% (they alert earlier)\n  An alert resolves once the site has not grown for 2 snapshots (--resolve-after). A steady count (fixed pools, idle connections, tickers, accept loops) never alerts; growing connections alert only with [role.connections] alert = true in the rules file. The --min-* flags set the default thresholds; --rules FILE (TOML) sets per-category ones and an allowlist (see the README).\n\n",
     "EXAMPLES:\n  goroscope check http://localhost:6060 --history leaks.db\n  goroscope check --targets fleet.txt --history /var/lib/goroscope/history.db --retain 7d --metrics-file /var/lib/node_exporter/goroscope.prom\n  goroscope check http://svc:6060 --history h.db --alertmanager http://alertmanager:9093 --json"
 );
 
@@ -177,7 +177,7 @@ const WATCH_HELP: &str = "Polls every target every --every, as `check` does, unt
 
 #[derive(Args)]
 struct CheckArgs {
-    /// Services: http(s)://HOST:PORT (meaning /debug/pprof/goroutine) or a full profile URL.
+    /// Services: http(s)://HOST:PORT (meaning /debug/pprof/goroutine), a full profile URL, or a profile file (path or file://).
     #[arg(value_name = "TARGET")]
     targets: Vec<String>,
     /// The history file (SQLite; created when missing).
@@ -374,9 +374,15 @@ struct CompareArgs {
     /// Show every site, not only suspects and the 20 largest others.
     #[arg(long)]
     all: bool,
-    /// Least growth (last minus first) that counts as growth.
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    /// Least growth beyond the load that counts (less is noise)
+    #[arg(long, default_value_t = goroscope::compare::DEFAULT_TREND_MIN_GROWTH, value_name = "N")]
     min_growth: u64,
+    /// Rates from file modification times too (not only capture times)
+    #[arg(long)]
+    file_times: bool,
+    /// Count growing connections (HTTP/gRPC, client pools) as suspects.
+    #[arg(long)]
+    connections_suspect: bool,
     /// Exit 1 when there is a leak suspect (for CI).
     #[arg(long)]
     fail_on_suspect: bool,
@@ -449,7 +455,12 @@ impl CompareArgs {
                 modules: self.modules,
                 ..GroupSettings::default()
             },
-            trend: goroscope::compare::TrendSettings { min_growth: self.min_growth, ..Default::default() },
+            trend: goroscope::compare::TrendSettings {
+                min_growth: self.min_growth,
+                file_times: self.file_times,
+                connections_suspect: self.connections_suspect,
+                ..Default::default()
+            },
             order: if in_order { app::Order::AsGiven } else { app::Order::Auto },
             json: self.json,
             style: style(),

@@ -120,7 +120,7 @@ impl Serialize for StreamedReport<'_, '_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let h = self.0.header();
-        let mut r = s.serialize_struct("SnapshotReport", 11)?;
+        let mut r = s.serialize_struct("SnapshotReport", 14)?;
         r.serialize_field("source", &h.source)?;
         r.serialize_field("format", &h.format)?;
         r.serialize_field("profile", &h.profile)?;
@@ -135,6 +135,11 @@ impl Serialize for StreamedReport<'_, '_> {
         r.serialize_field("skipped", &h.skipped)?;
         r.serialize_field("notes", &h.notes)?;
         r.serialize_field("shown", &h.shown)?;
+        r.serialize_field("connections", &h.connections)?;
+        r.serialize_field("requests", &h.requests)?;
+        if let Some(id) = &h.max_goroutine_id {
+            r.serialize_field("max_goroutine_id", id)?;
+        }
         r.serialize_field("groups", &StreamedGroups(self.0))?;
         r.end()
     }
@@ -385,7 +390,7 @@ fn waiting_lines<'a>(category: Category, state: &'a str) -> Vec<Cow<'a, str>> {
 /// Function, and `file:line` with the file's directory dropped; `?` when unknown.
 fn site_lines(site: &crate::group::Site) -> Vec<Cow<'_, str>> {
     if site.function.is_empty() {
-        return vec!["?".into()];
+        return vec![crate::compare::NO_STACK.into()];
     }
     let base = site.file.rsplit('/').next().unwrap_or(&site.file);
     vec![Cow::Borrowed(site.function.as_str()), format!("{}:{}", fit(base, 120), site.line).into()]
@@ -432,6 +437,9 @@ fn group_row(i: usize, g: &Group) -> Row<'_> {
             None => "".into(),
         };
         let mut notes: Vec<Cow<'_, str>> = Vec::new();
+        if let Some(r) = g.role {
+            notes.push(r.name().into());
+        }
         if g.orphaned > 0 {
             notes.push(format!("{} orphaned", g.orphaned).into());
         }

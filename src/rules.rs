@@ -4,21 +4,29 @@
 //!
 //! The defaults (also in `goroscope check --help` and the README):
 //! - look at the last [`DEFAULT_WINDOW`] snapshots of a target;
-//! - a site alerts when, over its last K snapshots (K at least the category's
-//!   `min_snapshots`), its count grew in a sustained way (see [`compare::is_growing`]:
-//!   rose in most steps, never fell back to where it started) by at least `min_growth`
-//!   goroutines and by at least `min_relative` of its starting count, and it still grew
-//!   within the last `resolve_after` snapshots;
+//! - snapshots before the last restart of the service are not looked at;
+//! - a site alerts when [`compare::growth`] finds a run of its last K snapshots (K at
+//!   least the category's `min_snapshots`) over which its count outgrew the load
+//!   (connections and requests in flight) by at least `min_growth` goroutines and
+//!   `min_relative` of what the load explains, rising in most steps faster than the
+//!   connections, never falling back to where it started, and still rising within the
+//!   last `resolve_after` snapshots;
 //! - default: 4 snapshots, +10 goroutines, +50 %; `chan_send`, `nil_chan_send` and sites
 //!   with orphaned goroutines (their creator has exited) alert earlier: 3 snapshots,
 //!   +3 goroutines, +20 %;
 //! - an alert resolves once the site has not grown for `resolve_after` (2) snapshots;
-//! - a steady count (fixed pools, idle connections, tickers, accept loops) never alerts;
+//! - a steady count (fixed pools, idle connections, tickers, accept loops) never alerts,
+//!   nor do goroutines serving requests in flight (handlers: the load itself);
+//! - connections ([`Role::is_connection`]) are judged on their own count, and alert only
+//!   where the rules say so (`[role.connections] alert = true`): by default a traffic
+//!   ramp pages nobody;
 //! - allowlisted sites (a regex on function or file, optionally until a date) never alert.
 
 use crate::classify::Category;
+pub use crate::compare::Thresholds;
 use crate::compare::{self, TrendSettings};
 use crate::group::{Site, SnapshotReport};
+use crate::role::Role;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -28,30 +36,16 @@ pub const DEFAULT_WINDOW: usize = 6;
 /// Snapshots without growth after which an alert resolves.
 pub const DEFAULT_RESOLVE_AFTER: usize = 2;
 
-/// When one kind of site alerts.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Thresholds {
-    /// Least snapshots the growth must be sustained over.
-    pub min_snapshots: usize,
-    /// Least growth, in goroutines.
-    pub min_growth: u64,
-    /// Least growth relative to the starting count (0.5 = +50 %); a site from zero passes.
-    pub min_relative: f64,
+/// Whether and when a kind of connection alerts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RoleRule {
+    pub alert: bool,
+    pub thresholds: Thresholds,
 }
 
-impl Thresholds {
-    pub const DEFAULT: Thresholds = Thresholds { min_snapshots: 4, min_growth: 10, min_relative: 0.5 };
-    /// For the forgotten-sender shape and orphans: they are leaks far more often.
-    pub const EARLY: Thresholds = Thresholds { min_snapshots: 3, min_growth: 3, min_relative: 0.2 };
-
-    /// The laxer of two: each threshold at its lower value.
-    fn laxer(self, o: Thresholds) -> Thresholds {
-        Thresholds {
-            min_snapshots: self.min_snapshots.min(o.min_snapshots),
-            min_growth: self.min_growth.min(o.min_growth),
-            min_relative: self.min_relative.min(o.min_relative),
-        }
-    }
+impl RoleRule {
+    /// Connections: not alerting by default (a traffic ramp must page nobody).
+    pub const CONNECTIONS: RoleRule = RoleRule { alert: false, thresholds: Thresholds::DEFAULT };
 }
 
 /// A known long-lived site that must not alert.
@@ -74,7 +68,18 @@ pub struct Rules {
     pub categories: BTreeMap<Category, Thresholds>,
     /// For sites with orphaned goroutines: the laxer of these and the category's apply.
     pub orphaned: Thresholds,
+    /// Every connection role (`[role.connections]`).
+    pub connections: RoleRule,
+    /// Per role, replacing `connections` (`[role.http_server_conn]`, …).
+    pub roles: BTreeMap<Role, RoleRule>,
     pub allow: Vec<Allow>,
+}
+
+impl Rules {
+    /// The rule of a connection role.
+    pub fn role(&self, r: Role) -> RoleRule {
+        self.roles.get(&r).copied().unwrap_or(self.connections)
+    }
 }
 
 impl Default for Rules {
@@ -85,6 +90,8 @@ impl Default for Rules {
             default: Thresholds::DEFAULT,
             categories: [(Category::ChanSend, Thresholds::EARLY), (Category::NilChanSend, Thresholds::EARLY)].into(),
             orphaned: Thresholds::EARLY,
+            connections: RoleRule::CONNECTIONS,
+            roles: BTreeMap::new(),
             allow: Vec::new(),
         }
     }
@@ -107,6 +114,9 @@ pub struct Finding {
     pub reasons: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// For connections: what they are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
 }
 
 /// What the rules concluded for one target.
@@ -137,49 +147,59 @@ pub fn evaluate(target: &str, reports: &[SnapshotReport], rules: &Rules, now_nan
         return ev;
     }
     let trend = compare::compare(recent, &TrendSettings { min_growth: 1, ..TrendSettings::default() });
+    // A new baseline from the last restart on.
+    let from = trend.snapshots.iter().rposition(|p| p.restart).unwrap_or(0);
+    let series = compare::Series { points: &trend.snapshots[from..], from, file_times: false };
+    let loads = series.loads();
     for s in &trend.sites {
         let allowed = rules.allow.iter().any(|a| {
             !matches!(a.expires, Some(d) if d < today)
                 && (a.pattern.is_match(&s.site.function) || a.pattern.is_match(&s.site.file))
         });
-        if allowed {
+        // Requests in flight are the load: no alert by their count.
+        if allowed || s.role == Some(Role::ProfileRequest) || s.site.function.is_empty() || s.in_flight {
             continue;
         }
-        let mut t = rules.categories.get(&s.category).copied().unwrap_or(rules.default);
-        if s.orphaned > 0 {
-            t = t.laxer(rules.orphaned);
-        }
-        let Some(k) = sustained(&s.counts, t, rules.resolve_after) else {
+        let connection = s.role.filter(|r| r.is_connection());
+        let (t, loads) = match connection {
+            Some(r) => {
+                let rule = rules.role(r);
+                if !rule.alert {
+                    continue;
+                }
+                (rule.thresholds, vec![compare::Load::NONE; loads.len()])
+            }
+            None => {
+                let mut t = rules.categories.get(&s.category).copied().unwrap_or(rules.default);
+                if s.orphaned > 0 {
+                    t = t.laxer(rules.orphaned);
+                }
+                (t, loads.clone())
+            }
+        };
+        let Some(g) = compare::growth(&s.counts[from..], &loads, t, rules.resolve_after) else {
             continue;
         };
-        let counts = s.counts[s.counts.len() - k..].to_vec();
-        let (first, last) = (counts[0], counts[k - 1]);
-        let minutes = match (
-            trend.snapshots[trend.snapshots.len() - k].time_nanos,
-            trend.snapshots.last().and_then(|p| p.time_nanos),
-        ) {
-            (Some(a), Some(b)) if b - a >= 1_000_000_000 => Some((b - a) as f64 / 60e9),
-            _ => None,
-        };
-        let delta = last as i64 - first as i64;
-        let rate_per_min = minutes.map(|m| delta as f64 / m);
-        let mut reasons = vec![format!(
-            "sustained growth: {first} → {last} over {k} snapshots{}",
-            rate_per_min.map(|r| format!(", {r:.1}/min")).unwrap_or_default()
-        )];
+        let counts = s.counts[s.counts.len() - g.len..].to_vec();
+        let delta = g.last as i64 - g.first as i64;
+        let rate_per_min = series.minutes(g.len).map(|m| delta as f64 / m);
+        let mut reasons = vec![match connection {
+            Some(r) => format!("{}: {} → {} connections", r.growth_text(), g.first, g.last),
+            None => compare::growth_reason(&g, rate_per_min, (loads[loads.len() - g.len], loads[loads.len() - 1])),
+        }];
         if s.orphaned > 0 {
             reasons.push(format!("{} orphaned: the goroutine that created them has exited", s.orphaned));
         }
         if s.leaked > 0 {
             reasons.push(format!("{} marked leaked by the Go runtime's leak detector", s.leaked));
         }
-        let hint = s.hint.clone().or_else(|| {
-            (s.category == Category::ChanSend && !crate::classify::may_be_nil_chan(&s.state)).then(|| {
-                "forgotten sender: the receiver gave up and nobody reads the channel; \
-                 make it buffered (cap 1) or send in a select with <-ctx.Done()"
-                    .to_string()
-            })
-        });
+        let hint = match connection {
+            Some(r) => Some(r.hint().to_string()),
+            None => s.hint.clone().or_else(|| {
+                (s.category == Category::ChanSend && !crate::classify::may_be_nil_chan(&s.state))
+                    .then(|| compare::FORGOTTEN_SENDER_HINT.to_string())
+            }),
+        };
         ev.firing.push(Finding {
             target: target.to_string(),
             category: s.category,
@@ -191,31 +211,11 @@ pub fn evaluate(target: &str, reports: &[SnapshotReport], rules: &Rules, now_nan
             orphaned: s.orphaned,
             reasons,
             hint,
+            role: s.role,
         });
     }
     ev.firing.sort_by(|a, b| a.site.cmp(&b.site).then(a.category.cmp(&b.category)));
     ev
-}
-
-/// The longest trailing run of `counts` (at least `t.min_snapshots` long) that grew in a
-/// sustained way past both thresholds, provided the site still grew within the last
-/// `resolve_after` snapshots. `None`: no alert.
-fn sustained(counts: &[u64], t: Thresholds, resolve_after: usize) -> Option<usize> {
-    let n = counts.len();
-    let need = t.min_snapshots.max(2);
-    if n < need {
-        return None;
-    }
-    let quiet_from = counts[n - 1 - resolve_after.clamp(1, n - 1)];
-    if counts[n - 1] <= quiet_from {
-        return None;
-    }
-    (need..=n).rev().find(|&k| {
-        let run = &counts[n - k..];
-        let (first, last) = (run[0], run[k - 1]);
-        let relative_ok = first == 0 || (last - first) as f64 >= t.min_relative * first as f64;
-        compare::is_growing(run, t.min_growth.max(1)) && relative_ok
-    })
 }
 
 /// The rules file (`--rules FILE`), TOML:
@@ -231,6 +231,9 @@ fn sustained(counts: &[u64], t: Thresholds, resolve_after: usize) -> Option<usiz
 /// min_snapshots = 3
 /// [orphaned]
 /// min_growth = 3
+/// [role.connections]    # every connection role; or one: [role.http_server_conn]
+/// alert = true          # default false: growing connections are reported, not alerted
+/// min_growth = 200      # and the three thresholds, as above
 /// [[allow]]
 /// pattern = "^main\\.keepalive"   # regex on function or file
 /// expires = 2027-01-31            # optional: the entry lapses after this day
@@ -246,7 +249,29 @@ struct RulesFile {
     category: BTreeMap<String, PartialThresholds>,
     orphaned: Option<PartialThresholds>,
     #[serde(default)]
+    role: BTreeMap<String, PartialRoleRule>,
+    #[serde(default)]
     allow: Vec<AllowEntry>,
+}
+
+#[derive(Debug, Default, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartialRoleRule {
+    alert: Option<bool>,
+    min_snapshots: Option<usize>,
+    min_growth: Option<u64>,
+    min_relative: Option<f64>,
+}
+
+impl PartialRoleRule {
+    fn over(self, base: RoleRule) -> RoleRule {
+        let t = PartialThresholds {
+            min_snapshots: self.min_snapshots,
+            min_growth: self.min_growth,
+            min_relative: self.min_relative,
+        };
+        RoleRule { alert: self.alert.unwrap_or(base.alert), thresholds: t.over(base.thresholds) }
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy, Deserialize)]
@@ -302,6 +327,19 @@ impl Rules {
             })?;
             let base = r.categories.get(&c).copied().unwrap_or(r.default);
             r.categories.insert(c, v.over(base));
+        }
+        if let Some(c) = f.role.get("connections") {
+            r.connections = c.over(r.connections);
+        }
+        for (k, v) in &f.role {
+            if k == "connections" {
+                continue;
+            }
+            let role = Role::from_name(k).filter(|r| r.is_connection()).ok_or_else(|| {
+                let names: Vec<&str> = Role::ALL.iter().filter(|r| r.is_connection()).map(|r| r.name()).collect();
+                bad(format!("unknown role [role.{k}]; choose connections or one of: {}", names.join(", ")))
+            })?;
+            r.roles.insert(role, v.over(r.connections));
         }
         for a in f.allow {
             let pattern = Regex::new(&a.pattern).map_err(|e| bad(format!("allow pattern {:?}: {e}", a.pattern)))?;
@@ -366,6 +404,55 @@ mod tests {
         assert!(fires(Category::ChanSend, &[0, 4, 8, 12, 12], &r), "one flat poll keeps it");
         assert!(!fires(Category::ChanSend, &[0, 4, 8, 12, 12, 12], &r), "two resolve it");
         assert!(fires(Category::ChanSend, &[5, 5, 5, 9, 13, 17], &r), "a leak that starts late");
+    }
+
+    /// `trend` and `check` judge one series alike: the issue's baseline-then-growth.
+    #[test]
+    fn check_and_trend_agree_on_baseline_then_growth() {
+        let counts = [1, 1, 51, 101, 151, 201];
+        let r = Rules { window: 8, ..Rules::default() };
+        for c in [Category::ChanReceive, Category::IoWait, Category::ChanSend] {
+            let ev = evaluate("t", &series("main.f", c, &counts), &r, 0);
+            assert_eq!(ev.firing.len(), 1, "{c:?}");
+            assert_eq!(ev.firing[0].counts, [1, 51, 101, 151, 201]);
+            assert_eq!(ev.firing[0].reasons[0], "sustained growth: 1 → 201 over 5 snapshots");
+            let trend = compare::compare(&series("main.f", c, &counts), &TrendSettings::default());
+            assert!(trend.sites[0].growing && trend.sites[0].suspect);
+        }
+    }
+
+    #[test]
+    fn requests_in_flight_never_alert_by_their_count() {
+        let mut handlers = series("main.handle", Category::Sleep, &[2, 8, 16, 24, 32, 40]);
+        for r in &mut handlers {
+            r.groups[0].requests = r.groups[0].count;
+        }
+        assert!(evaluate("t", &handlers, &Rules::default(), 0).firing.is_empty(), "slower requests page nobody");
+        assert!(fires(Category::Sleep, &[2, 8, 16, 24, 32, 40], &Rules::default()), "the same, not serving requests");
+    }
+
+    #[test]
+    fn connections_alert_only_when_the_rules_say_so() {
+        let conns = |counts: &[u64]| -> Vec<SnapshotReport> {
+            let mut s = series("net/http.(*conn).serve", Category::IoWait, counts);
+            for r in &mut s {
+                r.groups[0].role = Some(Role::HttpServerConn);
+                r.groups[0].connections = r.groups[0].count;
+                r.connections = r.groups[0].count;
+            }
+            s
+        };
+        let ramp = conns(&[2, 8, 14, 20, 26, 32]);
+        assert!(evaluate("t", &ramp, &Rules::default(), 0).firing.is_empty(), "a traffic ramp pages nobody");
+        let r = Rules::from_toml("r.toml", "[role.connections]\nalert = true\n").unwrap();
+        let f = evaluate("t", &ramp, &r, 0).firing;
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].reasons[0], "open client connections growing: 2 → 32 connections");
+        assert_eq!(f[0].role, Some(Role::HttpServerConn));
+        let r = Rules::from_toml("r.toml", "[role.http_server_conn]\nalert = true\nmin_growth = 100\n").unwrap();
+        assert!(evaluate("t", &ramp, &r, 0).firing.is_empty(), "below its own threshold");
+        let e = Rules::from_toml("r.toml", "[role.http_conn]\nalert = true").unwrap_err().to_string();
+        assert!(e.contains("unknown role [role.http_conn]") && e.contains("http_server_conn"), "{e}");
     }
 
     #[test]

@@ -7,11 +7,14 @@
 //! Output with `--json` (and from `watch` when stdout is not a terminal) is JSON Lines,
 //! one [`Event`] per line, each `{"type": "snapshot" | "alert" | "resolved" | "error",
 //! "v": 1, "time": RFC 3339, "target": …, …}`:
-//! - `snapshot`: `goroutines`, `sites`, `firing` (alerts firing for the target now);
+//! - `snapshot`: `goroutines`, `sites`, the load: `connections` (goroutines holding one)
+//!   and `requests` (goroutines serving a request in flight), `firing` (alerts firing for the target now); `restart: true` when the service
+//!   restarted since the last check (a new baseline), `unchanged: true` when the profile
+//!   is byte for byte the one recorded last (it is not recorded again);
 //! - `alert`: `category`, `state`, `site` {`function`, `file`, `line`}, `counts` (oldest
-//!   first), `delta`, `rate_per_min`, `orphaned`, `reasons`, `hint`, `since`, `new`
-//!   (`check` lists every firing alert, `watch` only new ones);
-//! - `resolved`: `category`, `site`, `count`, `since`;
+//!   first), `delta`, `rate_per_min`, `orphaned`, `reasons`, `hint`, `role`, `since`,
+//!   `new` (`check` lists every firing alert, `watch` only new ones);
+//! - `resolved`: `category`, `site`, `count`, `since`, `reason`;
 //! - `error`: `message`, `fetch_errors` (failed polls of the target so far).
 
 use crate::alert::{Firing, NotifySettings, Poster, Resolved};
@@ -19,7 +22,7 @@ use crate::app::LoadSettings;
 use crate::clock::Clock;
 use crate::compare::site_key;
 use crate::group::{GroupBy, GroupSettings, SnapshotReport};
-use crate::history::{ActiveAlert, History};
+use crate::history::{ActiveAlert, History, Recorded};
 use crate::layout::clean;
 use crate::metrics::TargetMetrics;
 use crate::rules::Rules;
@@ -34,12 +37,45 @@ use std::time::Duration;
 /// Polls in flight at once, unless `--concurrency` says otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 8;
 
-/// One service to poll.
+/// One service to poll: an `http(s)://` URL, or a profile file (a path or `file://`),
+/// read again at every check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     /// How findings, history and metrics name it.
     pub name: String,
     pub url: String,
+}
+
+/// The path a `file://` URL names, else `spec` itself.
+fn file_path(spec: &str) -> &str {
+    spec.strip_prefix("file://").unwrap_or(spec)
+}
+
+/// Checks that every target can be read at all (a URL that parses, a file that is
+/// there), before anything touches the history.
+pub fn validate_targets(targets: &[Target]) -> crate::Result<()> {
+    for t in targets {
+        if crate::source::is_url(&t.url) {
+            reqwest::Url::parse(&t.url)
+                .map_err(|e| Error::Usage(format!("{}: not a valid URL ({e}); write http(s)://HOST:PORT", t.name)))?;
+            continue;
+        }
+        let path = file_path(&t.url);
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => {}
+            Ok(_) => {
+                return Err(Error::Usage(format!(
+                    "{path}: not a file; check takes http(s):// URLs, file:// URLs or profile files"
+                )))
+            }
+            Err(e) => {
+                return Err(Error::Usage(format!(
+                    "{path}: cannot read it ({e}); check takes http(s):// URLs, file:// URLs or profile files"
+                )))
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Target {
@@ -70,7 +106,7 @@ pub fn read_targets(path: &Path) -> crate::Result<Vec<Target>> {
         let mut words = line.split_whitespace();
         let url = words.next().unwrap_or("");
         let label = words.next();
-        if !crate::source::is_url(url) || words.next().is_some() {
+        if words.next().is_some() {
             return Err(Error::Usage(format!("{name}:{}: expected \"URL [NAME]\", got {line:?}", i + 1)));
         }
         out.push(Target::new(url, label));
@@ -122,7 +158,13 @@ pub enum Event {
         target: String,
         goroutines: u64,
         sites: usize,
+        connections: u64,
+        requests: u64,
         firing: usize,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        restart: bool,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        unchanged: bool,
     },
     Alert {
         v: u32,
@@ -182,6 +224,7 @@ pub struct Checker<'a> {
 
 impl<'a> Checker<'a> {
     pub fn new(settings: CheckSettings, clock: &'a dyn Clock, poster: &'a dyn Poster) -> crate::Result<Checker<'a>> {
+        validate_targets(&settings.targets)?;
         let history = match &settings.history {
             Some(p) => History::open(p)?,
             None => History::in_memory()?,
@@ -225,11 +268,22 @@ impl<'a> Checker<'a> {
                 }
             };
             let captured = captured.unwrap_or(now);
-            let raw_path = match &self.settings.keep_raw {
-                Some(dir) => Some(keep_raw(dir, &t.name, captured, &report, &raw.bytes)?),
-                None => None,
-            };
-            self.history.record(&t.name, captured, &report, raw_path.as_deref())?;
+            let digest = digest(&raw.bytes);
+            let last = self.history.last(&t.name)?;
+            let unchanged = last.as_ref().is_some_and(|l| l.digest.as_deref() == Some(digest.as_str()));
+            let restart = !unchanged
+                && last.as_ref().is_some_and(|l| match (l.max_goroutine_id, report.max_goroutine_id) {
+                    (Some(a), Some(b)) => crate::compare::ids_restarted(a, b),
+                    _ => crate::compare::restart_by_totals(l.total, report.total, l.least_total),
+                });
+            if !unchanged {
+                let raw_path = match &self.settings.keep_raw {
+                    Some(dir) => Some(keep_raw(dir, &t.name, captured, &report, &raw.bytes)?),
+                    None => None,
+                };
+                let extra = Recorded { restart, digest: Some(digest) };
+                self.history.record_with(&t.name, captured, &report, raw_path.as_deref(), &extra)?;
+            }
             let mut examples = crate::export::Examples::default();
             crate::export::collect_examples(&report, &mut examples);
             out.examples.push((t.name.clone(), examples));
@@ -251,17 +305,21 @@ impl<'a> Checker<'a> {
             let resolved: Vec<Resolved> = active
                 .iter()
                 .filter(|a| !firing.iter().any(|f| site_key(&f.finding.site) == site_key(&a.site)))
-                .map(|a| Resolved {
-                    target: t.name.clone(),
-                    category: a.category,
-                    site: a.site.clone(),
-                    count: report
-                        .groups
-                        .iter()
-                        .filter(|g| site_key(&g.site) == site_key(&a.site))
-                        .map(|g| g.count)
-                        .sum(),
-                    since: crate::report::rfc3339(a.since_nanos),
+                .map(|a| {
+                    let count =
+                        report.groups.iter().filter(|g| site_key(&g.site) == site_key(&a.site)).map(|g| g.count).sum();
+                    Resolved {
+                        target: t.name.clone(),
+                        category: a.category,
+                        site: a.site.clone(),
+                        count,
+                        since: crate::report::rfc3339(a.since_nanos),
+                        reason: if restart {
+                            format!("the service restarted: a new baseline (now {count})")
+                        } else {
+                            format!("no longer growing (now {count})")
+                        },
+                    }
                 })
                 .collect();
             let remembered: Vec<ActiveAlert> = firing
@@ -291,7 +349,11 @@ impl<'a> Checker<'a> {
                 target: t.name.clone(),
                 goroutines: report.total,
                 sites: report.groups.len(),
+                connections: report.connections,
+                requests: report.requests,
                 firing: firing.len(),
+                restart,
+                unchanged,
             });
             out.firing += firing.len();
             for f in &firing {
@@ -352,11 +414,22 @@ fn poll_all(targets: &[Target], load: &LoadSettings, limit: usize) -> Vec<Polled
         .collect()
 }
 
+/// A stable digest of a raw profile (FxHash has no random seed), to tell an unchanged one.
+fn digest(bytes: &[u8]) -> String {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(bytes);
+    format!("{:016x}-{}", h.finish(), bytes.len())
+}
+
 fn poll_one(t: &Target, load: &LoadSettings) -> Polled {
-    let mut inputs =
-        crate::fetch::fetch_all(std::slice::from_ref(&t.url), &load.fetch, &load.limits, load.format.is_none())?;
-    let input =
-        inputs.pop().ok_or_else(|| Error::Fetch { source_name: t.name.clone(), message: "nothing fetched".into() })?;
+    let input = if crate::source::is_url(&t.url) {
+        let mut inputs =
+            crate::fetch::fetch_all(std::slice::from_ref(&t.url), &load.fetch, &load.limits, load.format.is_none())?;
+        inputs.pop().ok_or_else(|| Error::Fetch { source_name: t.name.clone(), message: "nothing fetched".into() })?
+    } else {
+        crate::source::read_local(file_path(&t.url), &load.limits)?
+    };
     let mut snapshots = crate::source::parse_input(&input, load.format, &load.limits)?;
     let mut snapshot = snapshots.pop().ok_or_else(|| Error::Parse {
         source_name: t.name.clone(),
@@ -501,10 +574,24 @@ fn write_json(out: &mut dyn Write, events: &[Event], every_alert: bool) -> std::
 fn write_text(out: &mut dyn Write, events: &[Event]) -> std::io::Result<()> {
     for e in events {
         match e {
-            Event::Snapshot { target, goroutines, sites, firing, .. } => {
-                let verdict =
-                    if *firing == 0 { "no leak growth".to_string() } else { format!("{firing} site(s) leaking") };
-                writeln!(out, "{}: {goroutines} goroutines at {sites} sites; {verdict}", clean(target))?;
+            Event::Snapshot { target, goroutines, sites, firing, restart, unchanged, .. } => {
+                let verdict = match firing {
+                    0 => "no leak growth".to_string(),
+                    1 => "1 site leaking".to_string(),
+                    n => format!("{n} sites leaking"),
+                };
+                let sites = if *sites == 1 { "1 site".to_string() } else { format!("{sites} sites") };
+                let target = clean(target);
+                writeln!(out, "{target}: {goroutines} goroutines at {sites}; {verdict}")?;
+                if *restart {
+                    writeln!(
+                        out,
+                        "RESTART {target}: the service restarted since the last check; growth is judged from here"
+                    )?;
+                }
+                if *unchanged {
+                    writeln!(out, "{target}: the profile is unchanged since the last check; not recorded again")?;
+                }
             }
             Event::Alert { alert, time, .. } => {
                 let f = &alert.finding;
@@ -529,13 +616,13 @@ fn write_text(out: &mut dyn Write, events: &[Event]) -> std::io::Result<()> {
             Event::Resolved { resolved: r, .. } => {
                 writeln!(
                     out,
-                    "RESOLVED {} {} {} ({}:{}): stopped growing at {}",
+                    "RESOLVED {} {} {} ({}:{}): {}",
                     clean(&r.target),
                     r.category.name(),
                     clean(&r.site.function),
                     clean(&r.site.file),
                     r.site.line,
-                    r.count
+                    clean(&r.reason)
                 )?;
             }
             Event::Error { target, message, fetch_errors, .. } => {

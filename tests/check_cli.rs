@@ -50,12 +50,45 @@ fn a_history_from_a_newer_goroscope_is_refused() {
     bump_schema(&h);
     let r = goroscope(&["check", "http://127.0.0.1:9/", "--history", h.to_str().unwrap()]);
     assert_eq!(r.code, 2);
-    assert!(r.error_line().contains("schema version 2 is newer than this goroscope understands (1)"), "{}", r.stderr);
+    let want = format!(
+        "schema version {} is newer than this goroscope understands ({})",
+        goroscope::history::SCHEMA_VERSION + 1,
+        goroscope::history::SCHEMA_VERSION
+    );
+    assert!(r.error_line().contains(&want), "{}", r.stderr);
 }
 
-/// Writes schema version 2 through the library's own SQLite (no sqlite3 tool needed).
+/// Writes the next schema version through the library's own SQLite (no sqlite3 tool needed).
 fn bump_schema(path: &std::path::Path) {
-    goroscope::history::testing::set_schema_version(path, 2).unwrap();
+    goroscope::history::testing::set_schema_version(path, goroscope::history::SCHEMA_VERSION + 1).unwrap();
+}
+
+/// `check` on profile files (issue 16.5): a missing one is refused before the history
+/// is created; a real one is recorded once, and again only when it changed.
+#[test]
+fn check_takes_files_and_records_an_unchanged_profile_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = dir.path().join("h.db");
+    let r = goroscope(&["check", dir.path().join("nope.pb.gz").to_str().unwrap(), "--history", h.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.error_line().contains("nope.pb.gz: cannot read it"), "{}", r.stderr);
+    assert!(!h.exists(), "the history was created");
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/go1.24");
+    let file = dir.path().join("profile.pb.gz");
+    std::fs::copy(root.join("snapshot-1.pb.gz"), &file).unwrap();
+    let url = format!("file://{}", file.display());
+    let run = || {
+        let r = goroscope(&["check", &url, "--history", h.to_str().unwrap(), "--json"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        serde_json::from_str::<serde_json::Value>(r.stdout.lines().next().unwrap()).unwrap()
+    };
+    assert!(run().get("unchanged").is_none());
+    assert_eq!(run()["unchanged"], true);
+    std::fs::copy(root.join("snapshot-3.pb.gz"), &file).unwrap();
+    assert!(run().get("unchanged").is_none());
+    let hist = goroscope::history::History::open(&h).unwrap();
+    assert_eq!(hist.count(&url).unwrap(), 2);
 }
 
 #[test]

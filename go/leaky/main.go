@@ -100,6 +100,52 @@ func at[T any](s *site, off int, ready *sync.WaitGroup, v T) T {
 	return v
 }
 
+// parked returns once every goroutine registered at a leak site is parked in the wait
+// the site declares, as the runtime's own goroutine dump shows it: a goroutine that
+// registered is a few instructions away from parking, and on a busy machine those
+// instructions can wait long for a CPU. /stats then describes exactly what a profile
+// taken afterwards holds. It gives up after 10 s (a test then reports the mismatch).
+func parked() {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		if allParked() {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// allParked reads a debug=2 dump of this process: for each leak site, the goroutines
+// whose header names the site's wait and whose stack passes through its file:line.
+func allParked() bool {
+	var buf strings.Builder
+	if err := pprof.Lookup("goroutine").WriteTo(&buf, 2); err != nil {
+		return false
+	}
+	regMu.Lock()
+	defer regMu.Unlock()
+	for _, s := range sites {
+		if !s.Leak || s.Count == 0 {
+			continue
+		}
+		// A frame line: "\t/src/main.go:137 +0x3d", or without the offset when inlined.
+		at := fmt.Sprintf("\t%s:%d", s.File, s.Line)
+		n := 0
+		for _, g := range strings.Split(buf.String(), "\n\n") {
+			// goroutine 7 [chan send, 2 minutes]:  (the state ends at "," or "]")
+			_, rest, ok := strings.Cut(g, "[")
+			state, _, _ := strings.Cut(rest, "]")
+			state, _, _ = strings.Cut(state, ", ")
+			if ok && state == s.State && (strings.Contains(g+"\n", at+" ") || strings.Contains(g+"\n", at+"\n")) {
+				n++
+			}
+		}
+		if n < s.Count {
+			return false
+		}
+	}
+	return true
+}
+
 // count reads ?n=N: how many goroutines to leak in this request (default 1).
 func count(r *http.Request) int {
 	n, err := strconv.Atoi(r.URL.Query().Get("n"))
@@ -119,8 +165,7 @@ func leakHandler(name string, extra int, leak func(r *http.Request, n int, ready
 		ready.Add(n + extra)
 		leak(r, n, &ready)
 		ready.Wait()
-		// A registered goroutine is a few instructions away from parking; give it time.
-		time.Sleep(20 * time.Millisecond)
+		parked()
 		fmt.Fprintf(w, "leaked %d at %s\n", n, name)
 	}
 }
@@ -281,6 +326,65 @@ func startSteady(workers int, every time.Duration) {
 	ready.Wait()
 }
 
+// Traffic that must not look like a leak, for the load tests: /search answers after
+// asking three shards at once (each a goroutine that sends its answer on an unbuffered
+// channel the handler drains one by one, so some are always caught in "chan send") and
+// waiting for them in a select. Goroutines in flight follow the number of clients and
+// how long each search takes (/search/wait?ms=N: a slower backend).
+// With -leak-every N, one search in N also asks a suggestion backend that answers after
+// the caller gave up: the forgotten sender, one leaked goroutine per N searches.
+var (
+	searches   atomic.Int64
+	leakEvery  int64
+	searchWait atomic.Int64 // how long rendering takes, ns: /search/wait?ms=N sets it
+)
+
+func fetchShard(i int, out chan<- int) {
+	time.Sleep(time.Duration(5+5*i) * time.Millisecond) // the shard's latency
+	out <- i
+}
+
+func lookupSuggestion(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Millisecond)
+	defer cancel()
+	ch := make(chan string) // bug: unbuffered, and nobody reads it after the timeout
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		ch <- "suggestion"
+	}()
+	select {
+	case s := <-ch:
+		return s
+	case <-ctx.Done():
+		return ""
+	}
+}
+
+func handleSearch(w http.ResponseWriter, r *http.Request) {
+	n := searches.Add(1)
+	results := make(chan int)
+	for i := 0; i < 3; i++ {
+		go fetchShard(i, results)
+	}
+	got := 0
+	timeout := time.After(time.Second)
+	for got < 3 {
+		select {
+		case <-results:
+			got++
+			time.Sleep(3 * time.Millisecond) // merging the shard's answer
+		case <-timeout:
+			http.Error(w, "shards timed out", http.StatusGatewayTimeout)
+			return
+		}
+	}
+	if leakEvery > 0 && n%leakEvery == 0 {
+		lookupSuggestion(r.Context())
+	}
+	time.Sleep(time.Duration(searchWait.Load())) // rendering
+	fmt.Fprintf(w, "search %d: %d shards\n", n, got)
+}
+
 type stats struct {
 	GoVersion    string           `json:"go_version"`
 	NumGoroutine int              `json:"num_goroutine"`
@@ -361,6 +465,7 @@ func main() {
 	workers := flag.Int("workers", 4, "size of the steady worker pool")
 	tick := flag.Duration("tick", 2*time.Second, "period of the steady ticker loop")
 	logRequests := flag.Bool("log-requests", false, "log each request to stderr")
+	flag.Int64Var(&leakEvery, "leak-every", 0, "with N > 0, one /search in N leaks a goroutine (a forgotten sender)")
 	flag.Parse()
 	if *basic != "" && !strings.Contains(*basic, ":") {
 		log.Fatal("-basic wants USER:PASS")
@@ -387,6 +492,18 @@ func main() {
 	}
 	http.Handle("/leak/mutex", leakHandler("mutex", 1, leakMutex)) // +1: the holder
 	http.HandleFunc("/stats", handleStats)
+	http.HandleFunc("/search", handleSearch)
+	searchWait.Store(int64(30 * time.Millisecond))
+	// A slower backend: every search takes longer from now on.
+	http.HandleFunc("/search/wait", func(w http.ResponseWriter, r *http.Request) {
+		ms, err := strconv.Atoi(r.URL.Query().Get("ms"))
+		if err != nil || ms < 0 || ms > 10000 {
+			http.Error(w, "want ?ms=N, 0 to 10000", http.StatusBadRequest)
+			return
+		}
+		searchWait.Store(int64(ms) * int64(time.Millisecond))
+		fmt.Fprintf(w, "rendering takes %d ms\n", ms)
+	})
 	http.HandleFunc("/panic", func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(100 * time.Millisecond) // let the accept loop park again first
 		crash("GET /panic")
