@@ -286,10 +286,17 @@ impl Strings {
         self.raw.reserve(entries, bytes);
     }
     pub fn get(&self, id: Sym) -> &str {
-        match std::str::from_utf8(self.raw.get(id)) {
-            Ok(s) => s,
-            Err(_) => &self.lossy[&id],
+        if !self.lossy.is_empty() {
+            if let Some(s) = self.lossy.get(&id) {
+                return s;
+            }
         }
+        let raw = self.raw.get(id);
+        debug_assert!(std::str::from_utf8(raw).is_ok());
+        // SAFETY: every string was checked when it was interned (`intern`), or came as a
+        // `&str` (`intern_str`); those that are not UTF-8 have an entry in `lossy`, taken
+        // above. Checking again on every read was 4% of `show` on a dump of 20k call sites.
+        unsafe { std::str::from_utf8_unchecked(raw) }
     }
     pub fn lookup(&self, s: &str) -> Option<Sym> {
         self.raw.lookup(s.as_bytes())
