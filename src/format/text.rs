@@ -94,6 +94,10 @@ const PARALLEL_MIN_BYTES: usize = 4 << 20;
 /// hence not smaller (measured on the 100k and 1M dumps of both shapes, issue 14).
 const CHUNK_BYTES: usize = 16 << 20;
 const CHUNKS_PER_THREAD: usize = 2;
+/// The pieces' tables are merged only when they take less than the input over this (see
+/// [`parse_in_chunks`]); real dumps repeat their frames and labels and stay far below it
+/// (the wide 1M dump: 1.75 GB, tables of ~10 MB).
+const MERGE_TABLES_PER_INPUT: usize = 4;
 
 /// One pass over the whole input on the calling thread.
 fn parse_serial(source: &str, data: &[u8], log_mode: bool, limits: &Limits) -> crate::Result<Vec<Snapshot>> {
@@ -128,6 +132,12 @@ pub(crate) fn parse_in_chunks<'a, 'l>(
         p.stop_at_text = later;
         p.feed(part).ok()?;
         p.end_goroutine();
+        if later {
+            // Only the first piece's parser reads on (from where a later one stopped); the
+            // others' caches would only add to the peak while the pieces are merged.
+            p.frame_cache = FrameCache::default();
+            p.label_cache = FxHashMap::default();
+        }
         Some(p)
     };
     // Pieces are handed out in order; once one cannot be merged, the rest are not read.
@@ -174,6 +184,13 @@ pub(crate) fn parse_in_chunks<'a, 'l>(
     // goroutines too; only text outside goroutines (which may end a dump or start a
     // preamble) depends on what came before.
     if first.irregular || rest.iter().any(|p| !p.done.is_empty() || p.outside_text || p.irregular) {
+        return None;
+    }
+    // Merging holds the merged tables and a piece's at once: when the tables are large
+    // beside the input (a dump of distinct values, issue 15: up to 2.6x the input at the
+    // peak), one pass is cheaper in memory than the merge, and the pieces are dropped.
+    let tables = first.snap.tables.heap_bytes() + rest.iter().map(|p| p.snap.tables.heap_bytes()).sum::<usize>();
+    if tables > data.len() / MERGE_TABLES_PER_INPUT {
         return None;
     }
     // Pieces after one that stopped are read again by the merged parser.
@@ -342,6 +359,7 @@ impl<'a, 'l> Parser<'a, 'l> {
 
     /// Feeds every line of `data`, the last one possibly torn.
     fn feed(&mut self, data: &'a [u8]) -> crate::Result<()> {
+        self.frame_cache.max_bytes = self.frame_cache.max_bytes.max(data.len() / 4);
         let mut line_no = 0u64;
         for (line, complete) in Lines::new(data) {
             line_no += 1;
@@ -900,7 +918,14 @@ impl<'a, 'l> Parser<'a, 'l> {
 
     /// [`Parser::frame`] of a file line's [`frame_key`].
     fn frame_keyed(&mut self, func: &'a [u8], key: &'a [u8], hash: u32) -> Option<FrameId> {
-        if let Some(id) = self.frame_cache.get(hash, func, key) {
+        let mut hash = hash;
+        let mut probe = self.frame_cache.get(hash, func, key);
+        if probe == Probe::Crowded {
+            // Many frames share this quick hash (crafted: issue 15): the whole name decides.
+            hash = FrameCache::full_hash(func, key, hash);
+            probe = self.frame_cache.get(hash, func, key);
+        }
+        if let Probe::Found(id) = probe {
             return Some(id);
         }
         let cut = if hash & 1 == 1 { key } else { cut_frame_pointers(key) };
@@ -909,7 +934,9 @@ impl<'a, 'l> Parser<'a, 'l> {
         let function = t.strings.intern(func);
         let file = t.strings.intern(file);
         let id = t.frames.intern(crate::model::Frame { function, file, line });
-        self.frame_cache.insert(hash, func, key, id);
+        if probe == Probe::Absent {
+            self.frame_cache.insert(hash, func, key, id);
+        }
         Some(id)
     }
 
@@ -1171,6 +1198,12 @@ struct FrameCache {
     len: usize,
     /// Keys, each the function name followed by the file line.
     bytes: Vec<u8>,
+    /// Bytes the slots and keys may take: a quarter of the input fed ([`Parser::feed`]).
+    /// A real dump repeats its frames (20k distinct in the 1.75 GB wide dump, 9k in its
+    /// first 8.7 MB, 2.2 MB of keys); a dump of distinct frame lines would make the cache
+    /// the largest thing in memory, for no hit (issue 15). Frames past the budget are read
+    /// each time, which is only slower.
+    max_bytes: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -1188,6 +1221,23 @@ struct FrameSlot {
 const FREE_SLOT: FrameSlot = FrameSlot { hash: 0, id: NONE, start: 0, func_len: 0, file_len: 0 };
 /// No candidate slot (see [`FrameCache::candidate`]).
 const NO_SLOT: usize = usize::MAX;
+/// Slots a lookup reads at most. The quick hash leaves most of a function name out, so a
+/// crafted dump can give thousands of frames one hash (issue 15: 100,000 names of one
+/// length and one ending on one file line took 47 s for 7.5 MB); past this many slots a
+/// lookup gives up ([`Probe::Crowded`]) and the frame is keyed by the hash of its whole
+/// name ([`FrameCache::full_hash`]), so every lookup reads a bounded number of slots. The
+/// table is at most half full: an honest lookup reads one or two.
+const MAX_PROBES: usize = 16;
+
+/// What a bounded lookup found.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Probe {
+    Found(FrameId),
+    /// A free slot came first: the frame may be inserted under this hash.
+    Absent,
+    /// [`MAX_PROBES`] slots read, none free and none this frame's.
+    Crowded,
+}
 /// Frame lines looked up together. A goroutine of the dumps at hand has 5–50 frames;
 /// past a few dozen outstanding misses a core overlaps no more.
 const FRAME_BATCH: usize = 32;
@@ -1204,7 +1254,7 @@ struct PendingFrame<'a> {
 
 impl Default for FrameCache {
     fn default() -> Self {
-        FrameCache { slots: vec![FREE_SLOT; 1024], len: 0, bytes: Vec::new() }
+        FrameCache { slots: vec![FREE_SLOT; 1024], len: 0, bytes: Vec::new(), max_bytes: 1 << 20 }
     }
 }
 
@@ -1252,7 +1302,8 @@ impl FrameCache {
         // And the function's length and last 8 bytes: a hostile dump (issue 15) put
         // thousands of functions on one file line, and hashing the line alone made each
         // lookup a long scan. Not the whole name, which cost 10% more instructions on a
-        // debug=2 dump (callgrind).
+        // debug=2 dump (callgrind); names crafted to share length and ending are keyed
+        // by [`FrameCache::full_hash`] once their quick hash is crowded.
         let tail = match func.len().checked_sub(8) {
             Some(at) => u64::from_le_bytes(func[at..].try_into().expect("8 bytes")),
             None => func.iter().fold(0u64, |w, &x| w << 8 | x as u64),
@@ -1282,7 +1333,7 @@ impl FrameCache {
     fn candidate(&self, hash: u32, func_len: usize, file_len: usize) -> usize {
         let mask = self.slots.len() - 1;
         let mut i = self.home(hash);
-        loop {
+        for _ in 0..MAX_PROBES {
             let s = &self.slots[i];
             if s.id == NONE {
                 return NO_SLOT;
@@ -1292,6 +1343,7 @@ impl FrameCache {
             }
             i = (i + 1) & mask;
         }
+        NO_SLOT
     }
 
     #[inline]
@@ -1315,21 +1367,36 @@ impl FrameCache {
         .then_some(s.id)
     }
 
-    fn get(&self, hash: u32, func: &[u8], file_line: &[u8]) -> Option<FrameId> {
+    /// The frame of this key, reading at most [`MAX_PROBES`] slots.
+    fn get(&self, hash: u32, func: &[u8], file_line: &[u8]) -> Probe {
         let mask = self.slots.len() - 1;
         let mut i = self.home(hash);
-        loop {
+        for _ in 0..MAX_PROBES {
             let s = &self.slots[i];
             if s.id == NONE {
-                return None;
+                return Probe::Absent;
             }
             if s.hash == hash {
                 if let Some(id) = self.verify(i, func, file_line) {
-                    return Some(id);
+                    return Probe::Found(id);
                 }
             }
             i = (i + 1) & mask;
         }
+        Probe::Crowded
+    }
+
+    /// The hash of the whole function name and file line, for keys whose quick hash is
+    /// crowded; keeps the quick hash's parity (see [`frame_key`]). A frame may so sit in
+    /// the table twice (once per hash, after a growth moved it past [`MAX_PROBES`]); both
+    /// map to the same interned frame.
+    fn full_hash(func: &[u8], file_line: &[u8], quick: u32) -> u32 {
+        use std::hash::Hasher;
+        let mut h = rustc_hash::FxHasher::default();
+        h.write(func);
+        h.write(file_line);
+        let h = h.finish();
+        ((h >> 32) as u32 ^ h as u32) & !1 | quick & 1
     }
 
     /// Keys too long for a slot (or past 4 GiB of keys) are not cached: such lines are
@@ -1343,7 +1410,12 @@ impl FrameCache {
         if start.checked_add(func_len as u32 + file_len as u32).is_none() {
             return;
         }
-        if (self.len + 1) * 2 > self.slots.len() {
+        let grow = (self.len + 1) * 2 > self.slots.len();
+        let slots = self.slots.len() << grow as usize;
+        if self.bytes.len() + func.len() + file_line.len() + slots * std::mem::size_of::<FrameSlot>() > self.max_bytes {
+            return;
+        }
+        if grow {
             let grown = vec![FREE_SLOT; self.slots.len() * 2];
             let old = std::mem::replace(&mut self.slots, grown);
             for s in old.into_iter().filter(|s| s.id != NONE) {
@@ -1366,7 +1438,7 @@ impl FrameCache {
     }
 
     fn clear(&mut self) {
-        *self = FrameCache::default();
+        *self = FrameCache { max_bytes: self.max_bytes, ..FrameCache::default() };
     }
 }
 
@@ -1500,7 +1572,8 @@ mod tests {
             let strings: Vec<&str> = (0..t.strings.len() as u32).map(|i| t.strings.get(i)).collect();
             let frames: Vec<_> = (0..t.frames.len() as u32).map(|i| *t.frames.get(i)).collect();
             let stacks: Vec<_> = (0..t.stacks.len() as u32).map(|i| t.stacks.get(i).to_vec()).collect();
-            let labels: Vec<_> = (0..t.label_sets.len() as u32).map(|i| t.label_sets.get(i).to_vec()).collect();
+            let labels: Vec<_> =
+                (0..t.label_sets.len() as u32).map(|i| t.label_sets.get(i).collect::<Vec<_>>()).collect();
             out += &format!(
                 "{:?} {:?} {} {} {:?} {:?}\n{strings:?}\n{frames:?}\n{stacks:?}\n{labels:?}\n{:?}\n",
                 s.format, s.preamble, s.skipped, s.truncated, s.notes, s.time_nanos, s.goroutines
@@ -1641,6 +1714,52 @@ mod tests {
         assert!(err.contains("goroutine 1 has more than 1499 frames"), "{err}");
         let limits = Limits { max_frames: 1500, ..Limits::default() };
         assert_eq!(parse("t", text.as_bytes(), false, &limits).unwrap()[0].goroutines.len(), 3);
+    }
+
+    /// Issue 15: names crafted to share the frame cache's quick hash (one length, one
+    /// ending, one file line) are each their own frame, found again when repeated, and the
+    /// cache reads a bounded number of slots for each; a cache over its budget still reads
+    /// every frame right.
+    #[test]
+    fn crowded_and_full_frame_cache_still_reads_every_frame() {
+        let mut text = String::new();
+        for round in 0..2 {
+            for i in 0..3000 {
+                text += &format!(
+                    "goroutine {} [select]:\nmain.f{i:06}_samesame()\n\t/a.go:10 +0x1\n\n",
+                    round * 3000 + i + 1
+                );
+            }
+        }
+        let s = one(&text);
+        assert_eq!(s.goroutines.len(), 6000);
+        assert_eq!(s.tables.frames.len(), 3000, "a repeat is the same frame");
+        for (i, g) in s.goroutines.iter().enumerate() {
+            let f = s.tables.stacks.get(g.stack)[0];
+            assert_eq!(s.tables.function(f), format!("main.f{:06}_samesame", i % 3000));
+        }
+
+        let mut cache = FrameCache { max_bytes: 64 << 10, ..FrameCache::default() };
+        let mut crowded = 0;
+        for i in 0..3000u32 {
+            let func = format!("main.f{i:06}_samesame");
+            let key = b"/a.go:10 +0x1";
+            let quick = FrameCache::hash(func.as_bytes(), key) & !1;
+            let (hash, probe) = match cache.get(quick, func.as_bytes(), key) {
+                Probe::Crowded => {
+                    crowded += 1;
+                    let full = FrameCache::full_hash(func.as_bytes(), key, quick);
+                    (full, cache.get(full, func.as_bytes(), key))
+                }
+                p => (quick, p),
+            };
+            if probe == Probe::Absent {
+                cache.insert(hash, func.as_bytes(), key, i);
+            }
+        }
+        assert!(crowded > 2900, "one quick hash: all but the first {MAX_PROBES} are crowded ({crowded})");
+        let bytes = cache.bytes.len() + cache.slots.len() * std::mem::size_of::<FrameSlot>();
+        assert!(bytes <= 64 << 10 && cache.len < 3000, "the budget holds: {bytes} bytes, {} frames", cache.len);
     }
 
     #[test]
