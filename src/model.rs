@@ -232,7 +232,7 @@ fn hash_slice<T: Hash>(s: &[T]) -> u64 {
 }
 
 /// Where id `id`'s slice ends in `data`.
-#[inline]
+#[inline(always)]
 fn end(ends: &[u32], wraps: &[u32], id: usize) -> usize {
     let low = ends[id] as u64;
     if wraps.is_empty() {
@@ -243,7 +243,7 @@ fn end(ends: &[u32], wraps: &[u32], id: usize) -> usize {
 }
 
 /// The range of `data` id `id` occupies, from the ends of the ids.
-#[inline]
+#[inline(always)]
 fn span(ends: &[u32], wraps: &[u32], id: u32) -> std::ops::Range<usize> {
     let id = id as usize;
     (if id == 0 { 0 } else { end(ends, wraps, id - 1) })..end(ends, wraps, id)
@@ -279,6 +279,7 @@ impl<T: Copy + Eq + Hash> SliceTable<T> {
     pub fn lookup(&self, s: &[T]) -> Option<u32> {
         self.index.find(hash_slice(s), |&id| self.get(id) == s).copied()
     }
+    #[inline(always)]
     pub fn get(&self, id: u32) -> &[T] {
         &self.data[span(&self.ends, &self.wraps, id)]
     }
@@ -394,9 +395,15 @@ impl LabelSets {
     }
     /// The (key, value) pairs of a set.
     pub fn get(&self, id: LabelSetId) -> impl ExactSizeIterator<Item = (Sym, Sym)> + Clone + '_ {
+        let (_, keys, values) = self.parts(id);
+        keys.iter().copied().zip(values.iter().copied())
+    }
+    /// A set's key list id, keys and values.
+    #[inline]
+    fn parts(&self, id: LabelSetId) -> (u32, &[Sym], &[Sym]) {
         let (kid, values) = self.sets.get(id).split_first().map_or((0, &[][..]), |(k, v)| (*k, v));
         let keys = if self.keys.is_empty() { &[][..] } else { self.keys.get(kid) };
-        keys.iter().copied().zip(values.iter().copied())
+        (kid, keys, values)
     }
     pub fn len(&self) -> usize {
         self.sets.len()
@@ -508,12 +515,23 @@ impl Tables {
         if a == b {
             return std::cmp::Ordering::Equal;
         }
-        let (a, b) = (self.label_sets.get(a), self.label_sets.get(b));
-        let lengths = a.len().cmp(&b.len());
-        a.zip(b)
-            .map(|(x, y)| self.cmp_strings(x.0, y.0).then_with(|| self.cmp_strings(x.1, y.1)))
+        let (sa, sb) = (self.label_sets.sets.get(a), self.label_sets.sets.get(b));
+        if sa.first() == sb.first() {
+            // One key list (the usual case): only the values can differ.
+            let values = sa.iter().zip(sb).skip(1);
+            return values
+                .map(|(&x, &y)| self.cmp_strings(x, y))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal);
+        }
+        let ((_, keys_a, va), (_, keys_b, vb)) = (self.label_sets.parts(a), self.label_sets.parts(b));
+        keys_a
+            .iter()
+            .zip(va)
+            .zip(keys_b.iter().zip(vb))
+            .map(|((&xk, &xv), (&yk, &yv))| self.cmp_strings(xk, yk).then_with(|| self.cmp_strings(xv, yv)))
             .find(|o| o.is_ne())
-            .unwrap_or(lengths)
+            .unwrap_or(keys_a.len().cmp(&keys_b.len()))
     }
     pub fn labels(&self, id: LabelSetId) -> impl Iterator<Item = (&str, &str)> {
         self.label_sets.get(id).map(|(k, v)| (self.str(k), self.str(v)))
