@@ -1,0 +1,278 @@
+//! Fleet scale (issue 14): one `check --targets` over 1,000 services served by one local
+//! server, an hour of `watch` polls on an injected clock with flat memory, and the history's
+//! size, upgrade and retention.
+//!
+//! The profiles are real: goroutine records of the etcd and Alertmanager dumps in
+//! `testdata/servers` (captured from the running Debian packages by
+//! `scripts/gen-server-dumps.sh`), renumbered into one dump of 48 sites, and made distinct
+//! per target by repeating some of its records with fresh goroutine ids.
+
+mod support;
+
+use goroscope::history::History;
+use serde_json::json;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+include!("fleet_queries.rs.part");
+
+/// A history of schema 1 or 2 (written by the goroscope of e2ab9e1, see
+/// testdata/history/README.md) upgrades to the current schema keeping every answer the
+/// history gave there, leaves a backup copy that still reads as before, and a second
+/// opening changes nothing.
+#[test]
+fn old_histories_upgrade_without_losing_anything() {
+    for v in [1, 2] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.db");
+        std::fs::copy(format!("testdata/history/v{v}.db"), &path).unwrap();
+        let gz = std::fs::read(format!("testdata/history/v{v}.queries.json.gz")).unwrap();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&gz[..]).read_to_string(&mut text).unwrap();
+        let before: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(before["leaky"]["alerts"].as_array().unwrap().len(), 2, "the fixture has firing alerts");
+
+        let after = history_queries(&path);
+        assert_eq!(after, before, "schema {v}: a query answers differently after the upgrade");
+        let backup = dir.path().join(format!("h.db.schema-{v}.bak"));
+        let copy = rusqlite::Connection::open(&backup).unwrap();
+        let n: i64 = copy.query_row("SELECT count(*) FROM site_counts", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 433, "the backup holds the old rows");
+        drop(copy);
+        assert_eq!(history_queries(&path), before, "a second opening changed something");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.iter().filter(|n| n.to_string_lossy().contains(".bak")).count(), 1, "{names:?}");
+        // The upgraded file still takes new snapshots.
+        let mut h = History::open(&path).unwrap();
+        let r = h.recent("leaky", 1).unwrap().pop().unwrap();
+        h.record("leaky", 1_790_000_000_000_000_000, &r, None).unwrap();
+        assert_eq!(h.count("leaky").unwrap(), 9);
+    }
+}
+
+/// The goroutine records of the real etcd and Alertmanager dumps, renumbered from 1.
+fn real_records() -> Vec<String> {
+    let mut out = Vec::new();
+    for name in ["etcd", "alertmanager"] {
+        let text = std::fs::read_to_string(format!("testdata/servers/{name}.debug2.txt")).unwrap();
+        out.extend(text.split("\n\n").filter(|r| r.starts_with("goroutine ")).map(|r| r.trim_end().to_string()));
+    }
+    out
+}
+
+/// The profile target `i` serves at its `k`-th poll: every real record once, and record
+/// `i % n` again `copies(i, k)` times under fresh ids, so no two targets serve the same
+/// profile and some grow from poll to poll.
+fn profile(records: &[String], i: usize, k: usize) -> Vec<u8> {
+    let n = records.len();
+    let mut out = String::with_capacity(40 << 10);
+    let mut id = 0;
+    let mut push = |r: &str, out: &mut String| {
+        id += 1;
+        let rest = &r[r.find(' ').unwrap() + 1..];
+        let rest = &rest[rest.find(' ').unwrap()..];
+        out.push_str(&format!("goroutine {id}{rest}\n\n"));
+    };
+    for r in records {
+        push(r, &mut out);
+    }
+    for _ in 0..copies(n, i, k) {
+        push(&records[i % n], &mut out);
+    }
+    out.into_bytes()
+}
+
+fn copies(n: usize, i: usize, k: usize) -> usize {
+    1 + i / n + if i % 10 == 0 { k } else { k % 3 }
+}
+
+/// One local HTTP/1.1 server (keep-alive, a thread per connection) for the whole fleet:
+/// `/t/I/debug/pprof/goroutine` is target I's profile at its next poll; `/fail/…` answers
+/// 500; `/slow/…` answers after 3 s. Counts the polls of each target.
+struct FleetServer {
+    port: u16,
+    polls: Arc<Vec<AtomicUsize>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl FleetServer {
+    fn start(targets: usize) -> FleetServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let polls: Arc<Vec<AtomicUsize>> = Arc::new((0..targets).map(|_| AtomicUsize::new(0)).collect());
+        let records = Arc::new(real_records());
+        let stop = Arc::new(AtomicBool::new(false));
+        let (polls2, stop2) = (polls.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stop2.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let (polls, records) = (polls2.clone(), records.clone());
+                std::thread::spawn(move || serve(conn, &polls, &records));
+            }
+        });
+        FleetServer { port, polls, stop }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for FleetServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn serve(conn: TcpStream, polls: &[AtomicUsize], records: &[String]) {
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(30)));
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    let mut conn = conn;
+    loop {
+        let mut request = String::new();
+        if reader.read_line(&mut request).unwrap_or(0) == 0 {
+            return;
+        }
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            if header == "\r\n" {
+                break;
+            }
+        }
+        let path = request.split_whitespace().nth(1).unwrap_or("");
+        let (status, body) = if let Some(rest) = path.strip_prefix("/t/") {
+            let i: usize = rest.split('/').next().unwrap().parse().unwrap();
+            let k = polls[i].fetch_add(1, Ordering::SeqCst);
+            ("200 OK", profile(records, i, k))
+        } else if path.starts_with("/slow/") {
+            std::thread::sleep(Duration::from_secs(3));
+            ("200 OK", profile(records, 0, 0))
+        } else {
+            ("500 Internal Server Error", b"boom\n".to_vec())
+        };
+        let head = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        if conn.write_all(head.as_bytes()).and_then(|_| conn.write_all(&body)).is_err() {
+            return;
+        }
+    }
+}
+
+/// Writes a `--targets` file: the fleet's `n` targets, named `svc-I`, then `extra` lines.
+fn targets_file(dir: &Path, server: &FleetServer, n: usize, extra: &[String]) -> std::path::PathBuf {
+    let mut text = String::from("# the fleet\n");
+    for i in 0..n {
+        text.push_str(&format!("{} svc-{i}\n", server.url(&format!("/t/{i}/debug/pprof/goroutine?debug=2"))));
+    }
+    for e in extra {
+        text.push_str(e);
+        text.push('\n');
+    }
+    let path = dir.join("targets.txt");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs goroscope under `/usr/bin/time`: (exit code, stdout, stderr, wall, peak RSS in MB).
+fn timed(args: &[&str]) -> (i32, String, String, Duration, u64) {
+    let tmp = tempfile::tempdir().unwrap();
+    let stats = tmp.path().join("time");
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&stats)
+        .arg(env!("CARGO_BIN_EXE_goroscope"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    let started = Instant::now();
+    let out = support::output_within(cmd, Duration::from_secs(120));
+    let wall = started.elapsed();
+    let stats = std::fs::read_to_string(&stats).unwrap();
+    let kb: u64 = stats.lines().last().unwrap().trim().parse().unwrap_or_else(|_| panic!("{stats}"));
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr), wall, kb / 1024)
+}
+
+/// Issue 14: one `check` over 1,000 targets polls and records every one, within 30 s and
+/// 300 MB, at the default concurrency; a slow target (past `--timeout`), one answering 500
+/// and one refusing connections are each reported on their own and hold nothing up.
+#[test]
+fn one_check_polls_a_thousand_targets() {
+    const N: usize = 1000;
+    let server = FleetServer::start(N);
+    let dir = tempfile::tempdir().unwrap();
+    let refused = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let bad = [
+        format!("{} slow", server.url("/slow/debug/pprof/goroutine?debug=2")),
+        format!("{} failing", server.url("/fail/debug/pprof/goroutine?debug=2")),
+        format!("http://127.0.0.1:{refused}/debug/pprof/goroutine?debug=2 refused"),
+    ];
+    let targets = targets_file(dir.path(), &server, N, &bad);
+    let history = dir.path().join("fleet.db");
+    let (code, stdout, stderr, wall, rss_mb) = timed(&[
+        "check",
+        "--targets",
+        targets.to_str().unwrap(),
+        "--history",
+        history.to_str().unwrap(),
+        "--timeout",
+        "1s",
+        "--json",
+    ]);
+    eprintln!("fleet check: {N} targets + 3 failing in {:.2} s, peak RSS {rss_mb} MB", wall.as_secs_f64());
+    assert_eq!(code, 2, "failing targets make the exit status 2\n{stderr}");
+    let events: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let records = real_records();
+    let mut seen = vec![false; N];
+    for e in events.iter().filter(|e| e["type"] == "snapshot") {
+        let i: usize = e["target"].as_str().unwrap().strip_prefix("svc-").unwrap().parse().unwrap();
+        assert!(!seen[i], "svc-{i} reported twice");
+        seen[i] = true;
+        assert_eq!(e["goroutines"], records.len() + copies(records.len(), i, 0), "svc-{i}: {e}");
+        assert!(e["sites"].as_u64().unwrap() >= 45, "{e}");
+    }
+    assert!(seen.iter().all(|&s| s), "targets not reported: {:?}", seen.iter().positions_false());
+    let errors: Vec<_> = events.iter().filter(|e| e["type"] == "error").collect();
+    let by = |name: &str| errors.iter().find(|e| e["target"] == name).unwrap_or_else(|| panic!("no error for {name}"));
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(by("slow")["message"].as_str().unwrap().contains("raise --timeout"), "{:?}", by("slow"));
+    assert!(by("failing")["message"].as_str().unwrap().contains("500"), "{:?}", by("failing"));
+    assert!(by("refused")["message"].as_str().unwrap().contains("refused"), "{:?}", by("refused"));
+    for (i, p) in server.polls.iter().enumerate() {
+        assert_eq!(p.load(Ordering::SeqCst), 1, "svc-{i} was fetched a wrong number of times");
+    }
+    let h = History::open(&history).unwrap();
+    for i in 0..N {
+        assert_eq!(h.count(&format!("svc-{i}")).unwrap(), 1, "svc-{i} not recorded");
+    }
+    assert_eq!(h.status("slow").unwrap().fetch_errors, 1);
+    assert!(wall < Duration::from_secs(30), "1,000 targets took {wall:?} (target: 30 s)");
+    assert!(rss_mb <= 300, "peak RSS {rss_mb} MB (target: 300 MB)");
+}
+
+trait PositionsFalse {
+    fn positions_false(self) -> Vec<usize>;
+}
+impl<'a, I: Iterator<Item = &'a bool>> PositionsFalse for I {
+    fn positions_false(self) -> Vec<usize> {
+        self.enumerate().filter(|(_, &b)| !b).map(|(i, _)| i).take(10).collect()
+    }
+}
