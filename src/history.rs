@@ -310,7 +310,8 @@ impl History {
         let format_id = name_id(&tx, ids, report.format.name()).map_err(e)?;
         let mut blob = Vec::with_capacity(report.groups.len() * 8);
         for g in &report.groups {
-            let row = SiteRow { site: g.site.location.clone(), category: g.category, state: g.state.clone(), role: g.role };
+            let row =
+                SiteRow { site: g.site.location.clone(), category: g.category, state: g.state.clone(), role: g.role };
             let counts = [g.count, g.orphaned, g.leaked, g.requests];
             put_entry(&mut blob, site_id(&tx, ids, row).map_err(e)?, counts);
         }

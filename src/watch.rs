@@ -30,7 +30,7 @@ use crate::Error;
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -244,12 +244,20 @@ impl<'a> Checker<'a> {
     /// fetched and parsed by `concurrency` pollers while this thread records and judges
     /// each as it arrives, so only the profiles in flight are held, never the fleet's.
     pub fn run_once(&mut self, log: &mut dyn Write) -> crate::Result<Outcome> {
+        let (load, concurrency, clock) = (self.settings.load.clone(), self.settings.concurrency, self.clock);
+        std::thread::scope(|s| {
+            let pollers = Pollers::start(s, concurrency, &load, clock);
+            self.run_on(&pollers, log)
+        })
+    }
+
+    /// [`Checker::run_once`] on pollers that outlive the poll (`watch` keeps its own).
+    fn run_on(&mut self, pollers: &Pollers, log: &mut dyn Write) -> crate::Result<Outcome> {
         let now = self.clock.now_nanos();
         let time = crate::report::rfc3339(now);
         let targets = self.settings.targets.clone();
         let mut done: Vec<Option<Taken>> = targets.iter().map(|_| None).collect();
-        let (load, clock) = (self.settings.load.clone(), self.clock);
-        poll_all(&targets, &load, self.settings.concurrency, clock, |i, polled| {
+        pollers.poll(&targets, |i, polled| {
             done[i] = Some(self.take(&targets[i], polled, now, &time, log)?);
             Ok(())
         })?;
@@ -441,49 +449,84 @@ struct Taken {
     resolved: Vec<Resolved>,
 }
 
-/// Fetches, parses and groups every target on at most `limit` pollers, handing each result
-/// to `each` on this thread as it arrives (with its index). A poller holds one
-/// [`crate::fetch::Fetcher`] for all its targets. When `each` fails, the pollers stop
-/// taking targets and the error is returned.
-fn poll_all(
-    targets: &[Target],
-    load: &LoadSettings,
-    limit: usize,
-    clock: &dyn Clock,
-    mut each: impl FnMut(usize, Polled) -> crate::Result<()>,
-) -> crate::Result<()> {
-    let next = AtomicUsize::new(0);
-    let pollers = limit.clamp(1, targets.len().max(1));
-    // A poller waits when this thread is behind: at most `pollers` results wait here.
-    let (send, receive) = std::sync::mpsc::sync_channel::<(usize, Polled)>(pollers);
-    std::thread::scope(|s| {
-        for _ in 0..pollers {
-            let (send, next) = (send.clone(), &next);
+/// One target to poll, and where its result goes.
+struct Job {
+    index: usize,
+    target: Target,
+    reply: std::sync::mpsc::SyncSender<(usize, Polled)>,
+    cancel: Arc<AtomicBool>,
+}
+
+/// The pollers: `concurrency` threads that fetch, parse and group targets, each holding
+/// one [`crate::fetch::Fetcher`] (its connections kept alive between polls). They live as
+/// long as `check`, or the whole of `watch`: threads made anew every round leave the
+/// allocator's per-thread arenas fragmented, and memory crept up by ~25 KB a round.
+struct Pollers {
+    jobs: Mutex<Option<std::sync::mpsc::Sender<Job>>>,
+    count: usize,
+}
+
+impl Pollers {
+    fn start<'scope>(
+        s: &'scope std::thread::Scope<'scope, '_>,
+        concurrency: usize,
+        load: &'scope LoadSettings,
+        clock: &'scope dyn Clock,
+    ) -> Pollers {
+        let (send, receive) = std::sync::mpsc::channel::<Job>();
+        let receive = Arc::new(Mutex::new(receive));
+        let count = concurrency.max(1);
+        for _ in 0..count {
+            let receive = receive.clone();
             s.spawn(move || {
                 let mut fetcher: Option<Result<crate::fetch::Fetcher, String>> = None;
                 loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(t) = targets.get(i) else { break };
-                    let r = poll_one(t, load, clock, &mut fetcher);
-                    if send.send((i, r)).is_err() {
-                        break;
+                    let job = receive.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                    let Ok(job) = job else { break };
+                    if job.cancel.load(Ordering::SeqCst) {
+                        continue;
                     }
+                    let r = poll_one(&job.target, load, clock, &mut fetcher);
+                    let _ = job.reply.send((job.index, r));
                 }
             });
         }
-        drop(send);
-        let mut result = Ok(());
-        for (i, polled) in receive.iter() {
-            if let Err(e) = each(i, polled) {
-                // Stop handing out targets; the pollers finish the one in hand.
-                next.store(targets.len(), Ordering::SeqCst);
-                result = Err(e);
-                break;
+        Pollers { jobs: Mutex::new(Some(send)), count }
+    }
+
+    /// Polls every target, handing each result to `each` on this thread as it arrives
+    /// (with its index); at most `count` results wait for it. When `each` fails, the
+    /// targets not yet taken are skipped and the error is returned.
+    fn poll(&self, targets: &[Target], mut each: impl FnMut(usize, Polled) -> crate::Result<()>) -> crate::Result<()> {
+        let (reply, results) = std::sync::mpsc::sync_channel(self.count);
+        let cancel = Arc::new(AtomicBool::new(false));
+        {
+            let jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+            let jobs = jobs.as_ref().expect("pollers run until dropped");
+            for (index, target) in targets.iter().enumerate() {
+                let job = Job { index, target: target.clone(), reply: reply.clone(), cancel: cancel.clone() };
+                jobs.send(job).expect("pollers run until dropped");
             }
         }
-        drop(receive);
+        drop(reply);
+        let mut result = Ok(());
+        for (i, polled) in results.iter() {
+            if result.is_ok() {
+                if let Err(e) = each(i, polled) {
+                    cancel.store(true, Ordering::SeqCst);
+                    result = Err(e);
+                }
+            }
+        }
         result
-    })
+    }
+}
+
+impl Drop for Pollers {
+    /// Closing the queue ends the threads (the scope then joins them).
+    fn drop(&mut self) {
+        self.jobs.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
 }
 
 /// A stable digest of a raw profile (FxHash has no random seed), to tell an unchanged one.
@@ -578,10 +621,12 @@ pub fn watch(
         None => None,
     };
     let mut polls = 0u64;
-    let result = (|| {
+    let load = s.check.load.clone();
+    let result = std::thread::scope(|scope| {
+        let pollers = Pollers::start(scope, s.check.concurrency, &load, clock);
         while !stop.load(Ordering::SeqCst) {
             let started = clock.now_nanos();
-            let outcome = c.run_once(log)?;
+            let outcome = c.run_on(&pollers, log)?;
             let mut text = Vec::new();
             crate::metrics::render(&outcome.metrics, &mut text).map_err(|e| Error::io("metrics", e))?;
             *page.lock().unwrap_or_else(|p| p.into_inner()) = String::from_utf8_lossy(&text).into_owned();
@@ -615,7 +660,7 @@ pub fn watch(
             }
         }
         Ok(())
-    })();
+    });
     server_stop.store(true, Ordering::SeqCst);
     if let Some(h) = server {
         let _ = h.join();
