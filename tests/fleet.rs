@@ -385,3 +385,104 @@ fn chrono_free_seconds(s: &str) -> i64 {
     let days = era * 146_097 + doe - 719_468;
     days * 86_400 + n(11, 13) * 3600 + n(14, 16) * 60 + n(17, 19)
 }
+
+/// The site-grouped report of target `i`'s `k`-th profile, as `check` records it.
+fn fleet_report(records: &[String], i: usize, k: usize) -> goroscope::group::SnapshotReport {
+    let name = format!("http://10.1.{}.{}:6060/debug/pprof/goroutine?debug=2", i / 250, i % 250);
+    let input = goroscope::source::Input {
+        name: name.clone(),
+        bytes: goroscope::source::Bytes::Owned(profile(records, i, k)),
+        mtime_nanos: None,
+    };
+    let limits = goroscope::limits::Limits::default();
+    let mut snap = goroscope::source::parse_input(&input, None, &limits).unwrap().pop().unwrap();
+    let by_site = goroscope::group::GroupSettings { by: goroscope::group::GroupBy::Site, ..Default::default() };
+    goroscope::group::group(&mut snap, &by_site)
+}
+
+/// Bytes the history file holds in pages in use (what it would be after a VACUUM).
+fn used_bytes(path: &Path) -> u64 {
+    let c = rusqlite::Connection::open(path).unwrap();
+    let q = |p: &str| c.query_row(p, [], |r| r.get::<_, i64>(0)).unwrap() as u64;
+    (q("PRAGMA page_count") - q("PRAGMA freelist_count")) * q("PRAGMA page_size")
+}
+
+/// Issue 14: a snapshot of ~50 sites costs at most 1.5 KB of history (schema 2 spent
+/// ~7.4 KB on these), measured as the growth of the file's pages in use from snapshot 100
+/// to 1,000 of 10 targets.
+#[test]
+fn a_snapshot_of_fifty_sites_costs_under_one_and_a_half_kb() {
+    let records = real_records();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db");
+    let mut h = History::open(&path).unwrap();
+    let mut sites = 0;
+    let mut at_100 = 0;
+    for n in 0..1000usize {
+        let (i, k) = (n % 10, n / 10);
+        let r = fleet_report(&records, i, k);
+        sites += r.groups.len();
+        let extra =
+            goroscope::history::Recorded { restart: false, digest: Some(format!("{:016x}-{}", n * 7919, 30000 + n)) };
+        h.record_with(&format!("svc-{i}"), 1_780_000_000_000_000_000 + k as i64 * 30_000_000_000, &r, None, &extra)
+            .unwrap();
+        if n == 99 {
+            drop(h);
+            at_100 = used_bytes(&path);
+            h = History::open(&path).unwrap();
+        }
+    }
+    drop(h);
+    let per = (used_bytes(&path) - at_100) as f64 / 900.0;
+    let mean_sites = sites as f64 / 1000.0;
+    eprintln!(
+        "history: {per:.0} bytes per snapshot of {mean_sites:.1} sites (file {} KB for 1,000 snapshots)",
+        std::fs::metadata(&path).unwrap().len() / 1024
+    );
+    assert!((45.0..=60.0).contains(&mean_sites), "{mean_sites} sites per snapshot");
+    assert!(per <= 1536.0, "{per:.0} bytes per snapshot (target: 1.5 KB)");
+    // What was recorded reads back as it was reported.
+    let h = History::open(&path).unwrap();
+    let back = h.recent("svc-3", 1).unwrap().pop().unwrap();
+    let want = fleet_report(&records, 3, 99);
+    assert_eq!(back.total, want.total);
+    let counts = |r: &goroscope::group::SnapshotReport| {
+        r.groups.iter().map(|g| (g.site.function.clone(), g.state.clone(), g.count, g.role)).collect::<Vec<_>>()
+    };
+    assert_eq!(counts(&back), counts(&want));
+}
+
+/// Issue 14: with `--retain`, the history file stops growing once the retained span is
+/// full: 600 rounds of 10 targets every 30 s, keeping 1 h (120 rounds), as `check` prunes.
+#[test]
+fn retain_keeps_the_history_file_flat() {
+    let records = real_records();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db");
+    let mut h = History::open(&path).unwrap();
+    let reports: Vec<_> = (0..50).map(|n| fleet_report(&records, n % 10, n / 10)).collect();
+    let mut sizes = Vec::new();
+    for round in 0..600i64 {
+        let now = 1_780_000_000_000_000_000 + round * 30_000_000_000;
+        for i in 0..10 {
+            let extra = goroscope::history::Recorded { restart: false, digest: Some(format!("{round}-{i}")) };
+            h.record_with(&format!("svc-{i}"), now, &reports[(round as usize * 10 + i) % 50], None, &extra).unwrap();
+        }
+        h.prune(now - 3_600_000_000_000).unwrap();
+        let len = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+        sizes.push(len(&path));
+        // The write-ahead log is part of what it takes on disk: bounded by SQLite's
+        // checkpoint every 1,000 pages.
+        let wal = len(&dir.path().join("h.db-wal"));
+        assert!(wal <= 4_300_000, "round {round}: the WAL holds {wal} bytes");
+    }
+    assert_eq!(h.count("svc-0").unwrap(), 121, "an hour of rounds kept (both ends)");
+    let full = *sizes[150..250].iter().max().unwrap();
+    let late = *sizes[400..].iter().max().unwrap();
+    eprintln!(
+        "retain: file {} KB when the hour first filled, {} KB at most over the last 200 rounds",
+        full / 1024,
+        late / 1024
+    );
+    assert!(late <= full, "the file grew from {full} to {late} bytes with --retain");
+}
