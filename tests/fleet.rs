@@ -193,8 +193,9 @@ fn targets_file(dir: &Path, server: &FleetServer, n: usize, extra: &[String]) ->
     path
 }
 
-/// Runs goroscope under `/usr/bin/time`: (exit code, stdout, stderr, wall, peak RSS in MB).
-fn timed(args: &[&str]) -> (i32, String, String, Duration, u64) {
+/// Runs goroscope under `/usr/bin/time`: (exit code, stdout, stderr, wall, peak RSS in MB,
+/// CPU seconds).
+fn timed(args: &[&str]) -> (i32, String, String, Duration, u64, f64) {
     let tmp = tempfile::tempdir().unwrap();
     let stats = tmp.path().join("time");
     let mut cmd = Command::new("/usr/bin/time");
@@ -212,11 +213,11 @@ fn timed(args: &[&str]) -> (i32, String, String, Duration, u64) {
     let out = support::output_within(cmd, Duration::from_secs(120));
     let wall = started.elapsed();
     let stats = std::fs::read_to_string(&stats).unwrap();
-    eprintln!("user sys kb: {}", stats.lines().last().unwrap());
-    let kb: u64 =
-        stats.lines().last().unwrap().split_whitespace().last().unwrap().parse().unwrap_or_else(|_| panic!("{stats}"));
+    // "Command exited with non-zero status 2" comes first when it failed: the last line.
+    let last: Vec<f64> = stats.lines().last().unwrap().split_whitespace().map(|w| w.parse().unwrap()).collect();
+    let (cpu, kb) = (last[0] + last[1], last[2] as u64);
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr), wall, kb / 1024)
+    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr), wall, kb / 1024, cpu)
 }
 
 /// Issue 14: one `check` over 1,000 targets polls and records every one, within 30 s and
@@ -235,7 +236,7 @@ fn one_check_polls_a_thousand_targets() {
     ];
     let targets = targets_file(dir.path(), &server, N, &bad);
     let history = dir.path().join("fleet.db");
-    let (code, stdout, stderr, wall, rss_mb) = timed(&[
+    let (code, stdout, stderr, wall, rss_mb, cpu) = timed(&[
         "check",
         "--targets",
         targets.to_str().unwrap(),
@@ -245,7 +246,10 @@ fn one_check_polls_a_thousand_targets() {
         "1s",
         "--json",
     ]);
-    eprintln!("fleet check: {N} targets + 3 failing in {:.2} s, peak RSS {rss_mb} MB", wall.as_secs_f64());
+    eprintln!(
+        "fleet check: {N} targets + 3 failing in {:.2} s, peak RSS {rss_mb} MB, CPU {cpu:.2} s",
+        wall.as_secs_f64()
+    );
     assert_eq!(code, 2, "failing targets make the exit status 2\n{stderr}");
     let events: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let records = real_records();
