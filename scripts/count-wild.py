@@ -117,7 +117,9 @@ def state_of(bracket):
 
 def count(path):
     data = open(path, "rb").read()
-    if data[:2] == b"\x1f\x8b" or path.endswith((".pb", ".pb.gz", ".pprof", ".out")):
+    # By content, not by name: people save text dumps as goroutine.pprof too. An
+    # uncompressed protobuf has control bytes that no text dump has.
+    if data[:2] == b"\x1f\x8b" or any(b < 9 or 13 < b < 32 and b != 27 for b in data[:4096]):
         return count_pprof(data)
     text = data.decode("utf-8", "replace")
     if re.search(r"^goroutine(leak)? profile: total \d+", text, re.M):
