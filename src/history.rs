@@ -77,6 +77,7 @@ CREATE TABLE IF NOT EXISTS snapshots (
     max_goroutine_id INTEGER,
     restart INTEGER NOT NULL DEFAULT 0,
     digest TEXT,
+    least_total INTEGER,
     sites BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS snapshots_by_target ON snapshots (target_id, time_nanos);
@@ -183,8 +184,9 @@ impl History {
         }
         if h.init()? {
             // The upgrade left the old tables' pages free: compact the file, and let it
-            // give free pages back from now on.
-            h.conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL; VACUUM;").map_err(|e| h.err(&e))?;
+            // give free pages back from now on. The upgrade is done and committed; if
+            // another process holds the file, VACUUM cannot run now and that is fine.
+            let _ = h.conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL; VACUUM;");
         }
         Ok(h)
     }
@@ -301,6 +303,22 @@ impl History {
         raw_path: Option<&str>,
         extra: &Recorded,
     ) -> crate::Result<i64> {
+        let r = self.record_in_one(target, time_nanos, report, raw_path, extra);
+        if r.is_err() {
+            // Ids learnt in a transaction that did not commit name nothing in the file.
+            *self.ids.get_mut() = Ids::default();
+        }
+        r
+    }
+
+    fn record_in_one(
+        &mut self,
+        target: &str,
+        time_nanos: i64,
+        report: &SnapshotReport,
+        raw_path: Option<&str>,
+        extra: &Recorded,
+    ) -> crate::Result<i64> {
         let name = self.name.clone();
         let e = |e: rusqlite::Error| history_error(&name, &e);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(e)?;
@@ -315,22 +333,28 @@ impl History {
             let counts = [g.count, g.orphaned, g.leaked, g.requests];
             put_entry(&mut blob, site_id(&tx, ids, row).map_err(e)?, counts);
         }
+        let total = report.total as i64;
+        let least = match least_since_restart(&tx, target_id).map_err(e)? {
+            Some(least) if !extra.restart => least.min(total),
+            _ => total,
+        };
         tx.execute(
-            "INSERT INTO snapshots (target_id, time_nanos, source_id, format_id, total, raw_path, connections, requests, max_goroutine_id, restart, digest, sites)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            "INSERT INTO snapshots (target_id, time_nanos, source_id, format_id, total, raw_path, connections, requests, max_goroutine_id, restart, digest, sites, least_total)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             params![
                 target_id,
                 time_nanos,
                 source_id,
                 format_id,
-                report.total as i64,
+                total,
                 raw_path,
                 report.connections as i64,
                 report.requests as i64,
                 report.max_goroutine_id.map(|n| n as i64),
                 extra.restart,
                 extra.digest,
-                blob
+                blob,
+                least
             ],
         )
         .map_err(e)?;
@@ -403,13 +427,7 @@ impl History {
             })
             .map_err(e)?;
         let Some(mut last) = last else { return Ok(None) };
-        let since = self.last_restart(tid)?;
-        last.least_total = self
-            .conn
-            .prepare_cached("SELECT min(total) FROM snapshots WHERE target_id = ?1 AND id >= ?2")
-            .and_then(|mut s| s.query_row(params![tid, since], |r| r.get::<_, Option<i64>>(0)))
-            .map_err(e)?
-            .unwrap_or(0) as u64;
+        last.least_total = least_since_restart(&self.conn, tid).map_err(e)?.unwrap_or(0) as u64;
         Ok(Some(last))
     }
 
@@ -621,6 +639,26 @@ impl History {
             )
             .map(|n| n as u64)
             .map_err(|e| self.err(&e))
+    }
+}
+
+/// The least total of target `tid` since its last restart (that snapshot included), as of
+/// its last recorded snapshot: kept in each row as a running minimum, so no check reads a
+/// week of rows; rows upgraded from schema 2 have none and it is counted from them.
+fn least_since_restart(c: &Connection, tid: i64) -> rusqlite::Result<Option<i64>> {
+    let last = c
+        .prepare_cached("SELECT least_total FROM snapshots WHERE target_id = ?1 ORDER BY id DESC LIMIT 1")?
+        .query_row([tid], |r| r.get::<_, Option<i64>>(0))
+        .optional()?;
+    match last {
+        None => Ok(None),
+        Some(Some(least)) => Ok(Some(least)),
+        Some(None) => c
+            .prepare_cached(
+                "SELECT min(total) FROM snapshots WHERE target_id = ?1 AND id >=
+                 (SELECT coalesce(max(id), 0) FROM snapshots WHERE target_id = ?1 AND restart != 0)",
+            )?
+            .query_row([tid], |r| r.get(0)),
     }
 }
 

@@ -37,16 +37,27 @@ fn old_histories_upgrade_without_losing_anything() {
         let before: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(before["leaky"]["alerts"].as_array().unwrap().len(), 2, "the fixture has firing alerts");
 
+        // A file of the user's where the backup would go is kept: the backup goes beside.
+        let taken = dir.path().join(format!("h.db.schema-{v}.bak"));
+        if v == 2 {
+            std::fs::write(&taken, b"mine").unwrap();
+        }
         let after = history_queries(&path);
         assert_eq!(after, before, "schema {v}: a query answers differently after the upgrade");
-        let backup = dir.path().join(format!("h.db.schema-{v}.bak"));
+        let backup = if v == 2 {
+            assert_eq!(std::fs::read(&taken).unwrap(), b"mine");
+            dir.path().join(format!("h.db.schema-{v}.bak.2"))
+        } else {
+            taken
+        };
         let copy = rusqlite::Connection::open(&backup).unwrap();
         let n: i64 = copy.query_row("SELECT count(*) FROM site_counts", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 433, "the backup holds the old rows");
         drop(copy);
         assert_eq!(history_queries(&path), before, "a second opening changed something");
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(names.iter().filter(|n| n.to_string_lossy().contains(".bak")).count(), 1, "{names:?}");
+        let backups = names.iter().filter(|n| n.to_string_lossy().contains(".bak")).count();
+        assert_eq!(backups, if v == 2 { 2 } else { 1 }, "one backup, made once: {names:?}");
         // The upgraded file still takes new snapshots.
         let mut h = History::open(&path).unwrap();
         let r = h.recent("leaky", 1).unwrap().pop().unwrap();
