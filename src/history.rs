@@ -662,13 +662,19 @@ fn least_since_restart(c: &Connection, tid: i64) -> rusqlite::Result<Option<i64>
     }
 }
 
+/// The id of `text` in `table`, whose `column` is unique, made when new.
+fn unique_id(c: &Connection, table: &str, column: &str, text: &str) -> rusqlite::Result<i64> {
+    c.prepare_cached(&format!("INSERT INTO {table} ({column}) VALUES (?1) ON CONFLICT ({column}) DO NOTHING"))?
+        .execute([text])?;
+    c.prepare_cached(&format!("SELECT id FROM {table} WHERE {column} = ?1"))?.query_row([text], |r| r.get(0))
+}
+
 /// The id of target `name`, made when new.
 fn target_id(c: &Connection, ids: &mut Ids, name: &str) -> rusqlite::Result<i64> {
     if let Some(&id) = ids.targets.get(name) {
         return Ok(id);
     }
-    c.prepare_cached("INSERT INTO targets (name) VALUES (?1) ON CONFLICT (name) DO NOTHING")?.execute([name])?;
-    let id = c.prepare_cached("SELECT id FROM targets WHERE name = ?1")?.query_row([name], |r| r.get(0))?;
+    let id = unique_id(c, "targets", "name", name)?;
     ids.targets.insert(name.to_string(), id);
     Ok(id)
 }
@@ -678,8 +684,7 @@ fn name_id(c: &Connection, ids: &mut Ids, text: &str) -> rusqlite::Result<i64> {
     if let Some(&id) = ids.names.get(text) {
         return Ok(id);
     }
-    c.prepare_cached("INSERT INTO names (text) VALUES (?1) ON CONFLICT (text) DO NOTHING")?.execute([text])?;
-    let id = c.prepare_cached("SELECT id FROM names WHERE text = ?1")?.query_row([text], |r| r.get(0))?;
+    let id = unique_id(c, "names", "text", text)?;
     ids.names.insert(text.to_string(), id);
     ids.names_by_id.insert(id, text.to_string());
     Ok(id)

@@ -19,7 +19,39 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-include!("fleet_queries.rs.part");
+/// Every answer the history gives about the file at `path`, as JSON: per target its
+/// status, last snapshot, snapshot count, firing alerts and its recent snapshots at several
+/// windows. The migration test compares these before and after.
+fn history_queries(path: &Path) -> serde_json::Value {
+    let h = History::open(path).unwrap();
+    let mut out = serde_json::Map::new();
+    for t in h.targets().unwrap() {
+        let status = h.status(&t).unwrap();
+        let last = h.last(&t).unwrap();
+        let alerts: Vec<_> = h
+            .active_alerts(&t)
+            .unwrap()
+            .into_iter()
+            .map(|a| json!([a.site.function, a.site.file, a.site.line, a.category.name(), a.since_nanos]))
+            .collect();
+        let mut recent = serde_json::Map::new();
+        for n in [1, 3, 6, 1000] {
+            recent.insert(n.to_string(), serde_json::to_value(h.recent(&t, n).unwrap()).unwrap());
+        }
+        out.insert(
+            t.clone(),
+            json!({
+                "fetch_errors": status.fetch_errors,
+                "last_success_nanos": status.last_success_nanos,
+                "last": last.map(|l| json!([l.total, l.max_goroutine_id, l.digest, l.least_total])),
+                "count": h.count(&t).unwrap(),
+                "alerts": alerts,
+                "recent": recent,
+            }),
+        );
+    }
+    serde_json::Value::Object(out)
+}
 
 /// A history of schema 1 or 2 (written by the goroscope of e2ab9e1, see
 /// testdata/history/README.md) upgrades to the current schema keeping every answer the

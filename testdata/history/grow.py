@@ -1,5 +1,7 @@
+"""Usage: grow.py SRC OUT N -- writes the debug=2 dump SRC to OUT with N more goroutines:
+its `chan send` records (else its last one) repeated under fresh ids, as a leak grows.
+Made v1.db/v2.db's growing target (see README.md)."""
 import sys, re
-# usage: mk.py SRC OUT EXTRA  -- replicate records blocked in chan send EXTRA times with fresh ids
 src, out, extra = sys.argv[1], sys.argv[2], int(sys.argv[3])
 text = open(src).read()
 recs = [r for r in text.split("\n\n") if r.strip()]
