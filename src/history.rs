@@ -303,69 +303,64 @@ impl History {
         raw_path: Option<&str>,
         extra: &Recorded,
     ) -> crate::Result<i64> {
-        let r = self.record_in_one(target, time_nanos, report, raw_path, extra);
+        let r = (|| -> crate::Result<i64> {
+            let name = self.name.clone();
+            let e = |e: rusqlite::Error| history_error(&name, &e);
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(e)?;
+            let ids = self.ids.get_mut();
+            let target_id = target_id(&tx, ids, target).map_err(e)?;
+            let source_id = name_id(&tx, ids, &report.source).map_err(e)?;
+            let format_id = name_id(&tx, ids, report.format.name()).map_err(e)?;
+            let mut blob = Vec::with_capacity(report.groups.len() * 8);
+            for g in &report.groups {
+                let row = SiteRow {
+                    site: g.site.location.clone(),
+                    category: g.category,
+                    state: g.state.clone(),
+                    role: g.role,
+                };
+                let counts = [g.count, g.orphaned, g.leaked, g.requests];
+                put_entry(&mut blob, site_id(&tx, ids, row).map_err(e)?, counts);
+            }
+            let total = report.total as i64;
+            let least = match least_since_restart(&tx, target_id).map_err(e)? {
+                Some(least) if !extra.restart => least.min(total),
+                _ => total,
+            };
+            tx.execute(
+                "INSERT INTO snapshots (target_id, time_nanos, source_id, format_id, total, raw_path, connections, requests, max_goroutine_id, restart, digest, sites, least_total)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                params![
+                    target_id,
+                    time_nanos,
+                    source_id,
+                    format_id,
+                    total,
+                    raw_path,
+                    report.connections as i64,
+                    report.requests as i64,
+                    report.max_goroutine_id.map(|n| n as i64),
+                    extra.restart,
+                    extra.digest,
+                    blob,
+                    least
+                ],
+            )
+            .map_err(e)?;
+            let id = tx.last_insert_rowid();
+            tx.execute(
+                "UPDATE targets SET last_success_nanos = max(coalesce(last_success_nanos, 0), ?2) WHERE id = ?1",
+                params![target_id, time_nanos],
+            )
+            .map_err(e)?;
+            tx.commit().map_err(e)?;
+            Ok(id)
+        })();
         if r.is_err() {
             // Ids learnt in a transaction that did not commit name nothing in the file.
             *self.ids.get_mut() = Ids::default();
         }
         r
-    }
-
-    fn record_in_one(
-        &mut self,
-        target: &str,
-        time_nanos: i64,
-        report: &SnapshotReport,
-        raw_path: Option<&str>,
-        extra: &Recorded,
-    ) -> crate::Result<i64> {
-        let name = self.name.clone();
-        let e = |e: rusqlite::Error| history_error(&name, &e);
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(e)?;
-        let ids = self.ids.get_mut();
-        let target_id = target_id(&tx, ids, target).map_err(e)?;
-        let source_id = name_id(&tx, ids, &report.source).map_err(e)?;
-        let format_id = name_id(&tx, ids, report.format.name()).map_err(e)?;
-        let mut blob = Vec::with_capacity(report.groups.len() * 8);
-        for g in &report.groups {
-            let row =
-                SiteRow { site: g.site.location.clone(), category: g.category, state: g.state.clone(), role: g.role };
-            let counts = [g.count, g.orphaned, g.leaked, g.requests];
-            put_entry(&mut blob, site_id(&tx, ids, row).map_err(e)?, counts);
-        }
-        let total = report.total as i64;
-        let least = match least_since_restart(&tx, target_id).map_err(e)? {
-            Some(least) if !extra.restart => least.min(total),
-            _ => total,
-        };
-        tx.execute(
-            "INSERT INTO snapshots (target_id, time_nanos, source_id, format_id, total, raw_path, connections, requests, max_goroutine_id, restart, digest, sites, least_total)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            params![
-                target_id,
-                time_nanos,
-                source_id,
-                format_id,
-                total,
-                raw_path,
-                report.connections as i64,
-                report.requests as i64,
-                report.max_goroutine_id.map(|n| n as i64),
-                extra.restart,
-                extra.digest,
-                blob,
-                least
-            ],
-        )
-        .map_err(e)?;
-        let id = tx.last_insert_rowid();
-        tx.execute(
-            "UPDATE targets SET last_success_nanos = max(coalesce(last_success_nanos, 0), ?2) WHERE id = ?1",
-            params![target_id, time_nanos],
-        )
-        .map_err(e)?;
-        tx.commit().map_err(e)?;
-        Ok(id)
     }
 
     /// Counts one failed poll of `target`.
