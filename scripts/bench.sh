@@ -32,8 +32,11 @@
 # built around it that takes the dump's path, parses it and counts goroutines by state and
 # top frame (nothing here builds or fetches it).
 #
+# Then the fleet and history rows of scripts/bench-fleet.sh (1,000-target check, watch
+# memory, history bytes per snapshot; FLEET=0 skips them).
+#
 # Environment: GO (a `go` binary; default from scripts/install-go.sh 1.27.3), RUNS, TIMEOUT,
-# MEMCAP_KB, CARGO_TARGET_DIR, GOSTACKPARSE.
+# MEMCAP_KB, CARGO_TARGET_DIR, GOSTACKPARSE, FLEET.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -208,4 +211,8 @@ awk -F'|' '
 		printf "| %s (%s) | %s | %.2f s | %s | %s | %s | %s |\n", input, mb(bytes), tool, t, thr, ratio, mb(rss * 1024), net
 	}' "$tmp/rows"
 [[ -n ${startup_ms:-} ]] && echo && echo "startup: goroscope show on a small dump: ${startup_ms} ms (mean of 20)"
+
+# --- fleet and history rows (issue 14): their own script, so the parse rows above and
+# these change apart. FLEET=0 skips them. ---
+[[ ${FLEET:-1} == 0 ]] || "$root/scripts/bench-fleet.sh"
 exit 0

@@ -599,7 +599,11 @@ pub struct Growth {
 /// load explains; the outgrowth is the sum over the run's steps of
 /// `count − previous × rise` (the load's [`Load::rise_from`]), at least 0, and 0 in a
 /// step where the load more than doubled ([`LOAD_JUMP`]); and the count still rose within
-/// the last `resolve_after` snapshots.
+/// the last `resolve_after` snapshots, to more goroutines than there are requests in
+/// flight (a line holding at most one goroutine per request in flight is per-request work
+/// as far as counts can tell: recorded on a busy machine, the shard workers of `go/leaky`
+/// rose 1 → 10 → 16 beside 13 → 18 → 18 requests, and its forgotten sender held 2 to 5
+/// per request by the third check).
 ///
 /// A site that follows the load (connections, handlers in flight, per-request workers,
 /// whose count grows with the clients or with the time each request takes) rises as much
@@ -613,7 +617,7 @@ pub fn growth(counts: &[u64], loads: &[Load], t: Thresholds, resolve_after: usiz
         return None;
     }
     let quiet_from = counts[n - 1 - resolve_after.clamp(1, n - 1)];
-    if counts[n - 1] <= quiet_from {
+    if counts[n - 1] <= quiet_from || counts[n - 1] <= loads[n - 1].requests {
         return None;
     }
     (need..=n).rev().find_map(|k| {
@@ -956,7 +960,8 @@ mod tests {
     fn requests_in_flight_are_reported_not_suspected() {
         let render = [2, 3, 5, 15, 19, 23];
         let requests = [3, 7, 9, 17, 20, 23];
-        assert!(growth(&render, &loads(&[41; 6], &requests), Thresholds::DEFAULT, 2).is_some(), "by the rule alone");
+        assert!(growth(&render, &loads(&[41; 6], &[0; 6]), Thresholds::DEFAULT, 2).is_some(), "by their own count");
+        assert_eq!(growth(&render, &loads(&[41; 6], &requests), Thresholds::DEFAULT, 2), None, "no more than requests");
         let snap = |n: u64, r: u64, wait: Option<u32>| {
             let mut g = Group::bare(
                 n,
@@ -977,6 +982,19 @@ mod tests {
         let stuck: Vec<_> = [2, 2, 3].iter().map(|&n| snap(n, n, Some(12))).collect();
         let s = &compare(&stuck, &TrendSettings::default()).sites[0];
         assert!(s.suspect && s.reasons.iter().any(|r| r.contains("in flight for up to 12 minutes")), "{s:?}");
+    }
+
+    /// A line with no more goroutines than requests in flight is per-request work, however
+    /// it rose (recorded on a busy machine, `go/leaky`'s shard workers beside its
+    /// forgotten sender); the sender, above the requests, is caught at the third check.
+    #[test]
+    fn no_more_than_one_per_request_in_flight_is_load() {
+        let l = loads(&[2, 8, 14, 20, 26], &[1, 8, 13, 18, 18]);
+        assert_eq!(check_rule(&[0, 0, 1, 10, 16], &l), None);
+        assert_eq!(early(&[0, 0, 1, 10, 16], &l), None);
+        assert!(early(&[0, 0, 1, 10, 19], &l).is_some(), "one more than requests in flight, outgrowing the load");
+        let ramp = loads(&[2, 8, 14], &[2, 8, 9]);
+        assert!(early(&[2, 12, 31], &ramp).is_some(), "the sender, recorded in the same kind of run");
     }
 
     /// The first clients after idle: every per-request site starts from 0, which no

@@ -164,6 +164,32 @@ pub fn fetch_all(
     Ok(inputs)
 }
 
+/// A client kept for many fetches one after another (each `check`/`watch` poller holds
+/// one): the HTTP client (its TLS roots read once, its connections kept alive) and the
+/// runtime are made once, not per URL, which at a thousand targets is most of the cost.
+pub struct Fetcher {
+    ctx: Ctx,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Fetcher {
+    /// A fetcher for `settings`; with `check`, a body that is plainly not a profile is an
+    /// error (as in [`fetch_all`]).
+    pub fn new(settings: &FetchSettings, limits: &Limits, check: bool) -> crate::Result<Fetcher> {
+        Ok(Fetcher { ctx: Ctx::new(settings, limits, check)?, runtime: runtime()? })
+    }
+
+    /// Fetches one URL into memory, named by its display URL and stamped with the time
+    /// the response arrived.
+    pub fn fetch(&self, spec: &str, settings: &FetchSettings) -> crate::Result<Input> {
+        let t = Target::new(spec, settings)?;
+        let mut sink = Sink::Memory(Vec::new());
+        let done = self.runtime.block_on(fetch_one(&self.ctx, &t, &mut sink))?;
+        let Sink::Memory(body) = sink else { unreachable!("the sink stays in memory") };
+        Ok(Input { name: t.name, bytes: Bytes::Owned(body), mtime_nanos: Some(done.time_nanos) })
+    }
+}
+
 /// Fetches one URL into `path`, byte for byte as the service sent it, through a temporary
 /// file in the same folder renamed into place at the end: a failed fetch leaves nothing.
 /// An existing `path` is an error unless `force`.

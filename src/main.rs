@@ -6,7 +6,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use goroscope::alert::{HttpPoster, NotifySettings};
 use goroscope::app::{self, LoadSettings, ShowSettings};
-use goroscope::clock::SystemClock;
+use goroscope::clock::{Clock, ManualClock, SystemClock};
 use goroscope::fetch::FetchSettings;
 use goroscope::group::{GroupBy, GroupSettings};
 use goroscope::limits::{ByteSize, Limits};
@@ -563,6 +563,20 @@ struct FetchArgs {
     unix_socket: Option<std::path::PathBuf>,
 }
 
+/// The clock of `check` and `watch`: the system's, or for tests (`GOROSCOPE_TEST_CLOCK` =
+/// Unix seconds, not a user setting) one that starts there and whose waits take no time,
+/// so an hour of `watch` polls runs in seconds.
+fn clock() -> goroscope::Result<Box<dyn Clock>> {
+    match std::env::var("GOROSCOPE_TEST_CLOCK") {
+        Err(_) => Ok(Box::new(SystemClock)),
+        Ok(v) => {
+            v.trim().parse::<i64>().map(|s| Box::new(ManualClock::at(s * 1_000_000_000)) as Box<dyn Clock>).map_err(
+                |_| goroscope::Error::Usage(format!("GOROSCOPE_TEST_CLOCK={v:?}: want Unix seconds (it is for tests)")),
+            )
+        }
+    }
+}
+
 fn parse_profile(s: &str) -> Result<ProfileKind, String> {
     [ProfileKind::Goroutine, ProfileKind::Goroutineleak]
         .into_iter()
@@ -764,7 +778,8 @@ fn main() -> ExitCode {
         }
         Command::Check(a) => a.poll.settings(a.targets, Some(a.history), a.json, a.metrics_file).and_then(|s| {
             let poster = HttpPoster::new(s.notify.timeout)?;
-            let outcome = goroscope::watch::check(&s, &SystemClock, &poster, &mut out, &mut std::io::stderr())?;
+            let clock = clock()?;
+            let outcome = goroscope::watch::check(&s, clock.as_ref(), &poster, &mut out, &mut std::io::stderr())?;
             Ok(ExitCode::from(outcome.exit_code()))
         }),
         Command::Watch(a) => {
@@ -780,7 +795,8 @@ fn main() -> ExitCode {
                         .map_err(|e| goroscope::Error::Usage(format!("cannot handle signals: {e}")))?;
                 }
                 let s = WatchSettings { check, every, listen, table, polls };
-                goroscope::watch::watch(&s, &SystemClock, &poster, &stop, &mut out, &mut std::io::stderr())?;
+                let clock = clock()?;
+                goroscope::watch::watch(&s, clock.as_ref(), &poster, &stop, &mut out, &mut std::io::stderr())?;
                 Ok(ExitCode::SUCCESS)
             })
         }

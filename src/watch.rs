@@ -30,7 +30,7 @@ use crate::Error;
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -217,6 +217,10 @@ impl Outcome {
 /// Polls, records and judges; holds the history between polls.
 pub struct Checker<'a> {
     settings: CheckSettings,
+    /// Snapshots per target a history in memory keeps (`watch` without `--history`).
+    memory_snapshots: usize,
+    /// Keep example stacks for the live report (`watch --listen`).
+    collect_examples: bool,
     history: History,
     clock: &'a dyn Clock,
     poster: &'a dyn Poster,
@@ -232,138 +236,41 @@ impl<'a> Checker<'a> {
         if let Some(dir) = &settings.keep_raw {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(&dir.display().to_string(), e))?;
         }
-        Ok(Checker { settings, history, clock, poster })
+        let memory_snapshots = settings.rules.window.max(2);
+        Ok(Checker { settings, history, clock, poster, memory_snapshots, collect_examples: false })
     }
 
-    /// Polls every target once; `log` gets notes and alert-delivery failures.
+    /// Polls every target once; `log` gets notes and alert-delivery failures. Targets are
+    /// fetched and parsed by `concurrency` pollers while this thread records and judges
+    /// each as it arrives, so only the profiles in flight are held, never the fleet's.
     pub fn run_once(&mut self, log: &mut dyn Write) -> crate::Result<Outcome> {
-        let polled = poll_all(&self.settings.targets, &self.settings.load, self.settings.concurrency);
+        let (load, concurrency, clock) = (self.settings.load.clone(), self.settings.concurrency, self.clock);
+        std::thread::scope(|s| {
+            let pollers = Pollers::start(s, concurrency, &load, clock);
+            self.run_on(&pollers, log)
+        })
+    }
+
+    /// [`Checker::run_once`] on pollers that outlive the poll (`watch` keeps its own).
+    fn run_on(&mut self, pollers: &Pollers, log: &mut dyn Write) -> crate::Result<Outcome> {
         let now = self.clock.now_nanos();
         let time = crate::report::rfc3339(now);
+        let targets = self.settings.targets.clone();
+        let mut done: Vec<Option<Taken>> = targets.iter().map(|_| None).collect();
+        pollers.poll(&targets, |i, polled| {
+            done[i] = Some(self.take(&targets[i], polled, now, &time, log)?);
+            Ok(())
+        })?;
         let mut out = Outcome::default();
         let (mut all_firing, mut all_resolved) = (Vec::new(), Vec::new());
-        for (t, polled) in self.settings.targets.clone().iter().zip(polled) {
-            let (raw, report, captured) = match polled {
-                Ok(p) => p,
-                Err(e) => {
-                    self.history.record_failure(&t.name)?;
-                    let status = self.history.status(&t.name)?;
-                    out.errors += 1;
-                    out.events.push(Event::Error {
-                        v: 1,
-                        time: time.clone(),
-                        target: t.name.clone(),
-                        message: e.to_string(),
-                        fetch_errors: status.fetch_errors,
-                    });
-                    let firing = self.history.active_alerts(&t.name)?.len() as u64;
-                    out.metrics.push(TargetMetrics {
-                        target: t.name.clone(),
-                        suspects: firing,
-                        fetch_errors: status.fetch_errors,
-                        last_success_nanos: status.last_success_nanos,
-                        ..TargetMetrics::default()
-                    });
-                    continue;
-                }
-            };
-            let captured = captured.unwrap_or(now);
-            let digest = digest(&raw.bytes);
-            let last = self.history.last(&t.name)?;
-            let unchanged = last.as_ref().is_some_and(|l| l.digest.as_deref() == Some(digest.as_str()));
-            let restart = !unchanged
-                && last.as_ref().is_some_and(|l| match (l.max_goroutine_id, report.max_goroutine_id) {
-                    (Some(a), Some(b)) => crate::compare::ids_restarted(a, b),
-                    _ => crate::compare::restart_by_totals(l.total, report.total, l.least_total),
-                });
-            if !unchanged {
-                let raw_path = match &self.settings.keep_raw {
-                    Some(dir) => Some(keep_raw(dir, &t.name, captured, &report, &raw.bytes)?),
-                    None => None,
-                };
-                let extra = Recorded { restart, digest: Some(digest) };
-                self.history.record_with(&t.name, captured, &report, raw_path.as_deref(), &extra)?;
-            }
-            let mut examples = crate::export::Examples::default();
-            crate::export::collect_examples(&report, &mut examples);
-            out.examples.push((t.name.clone(), examples));
-            let recent = self.history.recent(&t.name, self.settings.rules.window)?;
-            let ev = crate::rules::evaluate(&t.name, &recent, &self.settings.rules, now);
-            for n in &ev.notes {
-                let _ = writeln!(log, "goroscope: {}: {}", clean(&t.name), clean(n));
-            }
-            let active = self.history.active_alerts(&t.name)?;
-            let mut firing = Vec::new();
-            for f in ev.firing {
-                let before = active.iter().find(|a| site_key(&a.site) == site_key(&f.site));
-                firing.push(Firing {
-                    since: crate::report::rfc3339(before.map_or(now, |a| a.since_nanos)),
-                    new: before.is_none(),
-                    finding: f,
-                });
-            }
-            let resolved: Vec<Resolved> = active
-                .iter()
-                .filter(|a| !firing.iter().any(|f| site_key(&f.finding.site) == site_key(&a.site)))
-                .map(|a| {
-                    let count =
-                        report.groups.iter().filter(|g| site_key(&g.site) == site_key(&a.site)).map(|g| g.count).sum();
-                    Resolved {
-                        target: t.name.clone(),
-                        category: a.category,
-                        site: a.site.clone(),
-                        count,
-                        since: crate::report::rfc3339(a.since_nanos),
-                        reason: if restart {
-                            format!("the service restarted: a new baseline (now {count})")
-                        } else {
-                            format!("no longer growing (now {count})")
-                        },
-                    }
-                })
-                .collect();
-            let remembered: Vec<ActiveAlert> = firing
-                .iter()
-                .map(|f| ActiveAlert {
-                    site: f.finding.site.clone(),
-                    category: f.finding.category,
-                    since_nanos: active
-                        .iter()
-                        .find(|a| site_key(&a.site) == site_key(&f.finding.site))
-                        .map_or(now, |a| a.since_nanos),
-                })
-                .collect();
-            self.history.set_alerts(&t.name, &remembered)?;
-            let status = self.history.status(&t.name)?;
-            out.metrics.push(TargetMetrics {
-                target: t.name.clone(),
-                sites: report.groups.iter().map(|g| (g.category, g.site.location.clone(), g.count)).collect(),
-                total: Some(report.total),
-                suspects: firing.len() as u64,
-                fetch_errors: status.fetch_errors,
-                last_success_nanos: status.last_success_nanos,
-            });
-            out.events.push(Event::Snapshot {
-                v: 1,
-                time: time.clone(),
-                target: t.name.clone(),
-                goroutines: report.total,
-                sites: report.groups.len(),
-                connections: report.connections,
-                requests: report.requests,
-                firing: firing.len(),
-                restart,
-                unchanged,
-            });
-            out.firing += firing.len();
-            for f in &firing {
-                out.events.push(Event::Alert { v: 1, time: time.clone(), alert: f.clone() });
-            }
-            for r in &resolved {
-                out.events.push(Event::Resolved { v: 1, time: time.clone(), resolved: r.clone() });
-            }
-            all_firing.extend(firing);
-            all_resolved.extend(resolved);
+        for taken in done.into_iter().flatten() {
+            out.errors += usize::from(taken.failed);
+            out.firing += taken.firing.len();
+            out.events.extend(taken.events);
+            out.metrics.push(taken.metrics);
+            out.examples.extend(taken.examples);
+            all_firing.extend(taken.firing);
+            all_resolved.extend(taken.resolved);
         }
         if let Some(keep) = self.settings.retain {
             for raw in self.history.prune(now - keep.as_nanos() as i64)? {
@@ -376,6 +283,143 @@ impl<'a> Checker<'a> {
             crate::metrics::render(&out.metrics, &mut page).map_err(|e| Error::io("metrics", e))?;
             crate::metrics::write_atomic(path, &page)?;
         }
+        Ok(out)
+    }
+
+    /// Records and judges what one poll of `t` gave.
+    fn take(&mut self, t: &Target, polled: Polled, now: i64, time: &str, log: &mut dyn Write) -> crate::Result<Taken> {
+        let mut out = Taken::default();
+        let (raw_bytes, report, captured) = match polled {
+            Ok(p) => p,
+            Err(e) => {
+                self.history.record_failure(&t.name)?;
+                let status = self.history.status(&t.name)?;
+                out.failed = true;
+                out.events.push(Event::Error {
+                    v: 1,
+                    time: time.to_string(),
+                    target: t.name.clone(),
+                    message: e.to_string(),
+                    fetch_errors: status.fetch_errors,
+                });
+                let firing = self.history.active_alerts(&t.name)?.len() as u64;
+                out.metrics = TargetMetrics {
+                    target: t.name.clone(),
+                    suspects: firing,
+                    fetch_errors: status.fetch_errors,
+                    last_success_nanos: status.last_success_nanos,
+                    ..TargetMetrics::default()
+                };
+                return Ok(out);
+            }
+        };
+        let captured = captured.unwrap_or(now);
+        let digest = digest(&raw_bytes.bytes);
+        let last = self.history.last(&t.name)?;
+        let unchanged = last.as_ref().is_some_and(|l| l.digest.as_deref() == Some(digest.as_str()));
+        let restart = !unchanged
+            && last.as_ref().is_some_and(|l| match (l.max_goroutine_id, report.max_goroutine_id) {
+                (Some(a), Some(b)) => crate::compare::ids_restarted(a, b),
+                _ => crate::compare::restart_by_totals(l.total, report.total, l.least_total),
+            });
+        if !unchanged {
+            let raw_path = match &self.settings.keep_raw {
+                Some(dir) => Some(keep_raw(dir, &t.name, captured, &report, &raw_bytes.bytes)?),
+                None => None,
+            };
+            let extra = Recorded { restart, digest: Some(digest) };
+            self.history.record_with(&t.name, captured, &report, raw_path.as_deref(), &extra)?;
+            if self.settings.history.is_none() {
+                // A history in memory keeps what the rules and the live report look at.
+                self.history.keep_newest(&t.name, self.memory_snapshots)?;
+            }
+        }
+        drop(raw_bytes);
+        if self.collect_examples {
+            let mut examples = crate::export::Examples::default();
+            crate::export::collect_examples(&report, &mut examples);
+            out.examples.push((t.name.clone(), examples));
+        }
+        let recent = self.history.recent(&t.name, self.settings.rules.window)?;
+        let ev = crate::rules::evaluate(&t.name, &recent, &self.settings.rules, now);
+        drop(recent);
+        for n in &ev.notes {
+            let _ = writeln!(log, "goroscope: {}: {}", clean(&t.name), clean(n));
+        }
+        let active = self.history.active_alerts(&t.name)?;
+        let mut firing = Vec::new();
+        for f in ev.firing {
+            let before = active.iter().find(|a| site_key(&a.site) == site_key(&f.site));
+            firing.push(Firing {
+                since: crate::report::rfc3339(before.map_or(now, |a| a.since_nanos)),
+                new: before.is_none(),
+                finding: f,
+            });
+        }
+        let resolved: Vec<Resolved> = active
+            .iter()
+            .filter(|a| !firing.iter().any(|f| site_key(&f.finding.site) == site_key(&a.site)))
+            .map(|a| {
+                let count =
+                    report.groups.iter().filter(|g| site_key(&g.site) == site_key(&a.site)).map(|g| g.count).sum();
+                Resolved {
+                    target: t.name.clone(),
+                    category: a.category,
+                    site: a.site.clone(),
+                    count,
+                    since: crate::report::rfc3339(a.since_nanos),
+                    reason: if restart {
+                        format!("the service restarted: a new baseline (now {count})")
+                    } else {
+                        format!("no longer growing (now {count})")
+                    },
+                }
+            })
+            .collect();
+        let remembered: Vec<ActiveAlert> = firing
+            .iter()
+            .map(|f| ActiveAlert {
+                site: f.finding.site.clone(),
+                category: f.finding.category,
+                since_nanos: active
+                    .iter()
+                    .find(|a| site_key(&a.site) == site_key(&f.finding.site))
+                    .map_or(now, |a| a.since_nanos),
+            })
+            .collect();
+        // Most targets of a fleet have nothing firing, before or now: no write.
+        if !(remembered.is_empty() && active.is_empty()) {
+            self.history.set_alerts(&t.name, &remembered)?;
+        }
+        let status = self.history.status(&t.name)?;
+        out.metrics = TargetMetrics {
+            target: t.name.clone(),
+            sites: report.groups.iter().map(|g| (g.category, g.site.location.clone(), g.count)).collect(),
+            total: Some(report.total),
+            suspects: firing.len() as u64,
+            fetch_errors: status.fetch_errors,
+            last_success_nanos: status.last_success_nanos,
+        };
+        out.events.push(Event::Snapshot {
+            v: 1,
+            time: time.to_string(),
+            target: t.name.clone(),
+            goroutines: report.total,
+            sites: report.groups.len(),
+            connections: report.connections,
+            requests: report.requests,
+            firing: firing.len(),
+            restart,
+            unchanged,
+        });
+        for f in &firing {
+            out.events.push(Event::Alert { v: 1, time: time.to_string(), alert: f.clone() });
+        }
+        for r in &resolved {
+            out.events.push(Event::Resolved { v: 1, time: time.to_string(), resolved: r.clone() });
+        }
+        out.firing = firing;
+        out.resolved = resolved;
         Ok(out)
     }
 
@@ -394,24 +438,95 @@ impl<'a> Checker<'a> {
 
 type Polled = crate::Result<(crate::source::Input, SnapshotReport, Option<i64>)>;
 
-/// Fetches, parses and groups every target, at most `limit` at once; results in order.
-fn poll_all(targets: &[Target], load: &LoadSettings, limit: usize) -> Vec<Polled> {
-    let next = AtomicUsize::new(0);
-    let results: Vec<Mutex<Option<Polled>>> = targets.iter().map(|_| Mutex::new(None)).collect();
-    std::thread::scope(|s| {
-        for _ in 0..limit.clamp(1, targets.len().max(1)) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(t) = targets.get(i) else { break };
-                let r = poll_one(t, load);
-                *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+/// What one target's poll left for the outcome, kept in the targets' order.
+#[derive(Default)]
+struct Taken {
+    failed: bool,
+    events: Vec<Event>,
+    metrics: TargetMetrics,
+    examples: Vec<(String, crate::export::Examples)>,
+    firing: Vec<Firing>,
+    resolved: Vec<Resolved>,
+}
+
+/// One target to poll, and where its result goes.
+struct Job {
+    index: usize,
+    target: Target,
+    reply: std::sync::mpsc::SyncSender<(usize, Polled)>,
+    cancel: Arc<AtomicBool>,
+}
+
+/// The pollers: `concurrency` threads that fetch, parse and group targets, each holding
+/// one [`crate::fetch::Fetcher`] (its connections kept alive between polls). They live as
+/// long as `check`, or the whole of `watch`: threads made anew every round leave the
+/// allocator's per-thread arenas fragmented, and memory crept up by ~25 KB a round.
+struct Pollers {
+    jobs: Mutex<Option<std::sync::mpsc::Sender<Job>>>,
+    count: usize,
+}
+
+impl Pollers {
+    fn start<'scope>(
+        s: &'scope std::thread::Scope<'scope, '_>,
+        concurrency: usize,
+        load: &'scope LoadSettings,
+        clock: &'scope dyn Clock,
+    ) -> Pollers {
+        let (send, receive) = std::sync::mpsc::channel::<Job>();
+        let receive = Arc::new(Mutex::new(receive));
+        let count = concurrency.max(1);
+        for _ in 0..count {
+            let receive = receive.clone();
+            s.spawn(move || {
+                let mut fetcher: Option<Result<crate::fetch::Fetcher, String>> = None;
+                loop {
+                    let job = receive.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                    let Ok(job) = job else { break };
+                    if job.cancel.load(Ordering::SeqCst) {
+                        continue;
+                    }
+                    let r = poll_one(&job.target, load, clock, &mut fetcher);
+                    let _ = job.reply.send((job.index, r));
+                }
             });
         }
-    });
-    results
-        .into_iter()
-        .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()).expect("every target polled"))
-        .collect()
+        Pollers { jobs: Mutex::new(Some(send)), count }
+    }
+
+    /// Polls every target, handing each result to `each` on this thread as it arrives
+    /// (with its index); at most `count` results wait for it. When `each` fails, the
+    /// targets not yet taken are skipped and the error is returned.
+    fn poll(&self, targets: &[Target], mut each: impl FnMut(usize, Polled) -> crate::Result<()>) -> crate::Result<()> {
+        let (reply, results) = std::sync::mpsc::sync_channel(self.count);
+        let cancel = Arc::new(AtomicBool::new(false));
+        {
+            let jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+            let jobs = jobs.as_ref().expect("pollers run until dropped");
+            for (index, target) in targets.iter().enumerate() {
+                let job = Job { index, target: target.clone(), reply: reply.clone(), cancel: cancel.clone() };
+                jobs.send(job).expect("pollers run until dropped");
+            }
+        }
+        drop(reply);
+        let mut result = Ok(());
+        for (i, polled) in results.iter() {
+            if result.is_ok() {
+                if let Err(e) = each(i, polled) {
+                    cancel.store(true, Ordering::SeqCst);
+                    result = Err(e);
+                }
+            }
+        }
+        result
+    }
+}
+
+impl Drop for Pollers {
+    /// Closing the queue ends the threads (the scope then joins them).
+    fn drop(&mut self) {
+        self.jobs.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
 }
 
 /// A stable digest of a raw profile (FxHash has no random seed), to tell an unchanged one.
@@ -422,11 +537,22 @@ fn digest(bytes: &[u8]) -> String {
     format!("{:016x}-{}", h.finish(), bytes.len())
 }
 
-fn poll_one(t: &Target, load: &LoadSettings) -> Polled {
+fn poll_one(
+    t: &Target,
+    load: &LoadSettings,
+    clock: &dyn Clock,
+    fetcher: &mut Option<Result<crate::fetch::Fetcher, String>>,
+) -> Polled {
     let input = if crate::source::is_url(&t.url) {
-        let mut inputs =
-            crate::fetch::fetch_all(std::slice::from_ref(&t.url), &load.fetch, &load.limits, load.format.is_none())?;
-        inputs.pop().ok_or_else(|| Error::Fetch { source_name: t.name.clone(), message: "nothing fetched".into() })?
+        let f = fetcher.get_or_insert_with(|| {
+            crate::fetch::Fetcher::new(&load.fetch, &load.limits, load.format.is_none()).map_err(|e| e.to_string())
+        });
+        // The client could not be made (a bad --cacert, say): every URL target says why.
+        let f = f.as_ref().map_err(|e| Error::Usage(e.clone()))?;
+        let mut input = f.fetch(&t.url, &load.fetch)?;
+        // The capture time of a fetched profile is when it came, on the checker's clock.
+        input.mtime_nanos = Some(clock.now_nanos());
+        input
     } else {
         crate::source::read_local(file_path(&t.url), &load.limits)?
     };
@@ -476,6 +602,10 @@ pub fn watch(
     log: &mut dyn Write,
 ) -> crate::Result<()> {
     let mut c = Checker::new(s.check.clone(), clock, poster)?;
+    if s.listen.is_some() {
+        c.collect_examples = true;
+        c.memory_snapshots = c.memory_snapshots.max(LIVE_SNAPSHOTS);
+    }
     let page = Arc::new(Mutex::new(String::new()));
     let report = Arc::new(Mutex::new(live_report(&[], &[], s.every)));
     let mut examples: Vec<(String, crate::export::Examples)> = Vec::new();
@@ -491,10 +621,12 @@ pub fn watch(
         None => None,
     };
     let mut polls = 0u64;
-    let result = (|| {
+    let load = s.check.load.clone();
+    let result = std::thread::scope(|scope| {
+        let pollers = Pollers::start(scope, s.check.concurrency, &load, clock);
         while !stop.load(Ordering::SeqCst) {
             let started = clock.now_nanos();
-            let outcome = c.run_once(log)?;
+            let outcome = c.run_on(&pollers, log)?;
             let mut text = Vec::new();
             crate::metrics::render(&outcome.metrics, &mut text).map_err(|e| Error::io("metrics", e))?;
             *page.lock().unwrap_or_else(|p| p.into_inner()) = String::from_utf8_lossy(&text).into_owned();
@@ -528,7 +660,7 @@ pub fn watch(
             }
         }
         Ok(())
-    })();
+    });
     server_stop.store(true, Ordering::SeqCst);
     if let Some(h) = server {
         let _ = h.join();

@@ -2,8 +2,10 @@
 //! project fixtures into `testdata/wild/` (sources in its `manifest.json`). Each is read
 //! through the binary (`show --json`) and checked against ground truth counted by
 //! `scripts/count-wild.py`, which does not use goroscope: the snapshot count, each
-//! snapshot's goroutine total and its goroutines per wait state. A file the manifest
-//! expects nothing from (a paste with no whole header left) must give one clear error.
+//! snapshot's goroutine total and its goroutines per wait state; for a pprof profile also
+//! its format, and for a debug=1 excerpt the note that its header promised more. A file
+//! the manifest expects nothing from (a paste with no whole header left) must give one
+//! clear error.
 
 mod support;
 
@@ -58,6 +60,9 @@ fn every_wild_dump_reads_to_its_ground_truth() {
             if got["total"] != want["goroutines"] {
                 failures.push(format!("{name} #{i}: {} goroutines, want {}", got["total"], want["goroutines"]));
             }
+            if let Some(problem) = profile_problem(expect, got) {
+                failures.push(format!("{name} #{i}: {problem}"));
+            }
             let want_states: BTreeMap<String, u64> =
                 want["states"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap())).collect();
             if want_states.is_empty() {
@@ -76,6 +81,49 @@ fn every_wild_dump_reads_to_its_ground_truth() {
     }
     assert!(failures.is_empty(), "{} of {} wild dumps differ:\n{}", failures.len(), files.len(), failures.join("\n"));
     assert!(read >= 40, "only {read} wild dumps were readable");
+}
+
+/// What a pprof profile in the manifest says beyond the counts: a debug=1 profile
+/// (`declared`, its header's total) reads as debug1 and, when the records kept add up to
+/// less than the header says (an excerpt), says so in a note naming both numbers; a
+/// debug=0 profile (`samples`, counted by decoding the protobuf) reads as debug0.
+fn profile_problem(expect: &Value, got: &Value) -> Option<String> {
+    let format = got["format"].as_str().unwrap_or("");
+    if expect["samples"].is_array() && format != "debug0" {
+        return Some(format!("read as {format:?}, want debug0"));
+    }
+    let declared = expect["declared"].as_u64()?;
+    if format != "debug1" {
+        return Some(format!("read as {format:?}, want debug1"));
+    }
+    let total = expect["total"].as_u64().unwrap();
+    let notes: Vec<&str> = got["notes"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let noted = notes.iter().any(|n| n.contains(&declared.to_string()) && n.contains(&total.to_string()));
+    match (declared == total, noted) {
+        (true, true) => Some(format!("a whole profile (total {total}) got a mismatch note: {notes:?}")),
+        (false, false) => Some(format!("header says {declared}, records {total}, and no note says so: {notes:?}")),
+        _ => None,
+    }
+}
+
+/// Issue 11 asks for Go 1.4 to 1.27. Every minor version from 1.4 to 1.26 has a dump here
+/// except 1.10; no public Go 1.27 dump was found in the stored sources (see the manifest's
+/// `about`), so it is not claimed.
+#[test]
+fn the_wild_corpus_spans_go_1_4_to_1_26() {
+    let mut minors = std::collections::BTreeSet::new();
+    for entry in manifest() {
+        let go = entry["go"].as_str().unwrap();
+        for (at, _) in go.match_indices("1.") {
+            let digits: String = go[at + 2..].chars().take_while(char::is_ascii_digit).collect();
+            let boundary = at == 0 || !go.as_bytes()[at - 1].is_ascii_digit();
+            if boundary && !digits.is_empty() {
+                minors.insert(digits.parse::<u32>().unwrap());
+            }
+        }
+    }
+    let missing: Vec<u32> = (4..=26).filter(|m| *m != 10 && !minors.contains(m)).collect();
+    assert!(missing.is_empty(), "no wild dump from Go 1.{missing:?}; have {minors:?}");
 }
 
 /// The corpus covers what issue 11 lists: every file names its source, and the shapes
@@ -118,6 +166,9 @@ fn the_wild_corpus_names_its_sources_and_covers_the_shapes() {
         "GOTRACEBACK=crash",
         "third-party heavy",
         "log level letter on the header line only",
+        "debug=1 from a repository",
+        "goroutine 0 (g0) stack",
+        "sync.WaitGroup.Wait",
     ] {
         assert!(shapes.contains(needed), "no wild file exercises {needed:?}");
     }
