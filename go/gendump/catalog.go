@@ -182,6 +182,20 @@ func (m *Model) ctxRoot(ctx int, leaf *Func) (specs []fs, created fs, hasCreated
 	return nil, fs{}, false
 }
 
+// addApp draws n frames from the app pool and appends those not in used (marking them):
+// the middle of a stack, in both shapes.
+func (m *Model) addApp(specs []fs, n int, used map[*Func]bool) []fs {
+	for k := 0; k < n; k++ {
+		f := m.appPool[m.r.intn(len(m.appPool))]
+		if used[f] {
+			continue
+		}
+		used[f] = true
+		specs = append(specs, m.app(f))
+	}
+	return specs
+}
+
 func (m *Model) build() {
 	prims := map[string]prim{}
 	for _, p := range m.primitives() {
@@ -377,14 +391,7 @@ func (m *Model) buildShape(st siteT, prims map[string]prim, leaf **Func, leafLin
 			nmid += m.r.rangeIn(3, 8)
 		}
 		used := map[*Func]bool{*leaf: true}
-		for k := 0; k < nmid; k++ {
-			f := m.appPool[m.r.intn(len(m.appPool))]
-			if used[f] {
-				continue
-			}
-			used[f] = true
-			specs = append(specs, m.app(f))
-		}
+		specs = m.addApp(specs, nmid, used)
 		if st.ctx == ctxHTTP {
 			h := m.fn(appMod+"internal/httpapi.(*Server).handle"+m.r.pick(nouns), appRoot+"internal/httpapi/handlers.go", "p,{t,p},p")
 			if h.StartLine == 0 {

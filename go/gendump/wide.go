@@ -323,14 +323,7 @@ func (m *Model) buildWide() {
 					used[walk] = true
 				}
 			}
-			for k := 0; k < nmid; k++ {
-				f := m.appPool[m.r.intn(len(m.appPool))]
-				if used[f] {
-					continue
-				}
-				used[f] = true
-				specs = append(specs, m.app(f))
-			}
+			specs = m.addApp(specs, nmid, used)
 			rs, created := m.wideRootSpecs(ctx)
 			specs = append(specs, rs...)
 			if prim.minutes {
