@@ -116,19 +116,28 @@ fn bench(c: &mut Criterion) {
         if big {
             g.measurement_time(Duration::from_secs(30));
         }
-        let cases: [(&str, &str, Option<usize>); 6] = [
-            ("debug2 1 thread", "debug2.txt", Some(1)),
-            ("debug2 all threads", "debug2.txt", None),
-            ("sigquit", "sigquit.txt", None),
-            ("debug1", "debug1.txt", None),
-            ("debug1 unique labels", "unique.debug1.txt", None),
-            ("debug0 unique labels", "unique.pb.gz", None),
+        // Both generator shapes (issue 14): `goroutines-N` (a service of ~390 call sites) and
+        // `wide-N` (long paths, generics, deep stacks, 20k distinct call sites).
+        let cases: [(&str, &str, Option<usize>); 10] = [
+            ("debug2 1 thread", "goroutines-{}.debug2.txt", Some(1)),
+            ("debug2 all threads", "goroutines-{}.debug2.txt", Some(0)),
+            ("wide debug2 1 thread", "wide-{}.debug2.txt", Some(1)),
+            ("wide debug2 all threads", "wide-{}.debug2.txt", Some(0)),
+            ("sigquit", "goroutines-{}.sigquit.txt", None),
+            ("wide sigquit 1 thread", "wide-{}.sigquit.txt", Some(1)),
+            ("wide sigquit all threads", "wide-{}.sigquit.txt", Some(0)),
+            ("debug1", "goroutines-{}.debug1.txt", None),
+            ("debug1 unique labels", "goroutines-{}.unique.debug1.txt", None),
+            ("debug0 unique labels", "goroutines-{}.unique.pb.gz", None),
         ];
-        for (label, suffix, threads) in cases {
-            if one_core && label == "debug2 all threads" {
+        let all = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for (label, pattern, threads) in cases {
+            if one_core && label.ends_with("all threads") {
                 continue;
             }
-            let name = format!("goroutines-{size}.{suffix}");
+            // Some(0): every core the process may use, whatever the machine's load.
+            let threads = threads.map(|t| if t == 0 { all } else { t });
+            let name = pattern.replace("{}", &size);
             let Some(data) = load(&name) else { continue };
             g.throughput(Throughput::Bytes(data.len() as u64));
             g.bench_with_input(BenchmarkId::new(label, data.len()), &data[..], |b, d| {

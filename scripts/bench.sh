@@ -5,9 +5,15 @@
 # dumps of scripts/gen-bench-data.sh (bench-data/, git-ignored), and prints a Markdown
 # table with ratios. The README's Performance section quotes its output.
 #
-#   debug=2 text  goroscope show (all cores / one core via taskset), panicparse (Debian
-#                 package `panicparse`), floors `wc -l` and `grep -c '^goroutine '`
-#   SIGQUIT       goroscope show, floor `wc -l`
+#   debug=2 text  goroscope show (auto threads / one core via taskset), panicparse (Debian
+#                 package `panicparse`), gostackparse (if GOSTACKPARSE names a driver, see
+#                 below), floors `wc -l` and `grep -c '^goroutine '`; on both generator
+#                 shapes: goroutines-N (service) and wide-N (long paths, generics, deep
+#                 stacks, 20k distinct call sites)
+#   SIGQUIT       goroscope show (auto / one core), floor `wc -l`, both shapes
+#   loaded        SIGQUIT again with a busy loop on core 0 the whole time: goroscope on
+#                 auto threads against goroscope pinned to core 1 (issue 14: threads must
+#                 not make it slower than one core)
 #   debug=1       goroscope show, `go tool pprof -top` (no symbols from debug=1), `wc -l`
 #   debug=0       goroscope show, `go tool pprof -raw` and `-top`, floor `gzip -d`
 #   trend         goroscope trend over bench-data/trend/ (1,000 debug=1 files of 1,000 sites,
@@ -21,13 +27,16 @@
 #
 # panicparse 2.3 does not read Go 1.27's `goroutine N [state] {labels}:` header (it passes
 # the text through unparsed), so it is given a copy with the labels cut from the headers
-# (`*.nolabels.debug2.txt`, made here once).
+# (`*.nolabels.debug2.txt`, made here once); so is gostackparse, which reports such headers
+# as errors. gostackparse is a Go library, not a command: GOSTACKPARSE names a program you
+# built around it that takes the dump's path, parses it and counts goroutines by state and
+# top frame (nothing here builds or fetches it).
 #
 # Then the fleet and history rows of scripts/bench-fleet.sh (1,000-target check, watch
 # memory, history bytes per snapshot; FLEET=0 skips them).
 #
 # Environment: GO (a `go` binary; default from scripts/install-go.sh 1.27.3), RUNS, TIMEOUT,
-# MEMCAP_KB, CARGO_TARGET_DIR, FLEET.
+# MEMCAP_KB, CARGO_TARGET_DIR, GOSTACKPARSE, FLEET.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -55,7 +64,8 @@ fi
 have() { command -v "$1" >/dev/null 2>&1; }
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+busy_pid=
+trap 'rm -rf "$tmp"; [[ -z $busy_pid ]] || kill "$busy_pid" 2>/dev/null' EXIT
 
 # measure NAME FILE CMD...: best wall time of $runs and its peak RSS, appended to $tmp/rows
 # as "input|tool|seconds|rss_kb|bytes|status".
@@ -95,25 +105,54 @@ measure() {
 	echo "$input|$tool|${best:-}|${rss:-}|$bytes|$status" >>"$tmp/rows"
 }
 
-for s in "${sizes[@]}"; do
-	d2=$data/goroutines-$s.debug2.txt
-	measure "debug2 $s" "goroscope show (2 cores)" "$d2" "$bin" show "$d2"
-	measure "debug2 $s" "goroscope show (1 core)" "$d2" taskset -c 0 "$bin" show "$d2"
-	if have panicparse; then
-		nl=$data/goroutines-$s.nolabels.debug2.txt
+# text_rows INPUT FILE: goroscope on auto threads and on one core, the peers, the floors.
+text_rows() {
+	local input=$1 d2=$2
+	measure "$input" "goroscope show (auto threads)" "$d2" "$bin" show "$d2"
+	measure "$input" "goroscope show (1 core)" "$d2" taskset -c 0 "$bin" show "$d2"
+	local nl=${d2%.debug2.txt}.nolabels.debug2.txt
+	if have panicparse || [[ -n ${GOSTACKPARSE:-} ]]; then
 		[[ -e $nl ]] || sed -E 's/^(goroutine [0-9]+ \[[^]]*\]) \{.*\}:$/\1:/' "$d2" >"$nl"
-		measure "debug2 $s" "panicparse (labels cut)" "$nl" panicparse -parse=false -rebase=false "$nl"
-	else
-		echo "debug2 $s|panicparse|||0|missing (apt-get install panicparse)" >>"$tmp/rows"
 	fi
-	measure "debug2 $s" "floor: wc -l" "$d2" wc -l "$d2"
-	measure "debug2 $s" "floor: grep -c '^goroutine '" "$d2" grep -c '^goroutine ' "$d2"
+	if have panicparse; then
+		measure "$input" "panicparse (labels cut)" "$nl" panicparse -parse=false -rebase=false "$nl"
+	else
+		echo "$input|panicparse|||0|missing (apt-get install panicparse)" >>"$tmp/rows"
+	fi
+	if [[ -n ${GOSTACKPARSE:-} ]]; then
+		measure "$input" "gostackparse (labels cut)" "$nl" "$GOSTACKPARSE" "$nl"
+	fi
+	measure "$input" "floor: wc -l" "$d2" wc -l "$d2"
+	measure "$input" "floor: grep -c '^goroutine '" "$d2" grep -c '^goroutine ' "$d2"
+}
+
+# sigquit_rows INPUT FILE
+sigquit_rows() {
+	local input=$1 sq=$2
+	measure "$input" "goroscope show (auto threads)" "$sq" "$bin" show "$sq"
+	measure "$input" "goroscope show (1 core)" "$sq" taskset -c 0 "$bin" show "$sq"
+	measure "$input" "floor: wc -l" "$sq" wc -l "$sq"
+}
+
+for s in "${sizes[@]}"; do
+	text_rows "debug2 $s" "$data/goroutines-$s.debug2.txt"
+	w2=$data/wide-$s.debug2.txt
+	[[ -e $w2 ]] && text_rows "wide debug2 $s" "$w2"
 
 	sq=$data/goroutines-$s.sigquit.txt
-	if [[ -e $sq ]]; then
-		measure "sigquit $s" "goroscope show (2 cores)" "$sq" "$bin" show "$sq"
-		measure "sigquit $s" "goroscope show (1 core)" "$sq" taskset -c 0 "$bin" show "$sq"
-		measure "sigquit $s" "floor: wc -l" "$sq" wc -l "$sq"
+	[[ -e $sq ]] && sigquit_rows "sigquit $s" "$sq"
+	ws=$data/wide-$s.sigquit.txt
+	[[ -e $ws ]] && sigquit_rows "wide sigquit $s" "$ws"
+
+	# The loaded machine: a busy loop holds core 0 while goroscope runs.
+	if [[ -e $sq && $(nproc) -gt 1 ]]; then
+		taskset -c 0 sh -c 'while :; do :; done' &
+		busy_pid=$!
+		measure "sigquit $s, busy loop on core 0" "goroscope show (auto threads)" "$sq" "$bin" show "$sq"
+		measure "sigquit $s, busy loop on core 0" "goroscope show (1 core: core 1)" "$sq" taskset -c 1 "$bin" show "$sq"
+		kill "$busy_pid"
+		wait "$busy_pid" 2>/dev/null || true
+		busy_pid=
 	fi
 
 	d1=$data/goroutines-$s.unique.debug1.txt
@@ -151,8 +190,8 @@ if [[ -e $small ]]; then
 	startup_ms=$(awk "BEGIN{printf \"%.1f\", ($(date +%s%N) - $start) / 20 / 1e6}")
 fi
 
-# Ratios: every row against the goroscope row of its input (the first one, all cores).
-echo "goroscope $("$bin" --version | awk '{print $2}'), $(nproc) cores, $(date -u +%Y-%m-%d); best of $runs, page cache warm"
+# Ratios: every row against the goroscope row of its input (the first one, auto threads).
+echo "goroscope $("$bin" --version | awk '{print $2}'), $(nproc) cores, $(date -u +%Y-%m-%d), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; best of $runs, page cache warm"
 echo
 echo "| input | tool | time | throughput | time ÷ goroscope's | peak RSS | RSS - input |"
 echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"

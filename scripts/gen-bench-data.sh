@@ -12,9 +12,16 @@
 #   goroutines-N.unique.pb.gz       (these hardly aggregate: ~1/3 of N records)
 #   goroutines-N.truth.json         per-blocking-site counts for debug2/debug1/debug0 (same seed)
 #   goroutines-N.sigquit.truth.json per-blocking-site counts for the SIGQUIT dump
+#   wide-N.debug2.txt, wide-N.sigquit.txt (and .truth.json, .sigquit.truth.json)
+#                                   the same formats from a differently shaped service
+#                                   (gendump -shape wide: long package paths, generics, long
+#                                   argument lists, stacks up to 50+ frames, few labels,
+#                                   ~18,000 stack variants over ~20,000 call sites; ~1.75 KB
+#                                   per goroutine in debug=2)
 #
 # Files that already exist are skipped (delete them to regenerate). Seed: SEED (default 1).
-# The 1M set takes ~5 GB (debug2 ~1.9 GB, sigquit ~3 GB) and about a minute.
+# The 1M set takes ~5 GB (debug2 ~1.9 GB, sigquit ~3 GB) and about a minute; the wide 1M
+# set another ~5 GB. SHAPES picks the shapes (default "service wide").
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -52,7 +59,12 @@ gen() {
 	echo "wrote $(basename "$file") in $((SECONDS - t0))s" >&2
 }
 
+shapes=${SHAPES:-service wide}
+
 for spec in 10k:10000 100k:100000 1m:1000000; do
+	if [[ " $shapes " != *" service "* ]]; then
+		continue
+	fi
 	name=${spec%%:*}
 	n=${spec#*:}
 	base=$out/goroutines-$name
@@ -70,6 +82,24 @@ for spec in 10k:10000 100k:100000 1m:1000000; do
 	[[ -e $base.sigquit.truth.json ]] || "$bin" -seed "$seed" -n "$n" -format sigquit -o /dev/null -truth "$base.sigquit.truth.json"
 done
 
+# The wide shape: tracebacks only (the parse targets of issue 14 are on these).
+for spec in 10k:10000 100k:100000 1m:1000000; do
+	if [[ " $shapes " != *" wide "* ]]; then
+		continue
+	fi
+	name=${spec%%:*}
+	n=${spec#*:}
+	base=$out/wide-$name
+	for f in debug2 sigquit; do
+		truth=$base.truth.json
+		[[ $f == sigquit ]] && truth=$base.sigquit.truth.json
+		t=()
+		[[ -e $truth ]] || t=(-truth "$truth")
+		gen "$base.$f.txt" -shape wide -n "$n" -format "$f" "${t[@]}"
+		[[ -e $truth ]] || "$bin" -seed "$seed" -shape wide -n "$n" -format "$f" -o /dev/null -truth "$truth"
+	done
+done
+
 echo
 echo "$out:"
-(cd "$out" && ls -l goroutines-* | awk '{printf "%14.0f  %8.1f MB  %s\n", $5, $5/1048576, $9}')
+(cd "$out" && ls -l goroutines-* wide-* 2>/dev/null | awk '{printf "%14.0f  %8.1f MB  %s\n", $5, $5/1048576, $9}')

@@ -809,6 +809,10 @@ impl Origins {
     }
 }
 
+/// (state, stack) pairs [`Classifier::category`] remembers at most: a real dump has one
+/// per distinct stack and wait (18,000 in the wide bench dump).
+const MAX_CACHED_CATEGORIES: usize = 1 << 16;
+
 /// Per-snapshot cache of classification results, indexed by stack and state.
 pub struct Classifier {
     sites: Vec<Option<Option<FrameId>>>,
@@ -864,7 +868,11 @@ impl Classifier {
             Some(s) => snap.tables.strings.intern_str(s),
             None => state,
         };
-        self.cats.insert((state, stack, frames_complete), (c, shown));
+        // Bounded: a dump of a distinct state per goroutine (issue 15) would otherwise hold
+        // an entry per goroutine; past this, a pair is classified again when met again.
+        if self.cats.len() < MAX_CACHED_CATEGORIES {
+            self.cats.insert((state, stack, frames_complete), (c, shown));
+        }
         (c, shown)
     }
 }

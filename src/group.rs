@@ -558,6 +558,7 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>
         _ => None,
     };
     let mut keep_stack: FxHashMap<StackId, bool> = FxHashMap::default();
+    let mut other_states = OtherStates::default();
     let mut roles = RoleCache::default();
     // The profile request's connection has one background reader (HTTP/1): as many of
     // those as there are profile writers belong to the request, not to the clients.
@@ -583,13 +584,14 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>
             }
         }
         shown += g.count;
+        let state = if category == Category::Other { other_states.fold(snap, state) } else { state };
         let site = classifier.site(snap, g.stack).unwrap_or(NONE);
         let sr = roles.get(&snap.tables, g.stack);
         let extra = match &settings.by {
             GroupBy::Site | GroupBy::Creator => 0,
             GroupBy::Stack => g.stack,
             GroupBy::Label(_) => label_key
-                .and_then(|k| snap.tables.label_sets.get(g.labels).iter().find(|(lk, _)| *lk == k).map(|(_, v)| *v))
+                .and_then(|k| snap.tables.label_sets.get(g.labels).find(|(lk, _)| *lk == k).map(|(_, v)| v))
                 .unwrap_or(NONE),
         };
         let place = if settings.by == GroupBy::Creator { g.creator } else { site };
@@ -642,6 +644,33 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>
     }
     snap.goroutines = goroutines;
     (accs, shown)
+}
+
+/// Distinct wait states that are not Go's wait reasons ([`Category::Other`]) get a group
+/// each up to this many; later ones are folded into one state per site,
+/// [`FOLDED_STATES`]. Go prints a few dozen wait reasons; a dump with a distinct state per
+/// goroutine (issue 15: 500,000 of them) made a group, ~250 bytes, per ~60 bytes of input.
+const MAX_OTHER_STATES: usize = 1000;
+const FOLDED_STATES: &str = "other (past 1000 distinct states)";
+
+/// The `Other` states met so far, and the folded state once there are too many.
+#[derive(Default)]
+struct OtherStates {
+    seen: FxHashSet<u32>,
+    folded: Option<u32>,
+}
+
+impl OtherStates {
+    fn fold(&mut self, snap: &mut Snapshot, state: u32) -> u32 {
+        if self.seen.contains(&state) {
+            return state;
+        }
+        if self.seen.len() < MAX_OTHER_STATES {
+            self.seen.insert(state);
+            return state;
+        }
+        *self.folded.get_or_insert_with(|| snap.tables.strings.intern_str(FOLDED_STATES))
+    }
 }
 
 /// Goroutines per wait bucket: those that waited a minute or more as counted, the rest

@@ -150,28 +150,44 @@ impl Goroutine {
 /// Interns values of type `K` as dense `u32` ids, keeping them in insertion order.
 #[derive(Debug, Clone)]
 pub struct Table<K: Hash + Eq + Clone> {
-    map: FxHashMap<K, u32>,
+    /// Ids, found by their value's hash (hashed again when the table grows): 4 bytes an
+    /// entry beside the value, where a map from value to id held the value twice (issue
+    /// 15: a dump of distinct frame lines).
+    index: HashTable<u32>,
     items: Vec<K>,
 }
 
 impl<K: Hash + Eq + Clone> Default for Table<K> {
     fn default() -> Self {
-        Table { map: FxHashMap::default(), items: Vec::new() }
+        Table { index: HashTable::new(), items: Vec::new() }
     }
+}
+
+fn hash_one<K: Hash>(k: &K) -> u64 {
+    let mut h = FxHasher::default();
+    k.hash(&mut h);
+    h.finish()
 }
 
 impl<K: Hash + Eq + Clone> Table<K> {
     pub fn intern(&mut self, key: K) -> u32 {
-        if let Some(&id) = self.map.get(&key) {
-            return id;
+        let Table { index, items } = self;
+        match index.entry(hash_one(&key), |&id| items[id as usize] == key, |&id| hash_one(&items[id as usize])) {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(e) => {
+                let id = items.len() as u32;
+                e.insert(id);
+                items.push(key);
+                id
+            }
         }
-        let id = self.items.len() as u32;
-        self.items.push(key.clone());
-        self.map.insert(key, id);
-        id
     }
     pub fn get(&self, id: u32) -> &K {
         &self.items[id as usize]
+    }
+    /// About the heap bytes held (index at its usual load).
+    pub fn heap_bytes(&self) -> usize {
+        self.items.len() * (std::mem::size_of::<K>() + 8)
     }
     pub fn len(&self) -> usize {
         self.items.len()
@@ -186,69 +202,100 @@ impl<K: Hash + Eq + Clone> Table<K> {
 /// strings; two heap objects each made allocation and freeing the largest cost).
 #[derive(Debug, Clone)]
 pub struct SliceTable<T> {
-    /// Ids with 32 bits of their slice's hash, so growing never hashes a slice again.
-    index: HashTable<(u32, u32)>,
-    /// Where each id's slice ends in `data`; it starts where the previous id's ends (ids
-    /// are appended in order), so an entry costs 8 bytes, not 16 (issue 15: a profile of
-    /// distinct label values holds millions).
-    ends: Vec<usize>,
+    /// Ids, found by their slice's hash. The hash is not kept: growing hashes each slice
+    /// again, which costs time only when the table grows, while keeping it cost 4 bytes an
+    /// entry (issue 15: every byte per entry counts against a dump of distinct values).
+    index: HashTable<u32>,
+    /// The low 32 bits of where each id's slice ends in `data`; it starts where the
+    /// previous id's ends (ids are appended in order), so an entry costs 4 bytes, not 16.
+    ends: Vec<u32>,
+    /// The ids whose end passed a multiple of 2^32 (one per multiple passed), in order:
+    /// empty unless `data` outgrows 4 Gi elements.
+    wraps: Vec<u32>,
     data: Vec<T>,
 }
 
 impl<T> Default for SliceTable<T> {
     fn default() -> Self {
-        SliceTable { index: HashTable::new(), ends: Vec::new(), data: Vec::new() }
+        SliceTable { index: HashTable::new(), ends: Vec::new(), wraps: Vec::new(), data: Vec::new() }
     }
 }
 
 /// A slice's hash, folded to 32 bits and spread over 64 (the table takes its bucket from
 /// the low bits and a tag from the high ones).
-fn hash_slice<T: Hash>(s: &[T]) -> (u32, u64) {
+fn hash_slice<T: Hash>(s: &[T]) -> u64 {
     let mut h = FxHasher::default();
     s.hash(&mut h);
     let h = h.finish();
     let h32 = (h >> 32) as u32 ^ h as u32;
-    (h32, spread(h32))
+    (h32 as u64) << 32 | h32 as u64
+}
+
+/// Where id `id`'s slice ends in `data`.
+#[inline(always)]
+fn end(ends: &[u32], wraps: &[u32], id: usize) -> usize {
+    let low = ends[id] as u64;
+    if wraps.is_empty() {
+        return low as usize;
+    }
+    let high = wraps.partition_point(|&w| w as usize <= id) as u64;
+    (high << 32 | low) as usize
 }
 
 /// The range of `data` id `id` occupies, from the ends of the ids.
-fn span(ends: &[usize], id: u32) -> std::ops::Range<usize> {
+#[inline(always)]
+fn span(ends: &[u32], wraps: &[u32], id: u32) -> std::ops::Range<usize> {
     let id = id as usize;
-    (if id == 0 { 0 } else { ends[id - 1] })..ends[id]
-}
-
-fn spread(h32: u32) -> u64 {
-    (h32 as u64) << 32 | h32 as u64
+    (if id == 0 { 0 } else { end(ends, wraps, id - 1) })..end(ends, wraps, id)
 }
 
 impl<T: Copy + Eq + Hash> SliceTable<T> {
     pub fn intern(&mut self, s: &[T]) -> u32 {
-        let SliceTable { index, ends, data } = self;
-        let (h32, hash) = hash_slice(s);
-        let eq = |&(id, h): &(u32, u32)| h == h32 && &data[span(ends, id)] == s;
-        match index.entry(hash, eq, |&(_, h)| spread(h)) {
-            Entry::Occupied(e) => e.get().0,
+        let SliceTable { index, ends, wraps, data } = self;
+        let eq = |&id: &u32| &data[span(ends, wraps, id)] == s;
+        match index.entry(hash_slice(s), eq, |&id| hash_slice(&data[span(ends, wraps, id)])) {
+            Entry::Occupied(e) => *e.get(),
             Entry::Vacant(e) => {
                 let id = ends.len() as u32;
-                e.insert((id, h32));
+                e.insert(id);
                 data.extend_from_slice(s);
-                ends.push(data.len());
+                let n = data.len() as u64;
+                while (n >> 32) as usize > wraps.len() {
+                    wraps.push(id);
+                }
+                ends.push(n as u32);
                 id
             }
         }
     }
-    pub fn lookup(&self, s: &[T]) -> Option<u32> {
-        let (h32, hash) = hash_slice(s);
-        self.index.find(hash, |&(id, h)| h == h32 && self.get(id) == s).map(|e| e.0)
+    /// Room for `entries` more slices of `items` elements in all, so that a table whose
+    /// size is known ahead grows in one step.
+    pub fn reserve(&mut self, entries: usize, items: usize) {
+        let SliceTable { index, ends, wraps, data } = self;
+        index.reserve(entries, |&id| hash_slice(&data[span(ends, wraps, id)]));
+        ends.reserve(entries);
+        data.reserve(items);
     }
+    pub fn lookup(&self, s: &[T]) -> Option<u32> {
+        self.index.find(hash_slice(s), |&id| self.get(id) == s).copied()
+    }
+    #[inline(always)]
     pub fn get(&self, id: u32) -> &[T] {
-        &self.data[span(&self.ends, id)]
+        &self.data[span(&self.ends, &self.wraps, id)]
     }
     pub fn len(&self) -> usize {
         self.ends.len()
     }
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
+    }
+    /// Elements of all slices together.
+    pub fn items(&self) -> usize {
+        self.data.len()
+    }
+    /// About the heap bytes held (index at its usual load).
+    pub fn heap_bytes(&self) -> usize {
+        self.data.len() * std::mem::size_of::<T>() + self.ends.len() * 12
     }
 }
 
@@ -270,14 +317,26 @@ impl Strings {
         }
         id
     }
+    /// [`Strings::intern`] of text known to be UTF-8, which needs no check.
     pub fn intern_str(&mut self, s: &str) -> Sym {
-        self.intern(s.as_bytes())
+        self.raw.intern(s.as_bytes())
+    }
+    /// Room for `entries` more strings of `bytes` bytes in all.
+    pub fn reserve(&mut self, entries: usize, bytes: usize) {
+        self.raw.reserve(entries, bytes);
     }
     pub fn get(&self, id: Sym) -> &str {
-        match std::str::from_utf8(self.raw.get(id)) {
-            Ok(s) => s,
-            Err(_) => &self.lossy[&id],
+        if !self.lossy.is_empty() {
+            if let Some(s) = self.lossy.get(&id) {
+                return s;
+            }
         }
+        let raw = self.raw.get(id);
+        debug_assert!(std::str::from_utf8(raw).is_ok());
+        // SAFETY: every string was checked when it was interned (`intern`), or came as a
+        // `&str` (`intern_str`); those that are not UTF-8 have an entry in `lossy`, taken
+        // above. Checking again on every read was 4% of `show` on a dump of 20k call sites.
+        unsafe { std::str::from_utf8_unchecked(raw) }
     }
     pub fn lookup(&self, s: &str) -> Option<Sym> {
         self.raw.lookup(s.as_bytes())
@@ -299,6 +358,73 @@ impl Strings {
 /// Stacks: slices of frame ids, from the leaf outwards.
 pub type Stacks = SliceTable<FrameId>;
 
+/// Label sets, each kept as the id of its list of keys followed by its values: the sets of
+/// a dump share a few key lists, so a pair costs 4 bytes, not 8 (issue 15: 100 labels of
+/// distinct values per goroutine, ~17 bytes of input a pair).
+#[derive(Debug, Clone, Default)]
+pub struct LabelSets {
+    keys: SliceTable<Sym>,
+    /// Per set: its key list's id, then its values in the keys' order.
+    sets: SliceTable<Sym>,
+    /// The key list of the last set interned (sets of one dump mostly share it).
+    last_keys: Option<u32>,
+    scratch: Vec<Sym>,
+}
+
+impl LabelSets {
+    /// Interns a set given as (key, value) pairs in their final order.
+    pub fn intern(&mut self, pairs: &[(Sym, Sym)]) -> LabelSetId {
+        let LabelSets { keys, sets, last_keys, scratch } = self;
+        let same = last_keys.is_some_and(|k| {
+            let ks = keys.get(k);
+            ks.len() == pairs.len() && ks.iter().zip(pairs).all(|(a, p)| *a == p.0)
+        });
+        let kid = match *last_keys {
+            Some(k) if same => k,
+            _ => {
+                scratch.clear();
+                scratch.extend(pairs.iter().map(|p| p.0));
+                keys.intern(scratch)
+            }
+        };
+        *last_keys = Some(kid);
+        scratch.clear();
+        scratch.push(kid);
+        scratch.extend(pairs.iter().map(|p| p.1));
+        sets.intern(scratch)
+    }
+    /// The (key, value) pairs of a set.
+    pub fn get(&self, id: LabelSetId) -> impl ExactSizeIterator<Item = (Sym, Sym)> + Clone + '_ {
+        let (_, keys, values) = self.parts(id);
+        keys.iter().copied().zip(values.iter().copied())
+    }
+    /// A set's key list id, keys and values.
+    #[inline]
+    fn parts(&self, id: LabelSetId) -> (u32, &[Sym], &[Sym]) {
+        let (kid, values) = self.sets.get(id).split_first().map_or((0, &[][..]), |(k, v)| (*k, v));
+        let keys = if self.keys.is_empty() { &[][..] } else { self.keys.get(kid) };
+        (kid, keys, values)
+    }
+    pub fn len(&self) -> usize {
+        self.sets.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.sets.is_empty()
+    }
+    /// Room for `entries` more sets of `pairs` pairs in all.
+    pub fn reserve(&mut self, entries: usize, pairs: usize) {
+        self.sets.reserve(entries, entries + pairs);
+    }
+    /// About the heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.keys.heap_bytes() + self.sets.heap_bytes()
+    }
+    /// Pairs of all sets together (an upper bound: key-list ids included).
+    pub fn items(&self) -> usize {
+        self.sets.items()
+    }
+}
+
 /// Everything a snapshot interns. Ids are only meaningful within one snapshot; later
 /// stages that span snapshots (diff, trend) compare resolved strings.
 #[derive(Debug, Clone, Default)]
@@ -307,13 +433,20 @@ pub struct Tables {
     pub frames: Table<Frame>,
     pub stacks: Stacks,
     /// Label sets: (key, value) pairs sorted by key, then value. Id 0 is the empty set.
-    pub label_sets: SliceTable<(Sym, Sym)>,
+    pub label_sets: LabelSets,
     /// The keys of the last label set found in strictly increasing order: a set with the
     /// same keys in the same order is sorted too, without comparing strings.
     sorted_keys: Vec<Sym>,
 }
 
 impl Tables {
+    /// About the heap bytes the tables hold.
+    pub fn heap_bytes(&self) -> usize {
+        self.strings.raw.heap_bytes()
+            + self.frames.heap_bytes()
+            + self.stacks.heap_bytes()
+            + self.label_sets.heap_bytes()
+    }
     pub fn new() -> Self {
         let mut t = Tables::default();
         t.strings.intern(b"");
@@ -326,6 +459,10 @@ impl Tables {
     /// way gives the very ids one pass over the whole input would have given, since a
     /// table's order is the order of first appearance.
     pub fn absorb(&mut self, other: &Tables) -> Remap {
+        // Grown once to what both may need, not by doubling while both are alive (issue 15).
+        self.strings.reserve(other.strings.len(), other.strings.raw.items());
+        self.stacks.reserve(other.stacks.len(), other.stacks.items());
+        self.label_sets.reserve(other.label_sets.len(), other.label_sets.items());
         let strings: Vec<Sym> =
             (0..other.strings.len() as Sym).map(|id| self.strings.intern(other.strings.raw(id))).collect();
         let frames: Vec<FrameId> = other
@@ -349,7 +486,7 @@ impl Tables {
         let label_sets: Vec<LabelSetId> = (0..other.label_sets.len() as LabelSetId)
             .map(|id| {
                 let pairs: Vec<(Sym, Sym)> =
-                    other.label_sets.get(id).iter().map(|&(k, v)| (strings[k as usize], strings[v as usize])).collect();
+                    other.label_sets.get(id).map(|(k, v)| (strings[k as usize], strings[v as usize])).collect();
                 self.label_sets.intern(&pairs)
             })
             .collect();
@@ -378,15 +515,26 @@ impl Tables {
         if a == b {
             return std::cmp::Ordering::Equal;
         }
-        let (a, b) = (self.label_sets.get(a), self.label_sets.get(b));
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| self.cmp_strings(x.0, y.0).then_with(|| self.cmp_strings(x.1, y.1)))
+        let (sa, sb) = (self.label_sets.sets.get(a), self.label_sets.sets.get(b));
+        if sa.first() == sb.first() {
+            // One key list (the usual case): only the values can differ.
+            let values = sa.iter().zip(sb).skip(1);
+            return values
+                .map(|(&x, &y)| self.cmp_strings(x, y))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal);
+        }
+        let ((_, keys_a, va), (_, keys_b, vb)) = (self.label_sets.parts(a), self.label_sets.parts(b));
+        keys_a
+            .iter()
+            .zip(va)
+            .zip(keys_b.iter().zip(vb))
+            .map(|((&xk, &xv), (&yk, &yv))| self.cmp_strings(xk, yk).then_with(|| self.cmp_strings(xv, yv)))
             .find(|o| o.is_ne())
-            .unwrap_or(a.len().cmp(&b.len()))
+            .unwrap_or(keys_a.len().cmp(&keys_b.len()))
     }
     pub fn labels(&self, id: LabelSetId) -> impl Iterator<Item = (&str, &str)> {
-        self.label_sets.get(id).iter().map(|&(k, v)| (self.str(k), self.str(v)))
+        self.label_sets.get(id).map(|(k, v)| (self.str(k), self.str(v)))
     }
     /// Interns a label set given as (key, value) pairs in any order; `pairs` is left
     /// sorted, and can be cleared and reused for the next set.
@@ -504,5 +652,37 @@ impl Snapshot {
     /// The number of goroutines the snapshot holds.
     pub fn total(&self) -> u64 {
         self.goroutines.iter().map(|g| g.count).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ends are kept in 32 bits; past 4 Gi elements the ids that crossed a multiple of
+    /// 2^32 give the high part.
+    #[test]
+    fn slice_ends_past_four_gib() {
+        let (ends, wraps) = ([5u32, 10, 3, 7, 2], [2u32, 4]);
+        let got: Vec<usize> = (0..5).map(|id| end(&ends, &wraps, id)).collect();
+        assert_eq!(got, [5, 10, (1 << 32) + 3, (1 << 32) + 7, (2 << 32) + 2]);
+        assert_eq!(span(&ends, &wraps, 2), 10..(1 << 32) + 3);
+    }
+
+    /// Label sets keep their pairs through the key-list form, equal sets one id.
+    #[test]
+    fn label_sets_round_trip() {
+        let mut t = Tables::new();
+        let (a, b, x, y) =
+            (t.strings.intern(b"a"), t.strings.intern(b"b"), t.strings.intern(b"x"), t.strings.intern(b"y"));
+        let one = t.intern_labels(&mut vec![(b, y), (a, x)]);
+        let two = t.intern_labels(&mut vec![(a, y)]);
+        let again = t.intern_labels(&mut vec![(a, x), (b, y)]);
+        assert_eq!(one, again);
+        assert_ne!(one, two);
+        assert_eq!(t.labels(one).collect::<Vec<_>>(), [("a", "x"), ("b", "y")]);
+        assert_eq!(t.labels(two).collect::<Vec<_>>(), [("a", "y")]);
+        assert_eq!(t.labels(NO_LABELS).count(), 0);
+        assert_eq!(t.cmp_label_sets(two, one), std::cmp::Ordering::Greater);
     }
 }

@@ -16,7 +16,7 @@ type siteT struct {
 	locked  bool
 }
 
-func newModel(seed uint64) *Model {
+func newModel(seed uint64, wide bool) *Model {
 	m := &Model{
 		r:        &rng{s: seed*0x2545f4914f6cdd1d + 0x1234567},
 		byName:   map[string]*Func{},
@@ -26,7 +26,12 @@ func newModel(seed uint64) *Model {
 	}
 	m.ids.httpServe = 41
 	m.ids.debugServe = 39
-	m.build()
+	m.wide = wide
+	if wide {
+		m.buildWide()
+	} else {
+		m.build()
+	}
 	m.buildSpecial()
 	m.finalize()
 	return m
@@ -175,6 +180,20 @@ func (m *Model) ctxRoot(ctx int, leaf *Func) (specs []fs, created fs, hasCreated
 		return specs, fs{f: mr, line: mr.StartLine + m.r.rangeIn(10, 90)}, true
 	}
 	return nil, fs{}, false
+}
+
+// addApp draws n frames from the app pool and appends those not in used (marking them):
+// the middle of a stack, in both shapes.
+func (m *Model) addApp(specs []fs, n int, used map[*Func]bool) []fs {
+	for k := 0; k < n; k++ {
+		f := m.appPool[m.r.intn(len(m.appPool))]
+		if used[f] {
+			continue
+		}
+		used[f] = true
+		specs = append(specs, m.app(f))
+	}
+	return specs
 }
 
 func (m *Model) build() {
@@ -372,14 +391,7 @@ func (m *Model) buildShape(st siteT, prims map[string]prim, leaf **Func, leafLin
 			nmid += m.r.rangeIn(3, 8)
 		}
 		used := map[*Func]bool{*leaf: true}
-		for k := 0; k < nmid; k++ {
-			f := m.appPool[m.r.intn(len(m.appPool))]
-			if used[f] {
-				continue
-			}
-			used[f] = true
-			specs = append(specs, m.app(f))
-		}
+		specs = m.addApp(specs, nmid, used)
 		if st.ctx == ctxHTTP {
 			h := m.fn(appMod+"internal/httpapi.(*Server).handle"+m.r.pick(nouns), appRoot+"internal/httpapi/handlers.go", "p,{t,p},p")
 			if h.StartLine == 0 {

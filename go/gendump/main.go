@@ -1,7 +1,7 @@
 // gendump writes large synthetic Go goroutine dumps / goroutine profiles
 // (Go 1.27 formats) for benchmarking goroscope, plus a ground-truth file.
 //
-//	gendump -n 1000000 -format debug2|debug1|debug0|sigquit [-unique-labels] [-seed 1] -o FILE [-truth FILE.json]
+//	gendump -n 1000000 -format debug2|debug1|debug0|sigquit [-shape service|wide] [-unique-labels] [-seed 1] -o FILE [-truth FILE.json]
 package main
 
 import (
@@ -48,7 +48,7 @@ type gen struct {
 	heapBase uint64
 }
 
-func newGen(m *Model, seed uint64, n int, format string, unique bool) *gen {
+func newGen(m *Model, seed uint64, n int, format string, unique bool, labeled float64) *gen {
 	g := &gen{m: m, r: rng{s: seed ^ 0x5deece66d}, n: n, format: format, unique: unique, nextID: 64}
 	g.heapBase = 0x1e0000000000 + (seed%0x7f)<<32 + 0x56b8000000&0xffffffff
 	switch format {
@@ -71,7 +71,7 @@ func newGen(m *Model, seed uint64, n int, format string, unique bool) *gen {
 			lw += sh.Weight
 		}
 	}
-	g.pLab = 0.34 * tw / lw
+	g.pLab = labeled * tw / lw
 	if g.pLab > 1 {
 		g.pLab = 1
 	}
@@ -394,6 +394,7 @@ func main() {
 	format := flag.String("format", "debug2", "debug2|debug1|debug0|sigquit")
 	unique := flag.Bool("unique-labels", false, "give labeled goroutines a unique request_id/job_id label")
 	seed := flag.Uint64("seed", 1, "random seed")
+	shape := flag.String("shape", "service", "service (~390 call sites, 5-33 frames, labels on a third) | wide (long paths, generics, long argument lists, stacks up to 50+ frames, few labels, ~18,000 stack variants over ~20,000 call sites)")
 	outPath := flag.String("o", "", "output file (default stdout)")
 	truthPath := flag.String("truth", "", "write ground-truth site counts (JSON) to this file")
 	stats := flag.Bool("stats", false, "print model statistics to stderr")
@@ -404,9 +405,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gendump: unknown -format", *format)
 		os.Exit(2)
 	}
+	if *shape != "service" && *shape != "wide" {
+		fmt.Fprintln(os.Stderr, "gendump: unknown -shape", *shape)
+		os.Exit(2)
+	}
 	t0 := time.Now()
-	m := newModel(*seed)
-	g := newGen(m, *seed, *n, *format, *unique)
+	m := newModel(*seed, *shape == "wide")
+	labeled := 0.34
+	if *shape == "wide" {
+		labeled = 0.05
+	}
+	g := newGen(m, *seed, *n, *format, *unique, labeled)
 	if *n < len(g.head) {
 		fmt.Fprintf(os.Stderr, "gendump: -n must be at least %d\n", len(g.head))
 		os.Exit(2)

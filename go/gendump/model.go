@@ -123,6 +123,7 @@ type Model struct {
 	appPool  []*Func
 	appLines map[*Func][]int
 	maxPC    uint64
+	wide     bool // -shape wide
 }
 
 const goroot = "/usr/local/go/src/"

@@ -38,9 +38,13 @@ func (m *Model) buildSpecial() {
 	}, tail...)
 	m.sp.prof01 = m.special1("running", p01, &serve, ctxStdConn)
 
-	mainf := m.fn("main.main", appRoot+"cmd/shop-api/main.go", "")
+	mainFile := appRoot + "cmd/shop-api/main.go"
+	if m.wide {
+		mainFile = wideRoot + "cmd/fulfillment/main.go"
+	}
+	mainf := m.fn("main.main", mainFile, "")
 	mainf.StartLine = 33
-	run := m.fn("main.run", appRoot+"cmd/shop-api/main.go", "{t,p},p")
+	run := m.fn("main.run", mainFile, "{t,p},p")
 	run.StartLine = 74
 	m.sp.main = m.special1("chan receive", []fs{
 		m.rt("runtime.gopark", "runtime/proc.go", 474, 0xca, "p,p,k,k,p"),

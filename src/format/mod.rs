@@ -4,6 +4,7 @@
 //! from its first bytes, and `parse(source, data, limits)` returning snapshots or an error
 //! that names the input. Nothing here does I/O; bytes come from [`crate::source`].
 
+mod cores;
 pub mod debug1;
 pub(crate) mod escaped;
 pub(crate) mod labels;

@@ -54,7 +54,7 @@ pub fn parse(source: &str, data: &[u8], limits: &Limits) -> crate::Result<Snapsh
 
 fn decode(source: &str, data: &[u8], limits: &Limits) -> Result<Snapshot, Fail> {
     let p = Profile::scan(data)?;
-    let mut strings = StringTable { syms: vec![UNINTERNED; p.strings.len()], entries: p.strings };
+    let mut strings = StringTable::new(data, p.strings);
 
     let kind = match p.sample_type {
         Some(value_type) => {
@@ -94,6 +94,11 @@ fn decode(source: &str, data: &[u8], limits: &Limits) -> Result<Snapshot, Fail> 
     }
     snap.goroutines.reserve(p.samples.len());
     let t = &mut snap.tables;
+    // A profile with a unique label per goroutine interns most of its string table: the
+    // arena is sized once (growing it copied up to 2× its bytes, issue 14). Not past what
+    // samples and functions can refer to: a table of unused strings reserves nothing.
+    let referable = (2 * p.samples.len() + 2 * p.functions.len() + 16).min(strings.entries.len());
+    t.strings.reserve(referable, strings.entries.iter().map(|e| e.len()).sum());
 
     // Function: id, name, filename → interned (normalized name, file).
     let mut function_ids = Vec::with_capacity(p.functions.len());
@@ -362,9 +367,26 @@ struct StringTable<'a> {
     entries: Vec<&'a [u8]>,
     /// Index → interned id, or [`UNINTERNED`].
     syms: Vec<Sym>,
+    /// The bytes from the first entry to the last, if they are all ASCII (Go writes the
+    /// table in one run, and label values mostly are): then no entry needs its own UTF-8
+    /// check, which cost a third of interning a short string.
+    ascii: Option<&'a str>,
 }
 
 impl<'a> StringTable<'a> {
+    /// `entries` are slices of `data`.
+    fn new(data: &'a [u8], entries: Vec<&'a [u8]>) -> Self {
+        let offset = |e: &[u8]| e.as_ptr() as usize - data.as_ptr() as usize;
+        let ascii = match (entries.first(), entries.last()) {
+            (Some(first), Some(last)) => data
+                .get(offset(first)..offset(last) + last.len())
+                .filter(|run| run.is_ascii())
+                .and_then(|run| std::str::from_utf8(run).ok()),
+            _ => None,
+        };
+        StringTable { syms: vec![UNINTERNED; entries.len()], entries, ascii }
+    }
+
     /// Entry `index`; an index out of range reads as "".
     fn bytes(&self, index: i64) -> &'a [u8] {
         usize::try_from(index).ok().and_then(|i| self.entries.get(i)).copied().unwrap_or(b"")
@@ -376,7 +398,18 @@ impl<'a> StringTable<'a> {
             return strings.intern(b"");
         };
         if self.syms[i] == UNINTERNED {
-            self.syms[i] = strings.intern(self.entries[i]);
+            let entry = self.entries[i];
+            self.syms[i] = match self.ascii {
+                // Entries lie between the first and the last, or are not in the run.
+                Some(run)
+                    if entry.as_ptr() >= run.as_ptr()
+                        && entry.as_ptr() as usize + entry.len() <= run.as_ptr() as usize + run.len() =>
+                {
+                    let at = entry.as_ptr() as usize - run.as_ptr() as usize;
+                    strings.intern_str(&run[at..at + entry.len()])
+                }
+                _ => strings.intern(entry),
+            };
         }
         self.syms[i]
     }

@@ -56,10 +56,11 @@ use rustc_hash::FxHashMap;
 /// prefixes and names the snapshots [`Format::Log`]. Returns no snapshot when the input
 /// holds no goroutine header.
 ///
-/// A large plain dump is split at goroutine boundaries and parsed on every core the
-/// process may use (`taskset` narrows that); the result is exactly that of one pass.
+/// A large plain dump is split at goroutine boundaries and parsed on the cores free now
+/// ([`super::cores::free`]: the CPUs the process may use, `taskset` narrows them, less
+/// those other work keeps busy); the result is exactly that of one pass.
 pub fn parse(source: &str, data: &[u8], log_mode: bool, limits: &Limits) -> crate::Result<Vec<Snapshot>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = if !log_mode && data.len() >= PARALLEL_MIN_BYTES { super::cores::free() } else { 1 };
     parse_threads(source, data, log_mode, limits, threads)
 }
 
@@ -72,7 +73,8 @@ pub fn parse_threads(
     threads: usize,
 ) -> crate::Result<Vec<Snapshot>> {
     if threads > 1 && !log_mode && data.len() >= PARALLEL_MIN_BYTES {
-        if let Some(snaps) = parse_in_chunks(source, data, limits, threads) {
+        let chunks = (data.len() / CHUNK_BYTES).clamp(threads, threads * CHUNKS_PER_THREAD);
+        if let Some(snaps) = parse_in_chunks(source, data, limits, chunks, threads) {
             return Ok(snaps);
         }
     }
@@ -85,6 +87,18 @@ pub fn parse_threads(
 /// 10k dump, 2 cores).
 const PARALLEL_MIN_BYTES: usize = 4 << 20;
 
+/// A large input is cut into pieces of about this size, at least one and at most
+/// [`CHUNKS_PER_THREAD`] per thread, which the threads take in turn: a thread that gets
+/// less CPU (other work on its core) takes fewer pieces instead of holding up the rest.
+/// Each piece after the first costs a merge of its tables (~1 ms for 20k distinct frames),
+/// hence not smaller (measured on the 100k and 1M dumps of both shapes, issue 14).
+const CHUNK_BYTES: usize = 16 << 20;
+const CHUNKS_PER_THREAD: usize = 2;
+/// The pieces' tables are merged only when they take less than the input over this (see
+/// [`parse_in_chunks`]); real dumps repeat their frames and labels and stay far below it
+/// (the wide 1M dump: 1.75 GB, tables of ~10 MB).
+const MERGE_TABLES_PER_INPUT: usize = 4;
+
 /// One pass over the whole input on the calling thread.
 fn parse_serial(source: &str, data: &[u8], log_mode: bool, limits: &Limits) -> crate::Result<Vec<Snapshot>> {
     let mut p = Parser::new(source, log_mode, limits);
@@ -93,13 +107,21 @@ fn parse_serial(source: &str, data: &[u8], log_mode: bool, limits: &Limits) -> c
     Ok(p.done)
 }
 
-/// Parses `data` in up to `chunks` pieces on as many threads and merges them. A later
-/// piece stops at the first text between goroutines (a register dump, a second dump): its
-/// meaning depends on everything before it, so the merged parser reads on from there
-/// itself. `None` when the pieces cannot be merged into exactly what one pass gives (no
-/// boundary found, text right after a frame, an error): the caller then parses serially,
-/// which also reports an error with the right line number.
-pub(crate) fn parse_in_chunks(source: &str, data: &[u8], limits: &Limits, chunks: usize) -> Option<Vec<Snapshot>> {
+/// Parses `data` in up to `chunks` pieces on up to `threads` threads (the calling one
+/// included, which takes the first piece; the others take the next piece not taken) and
+/// merges them in order. A later piece stops at the first text between goroutines (a
+/// register dump, a second dump): its meaning depends on everything before it, so the
+/// merged parser reads on from there itself. `None` when the pieces cannot be merged into
+/// exactly what one pass gives (no boundary found, text right after a frame, an error):
+/// the caller then parses serially, which also reports an error with the right line
+/// number.
+pub(crate) fn parse_in_chunks<'a, 'l>(
+    source: &str,
+    data: &'a [u8],
+    limits: &'l Limits,
+    chunks: usize,
+    threads: usize,
+) -> Option<Vec<Snapshot>> {
     let bounds = chunk_bounds(data, chunks);
     if bounds.len() < 3 {
         return None;
@@ -110,22 +132,65 @@ pub(crate) fn parse_in_chunks(source: &str, data: &[u8], limits: &Limits, chunks
         p.stop_at_text = later;
         p.feed(part).ok()?;
         p.end_goroutine();
+        if later {
+            // Only the first piece's parser reads on (from where a later one stopped); the
+            // others' caches would only add to the peak while the pieces are merged.
+            p.frame_cache = FrameCache::default();
+            p.label_cache = FxHashMap::default();
+        }
         Some(p)
     };
-    let outs: Vec<Option<Parser>> = std::thread::scope(|s| {
-        let handles: Vec<_> = parts[1..].iter().map(|&part| s.spawn(move || run(part, true))).collect();
-        let first = run(parts[0], false);
-        std::iter::once(first)
-            .chain(handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))))
-            .collect()
+    // Pieces are handed out in order; once one cannot be merged, the rest are not read.
+    let next = std::sync::atomic::AtomicUsize::new(1);
+    let give_up = std::sync::atomic::AtomicBool::new(false);
+    let take = |out: &mut Vec<(usize, Option<Parser<'a, 'l>>)>| {
+        use std::sync::atomic::Ordering::Relaxed;
+        while !give_up.load(Relaxed) {
+            let i = next.fetch_add(1, Relaxed);
+            let Some(&part) = parts.get(i) else { break };
+            let p = run(part, true);
+            if p.as_ref().is_none_or(|p| !p.done.is_empty() || p.outside_text || p.irregular) {
+                give_up.store(true, Relaxed);
+            }
+            out.push((i, p));
+        }
+    };
+    let helpers = threads.min(parts.len()) - 1;
+    let mut outs: Vec<(usize, Option<Parser<'a, 'l>>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..helpers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    take(&mut out);
+                    out
+                })
+            })
+            .collect();
+        let mut out = vec![(0, run(parts[0], false))];
+        take(&mut out);
+        for h in handles {
+            out.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        out
     });
-    let mut outs = outs.into_iter();
+    if give_up.into_inner() || outs.len() != parts.len() {
+        return None;
+    }
+    outs.sort_unstable_by_key(|o| o.0);
+    let mut outs = outs.into_iter().map(|o| o.1);
     let mut first = outs.next()??;
     let rest: Vec<Parser> = outs.collect::<Option<_>>()?;
     // A later piece starts at a header after a blank line, where one pass is between
     // goroutines too; only text outside goroutines (which may end a dump or start a
     // preamble) depends on what came before.
     if first.irregular || rest.iter().any(|p| !p.done.is_empty() || p.outside_text || p.irregular) {
+        return None;
+    }
+    // Merging holds the merged tables and a piece's at once: when the tables are large
+    // beside the input (a dump of distinct values, issue 15: up to 2.6x the input at the
+    // peak), one pass is cheaper in memory than the merge, and the pieces are dropped.
+    let tables = first.snap.tables.heap_bytes() + rest.iter().map(|p| p.snap.tables.heap_bytes()).sum::<usize>();
+    if tables > data.len() / MERGE_TABLES_PER_INPUT {
         return None;
     }
     // Pieces after one that stopped are read again by the merged parser.
@@ -205,9 +270,12 @@ struct Parser<'a, 'l> {
     pending_creator: Option<&'a [u8]>,
     /// (function name, file line as printed) → frame. A dump of a million goroutines
     /// holds a few thousand distinct frame lines; this turns three table lookups and the
-    /// file-line scan into one hash of the raw bytes. Lines with `fp=`/`sp=` (different
-    /// for every goroutine) are not cached, so the cache stays as small as the program.
-    frame_cache: FxHashMap<FrameKey<'a>, FrameId>,
+    /// file-line scan into one hash of the raw bytes. The part of a line from ` fp=` on
+    /// (different for every goroutine) is not part of the key, so the cache stays as
+    /// small as the program.
+    frame_cache: FrameCache,
+    /// Frame lines of the current goroutine not looked up yet ([`Parser::resolve_frames`]).
+    pending: Vec<PendingFrame<'a>>,
     /// Label text as printed in a header → label set (the same set prints the same way).
     label_cache: FxHashMap<&'a [u8], LabelSetId>,
     /// Text other than goroutines was seen (a preamble, a second dump, a register dump).
@@ -266,7 +334,8 @@ impl<'a, 'l> Parser<'a, 'l> {
             stack: Vec::with_capacity(64),
             pending_fn: None,
             pending_creator: None,
-            frame_cache: FxHashMap::default(),
+            frame_cache: FrameCache::default(),
+            pending: Vec::with_capacity(FRAME_BATCH),
             label_cache: FxHashMap::default(),
             outside_text: false,
             irregular: false,
@@ -290,6 +359,7 @@ impl<'a, 'l> Parser<'a, 'l> {
 
     /// Feeds every line of `data`, the last one possibly torn.
     fn feed(&mut self, data: &'a [u8]) -> crate::Result<()> {
+        self.frame_cache.max_bytes = self.frame_cache.max_bytes.max(data.len() / 4);
         let mut line_no = 0u64;
         for (line, complete) in Lines::new(data) {
             line_no += 1;
@@ -416,6 +486,7 @@ impl<'a, 'l> Parser<'a, 'l> {
                     b'\t' => &line[1..],
                     _ => return self.created_by_other(line, last_and_torn),
                 };
+                self.resolve_frames();
                 if let Some(func) = self.pending_creator.take() {
                     if let Some(id) = self.frame(func, file_line) {
                         if let Some(g) = self.cur.as_mut() {
@@ -463,6 +534,7 @@ impl<'a, 'l> Parser<'a, 'l> {
             self.pending_creator = None;
             return self.frame_line(line, last_and_torn);
         };
+        self.resolve_frames();
         if let Some(func) = self.pending_creator.take() {
             if let Some(id) = self.frame(func, file_line) {
                 if let Some(g) = self.cur.as_mut() {
@@ -730,6 +802,14 @@ impl<'a, 'l> Parser<'a, 'l> {
             }
             return Ok(());
         };
+        // Frames are looked up a goroutine at a time (see [`Parser::resolve_frames`]), as
+        // long as the goroutine stays within --max-frames even if all of them read.
+        if self.pending.len() < FRAME_BATCH && ((self.stack.len() + self.pending.len()) as u64) < self.limits.max_frames
+        {
+            self.pending.push(PendingFrame { func, file_line, last_and_torn, hash: 0, slot: NO_SLOT });
+            return Ok(());
+        }
+        self.resolve_frames();
         match self.frame(func, file_line) {
             Some(id) => {
                 if self.stack.len() as u64 >= self.limits.max_frames {
@@ -748,6 +828,41 @@ impl<'a, 'l> Parser<'a, 'l> {
             None => {}
         }
         Ok(())
+    }
+
+    /// Looks up the frames of [`Parser::pending`] and pushes them, in order. With many
+    /// distinct call sites the cache's slots and keys are not in the CPU's cache (the input
+    /// streaming by evicts them), and looking up one frame after the other waits for each
+    /// miss in turn; here the slots of all are fetched first, then the keys of all, then
+    /// each is compared, so the misses overlap (issue 14: 1.7 GB with 20k distinct frames).
+    fn resolve_frames(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut pending = std::mem::take(&mut self.pending);
+        for p in pending.iter_mut() {
+            (p.file_line, p.hash) = frame_key(p.func, p.file_line);
+            self.frame_cache.prefetch_slot(p.hash);
+        }
+        for p in pending.iter_mut() {
+            p.slot = self.frame_cache.candidate(p.hash, p.func.len(), p.file_line.len());
+            self.frame_cache.prefetch_key(p.slot);
+        }
+        let cap = self.frame_cache.capacity();
+        for p in &pending {
+            // A frame first seen in this batch grew the table: later slots moved.
+            let known = match cap == self.frame_cache.capacity() {
+                true => self.frame_cache.verify(p.slot, p.func, p.file_line),
+                false => None,
+            };
+            match known.or_else(|| self.frame_keyed(p.func, p.file_line, p.hash)) {
+                Some(id) => self.stack.push(id),
+                None if p.last_and_torn => self.snap.truncated = true,
+                None => {}
+            }
+        }
+        pending.clear();
+        self.pending = pending;
     }
 
     /// main.(*server).handleSearch.func1(0xc000010000, {0x5d8e40, 0xc00001c0a8})
@@ -797,24 +912,31 @@ impl<'a, 'l> Parser<'a, 'l> {
     /// The frame of a function name and the file line after it (tab removed); `None` if
     /// the file line cannot be read.
     fn frame(&mut self, func: &'a [u8], file_line: &'a [u8]) -> Option<FrameId> {
-        if let Some(&id) = self.frame_cache.get(&FrameKey { func, file_line }) {
+        let (key, hash) = frame_key(func, file_line);
+        self.frame_keyed(func, key, hash)
+    }
+
+    /// [`Parser::frame`] of a file line's [`frame_key`].
+    fn frame_keyed(&mut self, func: &'a [u8], key: &'a [u8], hash: u32) -> Option<FrameId> {
+        let mut hash = hash;
+        let mut probe = self.frame_cache.get(hash, func, key);
+        if probe == Probe::Crowded {
+            // Many frames share this quick hash (crafted: issue 15): the whole name decides.
+            hash = FrameCache::full_hash(func, key, hash);
+            probe = self.frame_cache.get(hash, func, key);
+        }
+        if let Probe::Found(id) = probe {
             return Some(id);
         }
-        // \t/usr/local/go/src/runtime/proc.go:435 +0x29 fp=0xc000052f38 sp=0xc000052f18 pc=0x43e2ae
-        // (GOTRACEBACK=system and crash dumps): fp/sp differ per goroutine, so the key
-        // stops before them, and is looked up again.
-        let key = cut_frame_pointers(file_line);
-        if key.len() != file_line.len() {
-            if let Some(&id) = self.frame_cache.get(&FrameKey { func, file_line: key }) {
-                return Some(id);
-            }
-        }
-        let (file, line) = parse_file_line_without_frame_pointers(key)?;
+        let cut = if hash & 1 == 1 { key } else { cut_frame_pointers(key) };
+        let (file, line) = parse_file_line_without_frame_pointers(cut)?;
         let t = &mut self.snap.tables;
         let function = t.strings.intern(func);
         let file = t.strings.intern(file);
         let id = t.frames.intern(crate::model::Frame { function, file, line });
-        self.frame_cache.insert(FrameKey { func, file_line: key }, id);
+        if probe == Probe::Absent {
+            self.frame_cache.insert(hash, func, key, id);
+        }
         Some(id)
     }
 
@@ -837,6 +959,7 @@ impl<'a, 'l> Parser<'a, 'l> {
 
     #[inline]
     fn end_goroutine(&mut self) {
+        self.resolve_frames();
         if let Some(func) = self.pending_fn.take() {
             if !looks_like_function(func) {
                 // `## note` after the last frame: not a frame whose file line is missing.
@@ -1062,32 +1185,290 @@ fn looks_like_function(name: &[u8]) -> bool {
     !name.iter().any(|&b| b == b' ' || b == b'\t') && name.contains(&b'.')
 }
 
-/// `main.(*T).m(0x1, {0x2?})` → `main.(*T).m`; `panic({…})` → `runtime.gopanic`.
-/// A frame as printed: function name and file line. Hashed by the file line alone, whose
-/// `+0x` offset makes it all but unique, so half the bytes are hashed; both are compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FrameKey<'a> {
-    func: &'a [u8],
-    file_line: &'a [u8],
+/// The frame cache: (function name, file line as printed) → frame. The key bytes are
+/// copied into one arena rather than borrowed from the input: with many distinct call
+/// sites (20k frames in the wide bench dump), keys borrowed from wherever each frame was
+/// first seen scatter every lookup's compare over the whole mapped input. An open-address
+/// table of 16-byte slots (linear probing, at most half full) whose slot and key can be
+/// fetched ahead of use ([`Parser::resolve_frames`]), which a general hash map does not
+/// offer; the profile of the wide 1M dump had half its frame time waiting on the slot.
+struct FrameCache {
+    /// A power of two long; `id == NONE` marks a free slot.
+    slots: Vec<FrameSlot>,
+    len: usize,
+    /// Keys, each the function name followed by the file line.
+    bytes: Vec<u8>,
+    /// Bytes the slots and keys may take: a quarter of the input fed ([`Parser::feed`]).
+    /// A real dump repeats its frames (20k distinct in the 1.75 GB wide dump, 9k in its
+    /// first 8.7 MB, 2.2 MB of keys); a dump of distinct frame lines would make the cache
+    /// the largest thing in memory, for no hit (issue 15). Frames past the budget are read
+    /// each time, which is only slower.
+    max_bytes: usize,
 }
 
-impl std::hash::Hash for FrameKey<'_> {
-    #[inline]
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        self.file_line.hash(h);
-        // And the function's length and last 8 bytes: a hostile dump (issue 15) put
-        // thousands of functions on one file line, and hashing the line alone made each
-        // lookup a long scan. Not the whole name, which cost 10% more instructions on a
-        // debug=2 dump (callgrind).
-        let f = self.func;
-        let tail = match f.len().checked_sub(8) {
-            Some(at) => u64::from_le_bytes(f[at..].try_into().expect("8 bytes")),
-            None => f.iter().fold(0u64, |w, &x| w << 8 | x as u64),
-        };
-        h.write_u64(tail ^ f.len() as u64);
+#[derive(Clone, Copy)]
+struct FrameSlot {
+    /// The file line's hash (its `+0x` offset makes it all but unique, so the function
+    /// name is not hashed; both are compared). Also where the slot sits, and so what a
+    /// grown table is rebuilt from.
+    hash: u32,
+    id: FrameId,
+    start: u32,
+    func_len: u16,
+    file_len: u16,
+}
+
+const FREE_SLOT: FrameSlot = FrameSlot { hash: 0, id: NONE, start: 0, func_len: 0, file_len: 0 };
+/// No candidate slot (see [`FrameCache::candidate`]).
+const NO_SLOT: usize = usize::MAX;
+/// Slots a lookup reads at most. The quick hash leaves most of a function name out, so a
+/// crafted dump can give thousands of frames one hash (issue 15: 100,000 names of one
+/// length and one ending on one file line took 47 s for 7.5 MB); past this many slots a
+/// lookup gives up ([`Probe::Crowded`]) and the frame is keyed by the hash of its whole
+/// name ([`FrameCache::full_hash`]), so every lookup reads a bounded number of slots. The
+/// table is at most half full: an honest lookup reads one or two.
+const MAX_PROBES: usize = 16;
+
+/// What a bounded lookup found.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Probe {
+    Found(FrameId),
+    /// A free slot came first: the frame may be inserted under this hash.
+    Absent,
+    /// [`MAX_PROBES`] slots read, none free and none this frame's.
+    Crowded,
+}
+/// Frame lines looked up together. A goroutine of the dumps at hand has 5–50 frames;
+/// past a few dozen outstanding misses a core overlaps no more.
+const FRAME_BATCH: usize = 32;
+
+/// A frame line waiting for [`Parser::resolve_frames`].
+struct PendingFrame<'a> {
+    func: &'a [u8],
+    /// The file line (cut before ` fp=` once resolving starts).
+    file_line: &'a [u8],
+    last_and_torn: bool,
+    hash: u32,
+    slot: usize,
+}
+
+impl Default for FrameCache {
+    fn default() -> Self {
+        FrameCache { slots: vec![FREE_SLOT; 1024], len: 0, bytes: Vec::new(), max_bytes: 1 << 20 }
     }
 }
 
+/// `a == b` for slices of equal length, 16 bytes at a time and inline: keys are 50–200
+/// bytes, and the call into `memcmp` and its dispatch cost more than the compare.
+#[inline(always)]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 16 {
+        return a == b;
+    }
+    let word = |s: &[u8], i: usize| u128::from_ne_bytes(s[i..i + 16].try_into().expect("16 bytes"));
+    let mut i = 0;
+    while i + 16 < n {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 16;
+    }
+    // The last 16 bytes, overlapping what was compared.
+    word(a, n - 16) == word(b, n - 16)
+}
+
+/// Asks the CPU to start loading the cache line at `p` (a hint: never faults).
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching is a hint that never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+impl FrameCache {
+    #[inline]
+    fn hash(func: &[u8], file_line: &[u8]) -> u32 {
+        use std::hash::Hasher;
+        let mut h = rustc_hash::FxHasher::default();
+        h.write(file_line);
+        // And the function's length and last 8 bytes: a hostile dump (issue 15) put
+        // thousands of functions on one file line, and hashing the line alone made each
+        // lookup a long scan. Not the whole name, which cost 10% more instructions on a
+        // debug=2 dump (callgrind); names crafted to share length and ending are keyed
+        // by [`FrameCache::full_hash`] once their quick hash is crowded.
+        let tail = match func.len().checked_sub(8) {
+            Some(at) => u64::from_le_bytes(func[at..].try_into().expect("8 bytes")),
+            None => func.iter().fold(0u64, |w, &x| w << 8 | x as u64),
+        };
+        h.write_u64(tail ^ func.len() as u64);
+        let h = h.finish();
+        (h >> 32) as u32 ^ h as u32
+    }
+
+    fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    #[inline]
+    fn home(&self, hash: u32) -> usize {
+        hash as usize & (self.slots.len() - 1)
+    }
+
+    #[inline]
+    fn prefetch_slot(&self, hash: u32) {
+        prefetch(&self.slots[self.home(hash)]);
+    }
+
+    /// The first slot whose hash and lengths match (its key still to be compared), or
+    /// [`NO_SLOT`].
+    #[inline]
+    fn candidate(&self, hash: u32, func_len: usize, file_len: usize) -> usize {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(hash);
+        for _ in 0..MAX_PROBES {
+            let s = &self.slots[i];
+            if s.id == NONE {
+                return NO_SLOT;
+            }
+            if s.hash == hash && s.func_len as usize == func_len && s.file_len as usize == file_len {
+                return i;
+            }
+            i = (i + 1) & mask;
+        }
+        NO_SLOT
+    }
+
+    #[inline]
+    fn prefetch_key(&self, slot: usize) {
+        if let Some(s) = self.slots.get(slot) {
+            let key = &self.bytes[s.start as usize..s.start as usize + s.func_len as usize + s.file_len as usize];
+            for line in key.chunks(64) {
+                prefetch(line.as_ptr());
+            }
+        }
+    }
+
+    /// The frame in `slot` if its key is this one.
+    #[inline]
+    fn verify(&self, slot: usize, func: &[u8], file_line: &[u8]) -> Option<FrameId> {
+        let s = self.slots.get(slot)?;
+        let key = &self.bytes[s.start as usize..s.start as usize + s.func_len as usize + s.file_len as usize];
+        (key.len() == func.len() + file_line.len()
+            && same(&key[func.len()..], file_line)
+            && same(&key[..func.len()], func))
+        .then_some(s.id)
+    }
+
+    /// The frame of this key, reading at most [`MAX_PROBES`] slots.
+    fn get(&self, hash: u32, func: &[u8], file_line: &[u8]) -> Probe {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(hash);
+        for _ in 0..MAX_PROBES {
+            let s = &self.slots[i];
+            if s.id == NONE {
+                return Probe::Absent;
+            }
+            if s.hash == hash {
+                if let Some(id) = self.verify(i, func, file_line) {
+                    return Probe::Found(id);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+        Probe::Crowded
+    }
+
+    /// The hash of the whole function name and file line, for keys whose quick hash is
+    /// crowded; keeps the quick hash's parity (see [`frame_key`]). A frame may so sit in
+    /// the table twice (once per hash, after a growth moved it past [`MAX_PROBES`]); both
+    /// map to the same interned frame.
+    fn full_hash(func: &[u8], file_line: &[u8], quick: u32) -> u32 {
+        use std::hash::Hasher;
+        let mut h = rustc_hash::FxHasher::default();
+        h.write(func);
+        h.write(file_line);
+        let h = h.finish();
+        ((h >> 32) as u32 ^ h as u32) & !1 | quick & 1
+    }
+
+    /// Keys too long for a slot (or past 4 GiB of keys) are not cached: such lines are
+    /// read each time, which is only slower.
+    fn insert(&mut self, hash: u32, func: &[u8], file_line: &[u8], id: FrameId) {
+        let (Ok(func_len), Ok(file_len), Ok(start)) =
+            (u16::try_from(func.len()), u16::try_from(file_line.len()), u32::try_from(self.bytes.len()))
+        else {
+            return;
+        };
+        if start.checked_add(func_len as u32 + file_len as u32).is_none() {
+            return;
+        }
+        let grow = (self.len + 1) * 2 > self.slots.len();
+        let slots = self.slots.len() << grow as usize;
+        if self.bytes.len() + func.len() + file_line.len() + slots * std::mem::size_of::<FrameSlot>() > self.max_bytes {
+            return;
+        }
+        if grow {
+            let grown = vec![FREE_SLOT; self.slots.len() * 2];
+            let old = std::mem::replace(&mut self.slots, grown);
+            for s in old.into_iter().filter(|s| s.id != NONE) {
+                self.place(s);
+            }
+        }
+        self.bytes.extend_from_slice(func);
+        self.bytes.extend_from_slice(file_line);
+        self.place(FrameSlot { hash, id, start, func_len, file_len });
+        self.len += 1;
+    }
+
+    fn place(&mut self, slot: FrameSlot) {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(slot.hash);
+        while self.slots[i].id != NONE {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = slot;
+    }
+
+    fn clear(&mut self) {
+        *self = FrameCache { max_bytes: self.max_bytes, ..FrameCache::default() };
+    }
+}
+
+/// The frame cache's key of a file line, and its hash. A line that ends in frame pointers
+///
+/// \t/usr/local/go/src/runtime/proc.go:435 +0x29 fp=0xc000052f38 sp=0xc000052f18 pc=0x43e2ae
+///
+/// (GOTRACEBACK=system and crash dumps) is keyed up to its ` fp=` (which differ for every
+/// goroutine), and its hash is odd; any other line is keyed as it is, with an even hash, so
+/// the two kinds of key never match each other. The frame is read from the line cut at its
+/// last ` fp=` either way; only lines that end in `pc=`, `sp=` or `fp=` are cut before the
+/// lookup, which spares a scan of every other line for one.
+#[inline]
+fn frame_key<'a>(func: &[u8], file_line: &'a [u8]) -> (&'a [u8], u32) {
+    // The last token of a line with frame pointers is at most `pc=0x` and 16 digits.
+    let tail = &file_line[file_line.len().saturating_sub(24)..];
+    let pointers = tail.iter().rposition(|&b| b == b' ').is_some_and(|i| {
+        let t = &tail[i + 1..];
+        t.starts_with(b"pc=") || t.starts_with(b"sp=") || t.starts_with(b"fp=")
+    });
+    if pointers {
+        let key = cut_frame_pointers(file_line);
+        if key.len() != file_line.len() {
+            return (key, FrameCache::hash(func, key) | 1);
+        }
+    }
+    (file_line, FrameCache::hash(func, file_line) & !1)
+}
+
+/// `main.(*T).m(0x1, {0x2?})` → `main.(*T).m`; `panic({…})` → `runtime.gopanic`.
 #[inline(always)]
 pub(crate) fn function_name(line: &[u8]) -> &[u8] {
     let name = match (line.last(), memchr::memrchr(b'(', line)) {
@@ -1191,7 +1572,8 @@ mod tests {
             let strings: Vec<&str> = (0..t.strings.len() as u32).map(|i| t.strings.get(i)).collect();
             let frames: Vec<_> = (0..t.frames.len() as u32).map(|i| *t.frames.get(i)).collect();
             let stacks: Vec<_> = (0..t.stacks.len() as u32).map(|i| t.stacks.get(i).to_vec()).collect();
-            let labels: Vec<_> = (0..t.label_sets.len() as u32).map(|i| t.label_sets.get(i).to_vec()).collect();
+            let labels: Vec<_> =
+                (0..t.label_sets.len() as u32).map(|i| t.label_sets.get(i).collect::<Vec<_>>()).collect();
             out += &format!(
                 "{:?} {:?} {} {} {:?} {:?}\n{strings:?}\n{frames:?}\n{stacks:?}\n{labels:?}\n{:?}\n",
                 s.format, s.preamble, s.skipped, s.truncated, s.notes, s.time_nanos, s.goroutines
@@ -1242,8 +1624,8 @@ mod tests {
         for (name, data) in &inputs {
             let mut one = parse_serial(name, data, false, &limits).unwrap();
             let want = fingerprint(&mut one);
-            for chunks in [2, 3, 8] {
-                if let Some(mut got) = parse_in_chunks(name, data, &limits, chunks) {
+            for (chunks, threads) in [(2, 2), (3, 2), (8, 2), (8, 3)] {
+                if let Some(mut got) = parse_in_chunks(name, data, &limits, chunks, threads) {
                     merged += 1;
                     assert!(fingerprint(&mut got) == want, "{name}: {chunks} chunks differ from one pass");
                 }
@@ -1293,6 +1675,91 @@ mod tests {
         let s = one("goroutine 1 [select]:\nmain.f()\n\t/a.go:3 +0x1\n\ngoroutine 2 [chan send]:\nmain.g()\n\t/a.go:");
         assert_eq!(s.goroutines.len(), 2);
         assert!(s.truncated);
+    }
+
+    /// Issue 14: frames are looked up in batches from a table that grows mid-batch; every
+    /// frame still gets its own line, a repeat the same id, and the frame limit trips at
+    /// the same frame as one lookup at a time.
+    #[test]
+    fn batched_frame_lookups_read_every_frame() {
+        let mut text = String::new();
+        for g in 1..=3 {
+            text += &format!("goroutine {g} [select]:\n");
+            for i in 0..1500 {
+                // Half with frame pointers (keyed before ` fp=`), a few inlined (no offset).
+                let pointers =
+                    if i % 2 == 0 { format!(" fp=0x{g}{i:x} sp=0x{g}{i:x} pc=0x{i:x}") } else { String::new() };
+                let offset = if i % 7 == 0 { String::new() } else { format!(" +0x{i:x}") };
+                text += &format!("main.f{i}(0x{g})\n\t/src/a{}.go:{}{offset}{pointers}\n", i % 50, i + 1);
+            }
+            text += "created by main.main in goroutine 1\n\t/src/main.go:9 +0x1\n\n";
+        }
+        let s = one(&text);
+        assert_eq!(s.goroutines.len(), 3);
+        let t = &s.tables;
+        assert!(s.goroutines.iter().all(|g| g.stack == s.goroutines[0].stack), "the same frames give the same stack");
+        let frames = t.stacks.get(s.goroutines[0].stack);
+        assert_eq!(frames.len(), 1500);
+        for (i, &f) in frames.iter().enumerate() {
+            let fr = t.frame(f);
+            assert_eq!(
+                (t.function(f), t.str(fr.file), fr.line),
+                (&*format!("main.f{i}"), &*format!("/src/a{}.go", i % 50), i as u32 + 1)
+            );
+        }
+        assert_eq!(t.function(s.goroutines[2].creator().unwrap()), "main.main");
+
+        let limits = Limits { max_frames: 1499, ..Limits::default() };
+        let err = parse("t", text.as_bytes(), false, &limits).unwrap_err().to_string();
+        assert!(err.contains("goroutine 1 has more than 1499 frames"), "{err}");
+        let limits = Limits { max_frames: 1500, ..Limits::default() };
+        assert_eq!(parse("t", text.as_bytes(), false, &limits).unwrap()[0].goroutines.len(), 3);
+    }
+
+    /// Issue 15: names crafted to share the frame cache's quick hash (one length, one
+    /// ending, one file line) are each their own frame, found again when repeated, and the
+    /// cache reads a bounded number of slots for each; a cache over its budget still reads
+    /// every frame right.
+    #[test]
+    fn crowded_and_full_frame_cache_still_reads_every_frame() {
+        let mut text = String::new();
+        for round in 0..2 {
+            for i in 0..3000 {
+                text += &format!(
+                    "goroutine {} [select]:\nmain.f{i:06}_samesame()\n\t/a.go:10 +0x1\n\n",
+                    round * 3000 + i + 1
+                );
+            }
+        }
+        let s = one(&text);
+        assert_eq!(s.goroutines.len(), 6000);
+        assert_eq!(s.tables.frames.len(), 3000, "a repeat is the same frame");
+        for (i, g) in s.goroutines.iter().enumerate() {
+            let f = s.tables.stacks.get(g.stack)[0];
+            assert_eq!(s.tables.function(f), format!("main.f{:06}_samesame", i % 3000));
+        }
+
+        let mut cache = FrameCache { max_bytes: 64 << 10, ..FrameCache::default() };
+        let mut crowded = 0;
+        for i in 0..3000u32 {
+            let func = format!("main.f{i:06}_samesame");
+            let key = b"/a.go:10 +0x1";
+            let quick = FrameCache::hash(func.as_bytes(), key) & !1;
+            let (hash, probe) = match cache.get(quick, func.as_bytes(), key) {
+                Probe::Crowded => {
+                    crowded += 1;
+                    let full = FrameCache::full_hash(func.as_bytes(), key, quick);
+                    (full, cache.get(full, func.as_bytes(), key))
+                }
+                p => (quick, p),
+            };
+            if probe == Probe::Absent {
+                cache.insert(hash, func.as_bytes(), key, i);
+            }
+        }
+        assert!(crowded > 2900, "one quick hash: all but the first {MAX_PROBES} are crowded ({crowded})");
+        let bytes = cache.bytes.len() + cache.slots.len() * std::mem::size_of::<FrameSlot>();
+        assert!(bytes <= 64 << 10 && cache.len < 3000, "the budget holds: {bytes} bytes, {} frames", cache.len);
     }
 
     #[test]
