@@ -419,7 +419,7 @@ fn leak_scenario(name: &str, slug: &str, steps: &[&str], by: usize) {
 /// where requests in flight jumped 5 → 13 in the third step (a load more than doubled
 /// explains any rise). The test allows that one check more.
 #[test]
-fn leaky_forgotten_sender_in_a_ramp_is_caught_at_check_3() {
+fn leaky_forgotten_sender_in_a_ramp_is_caught_within_4_checks() {
     leak_scenario(
         "leaky, forgotten sender 1/20 searches in a ramp (2 → 26 clients)",
         "leaky-leak-ramp",
