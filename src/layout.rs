@@ -33,6 +33,21 @@ fn may_start_control(b: u8) -> bool {
     b < 0x20 || b == 0x7f || b == 0xc2 || b == 0xe2
 }
 
+/// True when every byte is printable ASCII (space to `~`): shown as is, a column a byte.
+/// Nearly every string from a dump is, so this is the fast path of measuring, escaping
+/// and eliding. Checked 16 bytes at a time without an early exit, which the compiler
+/// turns into a few vector instructions per chunk.
+fn plain(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let mut chunks = bytes.chunks_exact(16);
+    for chunk in &mut chunks {
+        if chunk.iter().fold(false, |bad, &b| bad | !(0x20..0x7f).contains(&b)) {
+            return false;
+        }
+    }
+    chunks.remainder().iter().all(|b| (0x20..0x7f).contains(b))
+}
+
 fn push_escaped(out: &mut String, c: char) {
     match c {
         '\t' => out.push_str("\\t"),
@@ -61,7 +76,7 @@ fn char_width(c: char) -> usize {
 
 /// `s` with every control character escaped; borrowed when there is none (the usual case).
 pub fn escape(s: &str) -> Cow<'_, str> {
-    if !s.bytes().any(may_start_control) || !s.chars().any(is_control) {
+    if plain(s) || !s.bytes().any(may_start_control) || !s.chars().any(is_control) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 16);
@@ -73,8 +88,8 @@ pub fn escape(s: &str) -> Cow<'_, str> {
 
 /// Columns `s` takes once escaped, counted up to `cap` (a larger result means "more").
 pub fn width_upto(s: &str, cap: usize) -> usize {
-    if s.is_ascii() && !s.bytes().any(may_start_control) {
-        return s.len().min(cap + 1);
+    if plain(s) {
+        return s.len().min(cap.saturating_add(1));
     }
     let mut w = 0;
     for c in s.chars() {
@@ -90,13 +105,32 @@ pub fn width_upto(s: &str, cap: usize) -> usize {
 /// with the length noted (`head…[4000005 chars]…tail`) when it is longer than
 /// [`CELL_MAX`] characters and the note fits. Linear in `s`, and copies only what is shown.
 pub fn fit(s: &str, width: usize) -> Cow<'_, str> {
-    if width_upto(s, width) <= width {
-        return escape(s);
+    fit_measured(s, width).0
+}
+
+/// [`fit`], and the columns its result takes.
+fn fit_measured(s: &str, width: usize) -> (Cow<'_, str>, usize) {
+    if plain(s) {
+        if s.len() <= width {
+            return (Cow::Borrowed(s), s.len());
+        }
+        // One byte, one character, one column: the head and tail are slices.
+        let (marker, marker_w) = marker(s.len(), width);
+        let room = width.saturating_sub(marker_w);
+        let (head_room, tail_room) = (room.div_ceil(2), room / 2);
+        let mut out = String::with_capacity(head_room + marker.len() + tail_room);
+        out.push_str(&s[..head_room]);
+        out.push_str(&marker);
+        out.push_str(&s[s.len() - tail_room..]);
+        return (Cow::Owned(out), head_room + marker_w + tail_room);
     }
-    let chars = s.chars().count();
-    let note = format!("…[{chars} chars]…");
-    let marker = if chars > CELL_MAX && note.chars().count() * 2 <= width { note } else { "…".to_string() };
-    let room = width.saturating_sub(marker.chars().count());
+    if width_upto(s, width) <= width {
+        let e = escape(s);
+        let w = width_upto(&e, usize::MAX - 1);
+        return (e, w);
+    }
+    let (marker, marker_w) = marker(s.chars().count(), width);
+    let room = width.saturating_sub(marker_w);
     let (head_room, tail_room) = (room.div_ceil(2), room / 2);
     let mut head = String::new();
     let mut used = 0;
@@ -123,7 +157,22 @@ pub fn fit(s: &str, width: usize) -> Cow<'_, str> {
     for &c in tail.iter().rev() {
         push_escaped(&mut out, c);
     }
-    Cow::Owned(out)
+    let w = width_upto(&out, usize::MAX - 1);
+    (Cow::Owned(out), w)
+}
+
+/// What stands for the elided middle of a string of `chars` characters fitted to `width`,
+/// and its columns: the length noted when the string is longer than [`CELL_MAX`] and the
+/// note fits twice, else `…`.
+fn marker(chars: usize, width: usize) -> (Cow<'static, str>, usize) {
+    if chars > CELL_MAX {
+        let note = format!("…[{chars} chars]…");
+        let w = note.chars().count();
+        if w * 2 <= width {
+            return (Cow::Owned(note), w);
+        }
+    }
+    (Cow::Borrowed("…"), 1)
 }
 
 /// `s` escaped and capped at [`CELL_MAX`] columns: for a line outside a table.
@@ -412,7 +461,8 @@ impl<'a> Table<'a> {
         let mut line = String::new();
         for (k, &i) in plan.shown.iter().enumerate() {
             let c = &self.columns[i];
-            pad(&mut line, &fit(c.title, plan.widths[k]), None, plan.widths[k], c.align, k + 1 == plan.shown.len());
+            let (title, w) = fit_measured(c.title, plan.widths[k]);
+            pad(&mut line, &title, w, None, plan.widths[k], c.align, k + 1 == plan.shown.len());
         }
         let header = line.trim_end();
         if color {
@@ -431,11 +481,16 @@ impl<'a> Table<'a> {
             line.clear();
             for (k, &i) in plan.shown.iter().enumerate() {
                 let cell = row.cells.get(i);
-                let text = cell.and_then(|cell| cell.lines.get(l)).map(|s| fit(s, plan.widths[k])).unwrap_or_default();
+                let (text, w) = cell
+                    .and_then(|cell| cell.lines.get(l))
+                    .map(|s| fit_measured(s, plan.widths[k]))
+                    .unwrap_or_default();
                 let paint = cell.and_then(|c| c.paint).filter(|_| color);
-                pad(&mut line, &text, paint, plan.widths[k], self.columns[i].align, k + 1 == plan.shown.len());
+                pad(&mut line, &text, w, paint, plan.widths[k], self.columns[i].align, k + 1 == plan.shown.len());
             }
-            writeln!(out, "{}", line.trim_end())?;
+            line.truncate(line.trim_end().len());
+            line.push('\n');
+            out.write_all(line.as_bytes())?;
         }
         let fold: Vec<String> = plan
             .folded
@@ -449,7 +504,11 @@ impl<'a> Table<'a> {
         let fold = (!fold.is_empty()).then(|| fold.join("; "));
         for b in fold.iter().map(String::as_str).chain(row.below.iter().map(|b| &**b)) {
             for l in wrap(b, plan.below_width) {
-                writeln!(out, "{:BELOW_INDENT$}{l}", "")?;
+                line.clear();
+                line.extend(std::iter::repeat_n(' ', BELOW_INDENT));
+                line.push_str(&l);
+                line.push('\n');
+                out.write_all(line.as_bytes())?;
             }
         }
         Ok(())
@@ -461,10 +520,10 @@ fn total(widths: &[usize]) -> usize {
     widths.iter().sum::<usize>() + GAP * widths.len().saturating_sub(1)
 }
 
-/// Appends `text` (already fitted), painted if asked, padded to `width`, then the gap
-/// unless it is the last column.
-fn pad(line: &mut String, text: &str, paint: Option<Paint>, width: usize, align: Align, last: bool) {
-    let fill = width.saturating_sub(width_upto(text, usize::MAX - 1));
+/// Appends `text` (already fitted, `text_width` columns), painted if asked, padded to
+/// `width`, then the gap unless it is the last column.
+fn pad(line: &mut String, text: &str, text_width: usize, paint: Option<Paint>, width: usize, align: Align, last: bool) {
+    let fill = width.saturating_sub(text_width);
     if align == Align::Right {
         line.extend(std::iter::repeat_n(' ', fill));
     }
