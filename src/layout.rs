@@ -186,7 +186,7 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let text = clean_long(text);
     let width = width.max(10);
     let mut lines = Vec::new();
-    let mut line = String::new();
+    let mut line = String::with_capacity(width.min(text.len()));
     let mut line_w = 0;
     for word in text.split(' ') {
         let mut word: &str = word;
@@ -202,7 +202,7 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
                 break;
             }
             if line_w > 0 {
-                lines.push(std::mem::take(&mut line));
+                lines.push(std::mem::replace(&mut line, String::with_capacity(width.min(text.len()))));
                 line_w = 0;
                 continue;
             }
@@ -492,20 +492,26 @@ impl<'a> Table<'a> {
             line.push('\n');
             out.write_all(line.as_bytes())?;
         }
-        let fold: Vec<String> = plan
-            .folded
-            .iter()
-            .filter_map(|&i| {
-                let cell = row.cells.get(i).filter(|c| c.lines.iter().any(|l| !l.is_empty()))?;
-                let text: Vec<Cow<'_, str>> = cell.lines.iter().map(|l| clean(l)).collect();
-                Some(format!("{}{}", self.columns[i].fold.unwrap_or_default(), text.join(", ")))
-            })
-            .collect();
-        let fold = (!fold.is_empty()).then(|| fold.join("; "));
+        // The folded cells, `prefix` and lines joined by `, `, cells by `; `.
+        let mut fold = String::new();
+        for &i in &plan.folded {
+            let Some(cell) = row.cells.get(i).filter(|c| c.lines.iter().any(|l| !l.is_empty())) else { continue };
+            if !fold.is_empty() {
+                fold.push_str("; ");
+            }
+            fold.push_str(self.columns[i].fold.unwrap_or_default());
+            for (n, l) in cell.lines.iter().enumerate() {
+                if n > 0 {
+                    fold.push_str(", ");
+                }
+                fold.push_str(&clean(l));
+            }
+        }
+        let fold = (!fold.is_empty()).then_some(fold);
         for b in fold.iter().map(String::as_str).chain(row.below.iter().map(|b| &**b)) {
             for l in wrap(b, plan.below_width) {
                 line.clear();
-                line.extend(std::iter::repeat_n(' ', BELOW_INDENT));
+                spaces(&mut line, BELOW_INDENT);
                 line.push_str(&l);
                 line.push('\n');
                 out.write_all(line.as_bytes())?;
@@ -525,7 +531,7 @@ fn total(widths: &[usize]) -> usize {
 fn pad(line: &mut String, text: &str, text_width: usize, paint: Option<Paint>, width: usize, align: Align, last: bool) {
     let fill = width.saturating_sub(text_width);
     if align == Align::Right {
-        line.extend(std::iter::repeat_n(' ', fill));
+        spaces(line, fill);
     }
     match paint.filter(|_| !text.is_empty()) {
         Some(p) => {
@@ -536,10 +542,20 @@ fn pad(line: &mut String, text: &str, text_width: usize, paint: Option<Paint>, w
         None => line.push_str(text),
     }
     if align == Align::Left {
-        line.extend(std::iter::repeat_n(' ', fill));
+        spaces(line, fill);
     }
     if !last {
-        line.extend(std::iter::repeat_n(' ', GAP));
+        spaces(line, GAP);
+    }
+}
+
+/// Appends `n` spaces: a slice at a time, not a character at a time.
+fn spaces(line: &mut String, mut n: usize) {
+    const SPACES: &str = "                                                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        line.push_str(&SPACES[..k]);
+        n -= k;
     }
 }
 
