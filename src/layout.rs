@@ -206,16 +206,20 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
                 line_w = 0;
                 continue;
             }
-            // A word longer than a line: cut it at the width.
+            // A word longer than a line: cut it at the width (a column a byte when plain).
             let mut cut = 0;
-            let mut cw = 0;
-            for (i, c) in word.char_indices() {
-                let w = c.width().unwrap_or(0);
-                if cw + w > width {
-                    break;
+            if plain(word) {
+                cut = width.min(word.len());
+            } else {
+                let mut cw = 0;
+                for (i, c) in word.char_indices() {
+                    let w = c.width().unwrap_or(0);
+                    if cw + w > width {
+                        break;
+                    }
+                    cw += w;
+                    cut = i + c.len_utf8();
                 }
-                cw += w;
-                cut = i + c.len_utf8();
             }
             if cut == 0 {
                 cut = word.chars().next().map_or(word.len(), char::len_utf8);
@@ -474,7 +478,7 @@ impl<'a> Table<'a> {
 
     /// Writes one row: its lines, then its folded cells and its own lines under it.
     pub fn write_row(&self, out: &mut impl Write, plan: &Plan, row: &Row<'_>, color: bool) -> io::Result<()> {
-        let mut line = String::new();
+        let mut line = String::with_capacity(total(&plan.widths).max(plan.below_width) + 64);
         let height =
             plan.shown.iter().filter_map(|&i| row.cells.get(i)).map(|c| c.lines.len()).max().unwrap_or(0).max(1);
         for l in 0..height {
