@@ -124,6 +124,11 @@ fn fit_measured(s: &str, width: usize) -> (Cow<'_, str>, usize) {
         out.push_str(&s[s.len() - tail_room..]);
         return (Cow::Owned(out), head_room + marker_w + tail_room);
     }
+    fit_chars(s, width)
+}
+
+/// [`fit_measured`] a character at a time: for strings with controls or non-ASCII.
+fn fit_chars(s: &str, width: usize) -> (Cow<'_, str>, usize) {
     if width_upto(s, width) <= width {
         let e = escape(s);
         let w = width_upto(&e, usize::MAX - 1);
@@ -599,6 +604,26 @@ mod tests {
         let f = fit("\x1b\x1b\x1b\x1b\x1b\x1b", 10);
         assert!(!f.chars().any(is_control));
         assert!(width_upto(&f, 100) <= 10, "{f}");
+    }
+
+    #[test]
+    fn plain_fast_path_matches_the_general_one() {
+        assert!(
+            plain("github.com/a/b.(*T).f ~")
+                && !plain("a\x7f")
+                && !plain("é")
+                && !plain(&format!("{}\t", "x".repeat(40)))
+        );
+        for len in [0, 1, 5, 15, 16, 17, 40, 199, 200, 201, 250, 4000] {
+            let s: String = (0..len).map(|i| char::from(b' ' + (i * 7 % 95) as u8)).collect();
+            for width in [0, 1, 2, 3, 10, 16, 40, 120, 200, 800] {
+                assert_eq!(fit_measured(&s, width), fit_chars(&s, width), "len {len} width {width}");
+                let (f, w) = fit_measured(&s, width);
+                assert_eq!(w, width_upto(&f, usize::MAX - 1), "len {len} width {width}");
+            }
+        }
+        // A long plain word is cut by bytes exactly where the character loop cut it.
+        assert_eq!(wrap(&"ab".repeat(30), 25), vec!["ab".repeat(12) + "a", "ba".repeat(12) + "b", "ab".repeat(5)]);
     }
 
     #[test]
