@@ -307,7 +307,7 @@ pub fn show_table_streamed(
         if i > 0 {
             writeln!(out)?;
         }
-        write_show(out, &g.header(), g.len(), |n, stack| Cow::Owned(g.group(n, stack)), style, stacks)?;
+        write_show(out, &g.header(), g.len(), |n, stack| Cow::Owned(g.group_for_table(n, stack)), style, stacks)?;
     }
     Ok(())
 }
