@@ -33,6 +33,21 @@ fn may_start_control(b: u8) -> bool {
     b < 0x20 || b == 0x7f || b == 0xc2 || b == 0xe2
 }
 
+/// True when every byte is printable ASCII (space to `~`): shown as is, a column a byte.
+/// Nearly every string from a dump is, so this is the fast path of measuring, escaping
+/// and eliding. Checked 16 bytes at a time without an early exit, which the compiler
+/// turns into a few vector instructions per chunk.
+fn plain(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let mut chunks = bytes.chunks_exact(16);
+    for chunk in &mut chunks {
+        if chunk.iter().fold(false, |bad, &b| bad | !(0x20..0x7f).contains(&b)) {
+            return false;
+        }
+    }
+    chunks.remainder().iter().all(|b| (0x20..0x7f).contains(b))
+}
+
 fn push_escaped(out: &mut String, c: char) {
     match c {
         '\t' => out.push_str("\\t"),
@@ -61,7 +76,7 @@ fn char_width(c: char) -> usize {
 
 /// `s` with every control character escaped; borrowed when there is none (the usual case).
 pub fn escape(s: &str) -> Cow<'_, str> {
-    if !s.bytes().any(may_start_control) || !s.chars().any(is_control) {
+    if plain(s) || !s.bytes().any(may_start_control) || !s.chars().any(is_control) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 16);
@@ -73,8 +88,8 @@ pub fn escape(s: &str) -> Cow<'_, str> {
 
 /// Columns `s` takes once escaped, counted up to `cap` (a larger result means "more").
 pub fn width_upto(s: &str, cap: usize) -> usize {
-    if s.is_ascii() && !s.bytes().any(may_start_control) {
-        return s.len().min(cap + 1);
+    if plain(s) {
+        return s.len().min(cap.saturating_add(1));
     }
     let mut w = 0;
     for c in s.chars() {
@@ -90,13 +105,37 @@ pub fn width_upto(s: &str, cap: usize) -> usize {
 /// with the length noted (`head…[4000005 chars]…tail`) when it is longer than
 /// [`CELL_MAX`] characters and the note fits. Linear in `s`, and copies only what is shown.
 pub fn fit(s: &str, width: usize) -> Cow<'_, str> {
-    if width_upto(s, width) <= width {
-        return escape(s);
+    fit_measured(s, width).0
+}
+
+/// [`fit`], and the columns its result takes.
+fn fit_measured(s: &str, width: usize) -> (Cow<'_, str>, usize) {
+    if plain(s) {
+        if s.len() <= width {
+            return (Cow::Borrowed(s), s.len());
+        }
+        // One byte, one character, one column: the head and tail are slices.
+        let (marker, marker_w) = marker(s.len(), width);
+        let room = width.saturating_sub(marker_w);
+        let (head_room, tail_room) = (room.div_ceil(2), room / 2);
+        let mut out = String::with_capacity(head_room + marker.len() + tail_room);
+        out.push_str(&s[..head_room]);
+        out.push_str(&marker);
+        out.push_str(&s[s.len() - tail_room..]);
+        return (Cow::Owned(out), head_room + marker_w + tail_room);
     }
-    let chars = s.chars().count();
-    let note = format!("…[{chars} chars]…");
-    let marker = if chars > CELL_MAX && note.chars().count() * 2 <= width { note } else { "…".to_string() };
-    let room = width.saturating_sub(marker.chars().count());
+    fit_chars(s, width)
+}
+
+/// [`fit_measured`] a character at a time: for strings with controls or non-ASCII.
+fn fit_chars(s: &str, width: usize) -> (Cow<'_, str>, usize) {
+    if width_upto(s, width) <= width {
+        let e = escape(s);
+        let w = width_upto(&e, usize::MAX - 1);
+        return (e, w);
+    }
+    let (marker, marker_w) = marker(s.chars().count(), width);
+    let room = width.saturating_sub(marker_w);
     let (head_room, tail_room) = (room.div_ceil(2), room / 2);
     let mut head = String::new();
     let mut used = 0;
@@ -123,7 +162,22 @@ pub fn fit(s: &str, width: usize) -> Cow<'_, str> {
     for &c in tail.iter().rev() {
         push_escaped(&mut out, c);
     }
-    Cow::Owned(out)
+    let w = width_upto(&out, usize::MAX - 1);
+    (Cow::Owned(out), w)
+}
+
+/// What stands for the elided middle of a string of `chars` characters fitted to `width`,
+/// and its columns: the length noted when the string is longer than [`CELL_MAX`] and the
+/// note fits twice, else `…`.
+fn marker(chars: usize, width: usize) -> (Cow<'static, str>, usize) {
+    if chars > CELL_MAX {
+        let note = format!("…[{chars} chars]…");
+        let w = note.chars().count();
+        if w * 2 <= width {
+            return (Cow::Owned(note), w);
+        }
+    }
+    (Cow::Borrowed("…"), 1)
 }
 
 /// `s` escaped and capped at [`CELL_MAX`] columns: for a line outside a table.
@@ -137,7 +191,7 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let text = clean_long(text);
     let width = width.max(10);
     let mut lines = Vec::new();
-    let mut line = String::new();
+    let mut line = String::with_capacity(width.min(text.len()));
     let mut line_w = 0;
     for word in text.split(' ') {
         let mut word: &str = word;
@@ -153,20 +207,24 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
                 break;
             }
             if line_w > 0 {
-                lines.push(std::mem::take(&mut line));
+                lines.push(std::mem::replace(&mut line, String::with_capacity(width.min(text.len()))));
                 line_w = 0;
                 continue;
             }
-            // A word longer than a line: cut it at the width.
+            // A word longer than a line: cut it at the width (a column a byte when plain).
             let mut cut = 0;
-            let mut cw = 0;
-            for (i, c) in word.char_indices() {
-                let w = c.width().unwrap_or(0);
-                if cw + w > width {
-                    break;
+            if plain(word) {
+                cut = width.min(word.len());
+            } else {
+                let mut cw = 0;
+                for (i, c) in word.char_indices() {
+                    let w = c.width().unwrap_or(0);
+                    if cw + w > width {
+                        break;
+                    }
+                    cw += w;
+                    cut = i + c.len_utf8();
                 }
-                cw += w;
-                cut = i + c.len_utf8();
             }
             if cut == 0 {
                 cut = word.chars().next().map_or(word.len(), char::len_utf8);
@@ -412,7 +470,8 @@ impl<'a> Table<'a> {
         let mut line = String::new();
         for (k, &i) in plan.shown.iter().enumerate() {
             let c = &self.columns[i];
-            pad(&mut line, &fit(c.title, plan.widths[k]), None, plan.widths[k], c.align, k + 1 == plan.shown.len());
+            let (title, w) = fit_measured(c.title, plan.widths[k]);
+            pad(&mut line, &title, w, None, plan.widths[k], c.align, k + 1 == plan.shown.len());
         }
         let header = line.trim_end();
         if color {
@@ -424,32 +483,47 @@ impl<'a> Table<'a> {
 
     /// Writes one row: its lines, then its folded cells and its own lines under it.
     pub fn write_row(&self, out: &mut impl Write, plan: &Plan, row: &Row<'_>, color: bool) -> io::Result<()> {
-        let mut line = String::new();
+        let mut line = String::with_capacity(total(&plan.widths).max(plan.below_width) + 64);
         let height =
             plan.shown.iter().filter_map(|&i| row.cells.get(i)).map(|c| c.lines.len()).max().unwrap_or(0).max(1);
         for l in 0..height {
             line.clear();
             for (k, &i) in plan.shown.iter().enumerate() {
                 let cell = row.cells.get(i);
-                let text = cell.and_then(|cell| cell.lines.get(l)).map(|s| fit(s, plan.widths[k])).unwrap_or_default();
+                let (text, w) = cell
+                    .and_then(|cell| cell.lines.get(l))
+                    .map(|s| fit_measured(s, plan.widths[k]))
+                    .unwrap_or_default();
                 let paint = cell.and_then(|c| c.paint).filter(|_| color);
-                pad(&mut line, &text, paint, plan.widths[k], self.columns[i].align, k + 1 == plan.shown.len());
+                pad(&mut line, &text, w, paint, plan.widths[k], self.columns[i].align, k + 1 == plan.shown.len());
             }
-            writeln!(out, "{}", line.trim_end())?;
+            line.truncate(line.trim_end().len());
+            line.push('\n');
+            out.write_all(line.as_bytes())?;
         }
-        let fold: Vec<String> = plan
-            .folded
-            .iter()
-            .filter_map(|&i| {
-                let cell = row.cells.get(i).filter(|c| c.lines.iter().any(|l| !l.is_empty()))?;
-                let text: Vec<Cow<'_, str>> = cell.lines.iter().map(|l| clean(l)).collect();
-                Some(format!("{}{}", self.columns[i].fold.unwrap_or_default(), text.join(", ")))
-            })
-            .collect();
-        let fold = (!fold.is_empty()).then(|| fold.join("; "));
+        // The folded cells, `prefix` and lines joined by `, `, cells by `; `.
+        let mut fold = String::new();
+        for &i in &plan.folded {
+            let Some(cell) = row.cells.get(i).filter(|c| c.lines.iter().any(|l| !l.is_empty())) else { continue };
+            if !fold.is_empty() {
+                fold.push_str("; ");
+            }
+            fold.push_str(self.columns[i].fold.unwrap_or_default());
+            for (n, l) in cell.lines.iter().enumerate() {
+                if n > 0 {
+                    fold.push_str(", ");
+                }
+                fold.push_str(&clean(l));
+            }
+        }
+        let fold = (!fold.is_empty()).then_some(fold);
         for b in fold.iter().map(String::as_str).chain(row.below.iter().map(|b| &**b)) {
             for l in wrap(b, plan.below_width) {
-                writeln!(out, "{:BELOW_INDENT$}{l}", "")?;
+                line.clear();
+                spaces(&mut line, BELOW_INDENT);
+                line.push_str(&l);
+                line.push('\n');
+                out.write_all(line.as_bytes())?;
             }
         }
         Ok(())
@@ -461,12 +535,12 @@ fn total(widths: &[usize]) -> usize {
     widths.iter().sum::<usize>() + GAP * widths.len().saturating_sub(1)
 }
 
-/// Appends `text` (already fitted), painted if asked, padded to `width`, then the gap
-/// unless it is the last column.
-fn pad(line: &mut String, text: &str, paint: Option<Paint>, width: usize, align: Align, last: bool) {
-    let fill = width.saturating_sub(width_upto(text, usize::MAX - 1));
+/// Appends `text` (already fitted, `text_width` columns), painted if asked, padded to
+/// `width`, then the gap unless it is the last column.
+fn pad(line: &mut String, text: &str, text_width: usize, paint: Option<Paint>, width: usize, align: Align, last: bool) {
+    let fill = width.saturating_sub(text_width);
     if align == Align::Right {
-        line.extend(std::iter::repeat_n(' ', fill));
+        spaces(line, fill);
     }
     match paint.filter(|_| !text.is_empty()) {
         Some(p) => {
@@ -477,10 +551,20 @@ fn pad(line: &mut String, text: &str, paint: Option<Paint>, width: usize, align:
         None => line.push_str(text),
     }
     if align == Align::Left {
-        line.extend(std::iter::repeat_n(' ', fill));
+        spaces(line, fill);
     }
     if !last {
-        line.extend(std::iter::repeat_n(' ', GAP));
+        spaces(line, GAP);
+    }
+}
+
+/// Appends `n` spaces: a slice at a time, not a character at a time.
+fn spaces(line: &mut String, mut n: usize) {
+    const SPACES: &str = "                                                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        line.push_str(&SPACES[..k]);
+        n -= k;
     }
 }
 
@@ -520,6 +604,26 @@ mod tests {
         let f = fit("\x1b\x1b\x1b\x1b\x1b\x1b", 10);
         assert!(!f.chars().any(is_control));
         assert!(width_upto(&f, 100) <= 10, "{f}");
+    }
+
+    #[test]
+    fn plain_fast_path_matches_the_general_one() {
+        assert!(
+            plain("github.com/a/b.(*T).f ~")
+                && !plain("a\x7f")
+                && !plain("é")
+                && !plain(&format!("{}\t", "x".repeat(40)))
+        );
+        for len in [0, 1, 5, 15, 16, 17, 40, 199, 200, 201, 250, 4000] {
+            let s: String = (0..len).map(|i| char::from(b' ' + (i * 7 % 95) as u8)).collect();
+            for width in [0, 1, 2, 3, 10, 16, 40, 120, 200, 800] {
+                assert_eq!(fit_measured(&s, width), fit_chars(&s, width), "len {len} width {width}");
+                let (f, w) = fit_measured(&s, width);
+                assert_eq!(w, width_upto(&f, usize::MAX - 1), "len {len} width {width}");
+            }
+        }
+        // A long plain word is cut by bytes exactly where the character loop cut it.
+        assert_eq!(wrap(&"ab".repeat(30), 25), vec!["ab".repeat(12) + "a", "ba".repeat(12) + "b", "ab".repeat(5)]);
     }
 
     #[test]

@@ -307,7 +307,7 @@ pub fn show_table_streamed(
         if i > 0 {
             writeln!(out)?;
         }
-        write_show(out, &g.header(), g.len(), |n, stack| Cow::Owned(g.group(n, stack)), style, stacks)?;
+        write_show(out, &g.header(), g.len(), |n, stack| Cow::Owned(g.group_for_table(n, stack)), style, stacks)?;
     }
     Ok(())
 }
@@ -392,8 +392,36 @@ fn site_lines(site: &crate::group::Site) -> Vec<Cow<'_, str>> {
     if site.function.is_empty() {
         return vec![crate::compare::NO_STACK.into()];
     }
-    let base = site.file.rsplit('/').next().unwrap_or(&site.file);
-    vec![Cow::Borrowed(site.function.as_str()), format!("{}:{}", fit(base, 120), site.line).into()]
+    let base = fit(site.file.rsplit('/').next().unwrap_or(&site.file), 120);
+    let mut at = String::with_capacity(base.len() + 11);
+    at.push_str(&base);
+    at.push(':');
+    push_num(&mut at, site.line.into());
+    vec![Cow::Borrowed(site.function.as_str()), at.into()]
+}
+
+/// Appends `n` in decimal: a table row has several numbers, and the formatting
+/// machinery (with the string it grows) costs more than the rest of the cell.
+fn push_num(s: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    s.extend(digits[i..].iter().map(|&d| char::from(d)));
+}
+
+/// `n` then `text`: `925 orphaned`.
+fn num_then(n: u64, text: &str) -> String {
+    let mut s = String::with_capacity(20 + text.len());
+    push_num(&mut s, n);
+    s.push_str(text);
+    s
 }
 
 /// The columns of the `show` table.
@@ -427,35 +455,54 @@ fn group_row(i: usize, g: &Group) -> Row<'_> {
             _ => None,
         };
         let wait = match g.wait_minutes {
-            Some([a, b]) if a == b => format!("{a} min"),
-            Some([a, b]) => format!("{a}-{b} min"),
+            Some([a, b]) if a == b => num_then(a.into(), " min"),
+            Some([a, b]) => {
+                let mut s = num_then(a.into(), "-");
+                push_num(&mut s, b.into());
+                s.push_str(" min");
+                s
+            }
             None => String::new(),
         };
         let creator: Cow<'_, str> = match g.creators.first() {
             Some(c) if g.creators.len() == 1 => Cow::Borrowed(c.site.function.as_str()),
-            Some(c) => format!("{} (+{})", fit(&c.site.function, crate::layout::CELL_MAX), g.creators.len() - 1).into(),
+            Some(c) => {
+                let f = fit(&c.site.function, crate::layout::CELL_MAX);
+                let mut s = String::with_capacity(f.len() + 24);
+                s.push_str(&f);
+                s.push_str(" (+");
+                push_num(&mut s, (g.creators.len() - 1) as u64);
+                s.push(')');
+                s.into()
+            }
             None => "".into(),
         };
-        let mut notes: Vec<Cow<'_, str>> = Vec::new();
+        let mut notes: Vec<Cow<'_, str>> = Vec::with_capacity(4);
         if let Some(r) = g.role {
             notes.push(r.name().into());
         }
         if g.orphaned > 0 {
-            notes.push(format!("{} orphaned", g.orphaned).into());
+            notes.push(num_then(g.orphaned, " orphaned").into());
         }
         if g.leaked > 0 {
-            notes.push(format!("{} leaked", g.leaked).into());
+            notes.push(num_then(g.leaked, " leaked").into());
         }
         if g.locked_to_thread > 0 {
-            notes.push(format!("{} locked to thread", g.locked_to_thread).into());
+            notes.push(num_then(g.locked_to_thread, " locked to thread").into());
         }
         if g.distinct_label_sets == 1 {
-            let first = g.labels.first().map(|l| {
-                l.labels.iter().map(|(k, v)| format!("{}={}", fit(k, LABEL_MAX), fit(v, LABEL_MAX))).collect::<Vec<_>>()
-            });
-            notes.push(format!("labels {}", first.unwrap_or_default().join(",")).into());
+            let mut s = String::from("labels ");
+            for (n, (k, v)) in g.labels.first().into_iter().flat_map(|l| l.labels.iter()).enumerate() {
+                if n > 0 {
+                    s.push(',');
+                }
+                s.push_str(&fit(k, LABEL_MAX));
+                s.push('=');
+                s.push_str(&fit(v, LABEL_MAX));
+            }
+            notes.push(s.into());
         } else if g.distinct_label_sets > 1 {
-            notes.push(format!("{} label sets", g.distinct_label_sets).into());
+            notes.push(num_then(g.distinct_label_sets, " label sets").into());
         }
         let mut cells = vec![
             Cell::text((i + 1).to_string()),
