@@ -372,60 +372,22 @@ fn hostile_shapes_are_linear_in_time_and_bounded_in_memory() {
     eprintln!("base RSS {:.1} MB", base as f64 / 1e6);
     let mut failures = Vec::new();
     for shape in SHAPES {
-        let mut points = Vec::new();
-        for &n in &shape.sizes {
-            let path = dir.path().join(format!("{}-{n}.txt", shape.name.split(' ').next().unwrap()));
-            let data = (shape.make)(n);
-            std::fs::write(&path, &data).unwrap();
-            let bytes = data.len() as u64;
-            drop(data);
-            let file = path.to_str().unwrap();
-            let cap = bytes * 4 + AS_ALLOWANCE;
-            let mut point = Point { bytes, cpu: [f64::MAX; 2], beyond: [0.0; 2] };
-            for (m, json) in [false, true].into_iter().enumerate() {
-                let mut args = vec!["show"];
-                if json {
-                    args.push("--json");
-                }
-                args.extend_from_slice(shape.flags);
-                args.push(file);
-                for _ in 0..3 {
-                    let r = measure(&args, Some(cap), &[]);
-                    assert_eq!(r.code, 0, "{}: {args:?} under --as={cap} failed: {}", shape.name, r.stderr);
-                    let text = String::from_utf8_lossy(&r.stdout);
-                    if json {
-                        let doc: serde_json::Value = serde_json::from_slice(&r.stdout).expect("JSON");
-                        assert_eq!(doc["snapshots"][0]["total"], (shape.goroutines)(n), "{}", shape.name);
-                    } else {
-                        assert_no_control(shape.name, &text);
-                        let total = (shape.goroutines)(n);
-                        let noun = if total == 1 { "goroutine" } else { "goroutines" };
-                        assert!(
-                            text.contains(&format!(", {total} {noun} in ")),
-                            "{}: {}",
-                            shape.name,
-                            &text[..300.min(text.len())]
-                        );
-                        for l in text.lines() {
-                            assert!(l.chars().count() <= 100, "{}: a line over 100 columns: {l}", shape.name);
-                        }
-                    }
-                    point.cpu[m] = point.cpu[m].min(r.cpu);
-                    let beyond = r.max_rss.saturating_sub(bytes + base) as f64 / bytes as f64;
-                    point.beyond[m] = point.beyond[m].max(beyond);
+        let mut points: Vec<Point> = shape.sizes.iter().map(|&n| measure_shape(shape, n, dir.path(), base)).collect();
+        // A shared machine can slow one batch of runs: a shape over 3x is measured twice more,
+        // keeping each size's fastest run (a real quadratic corner stays over 3x every time).
+        for _ in 0..2 {
+            let (ta, tb) = (points[0].cpu[0] + points[0].cpu[1], points[1].cpu[0] + points[1].cpu[1]);
+            if tb <= 3.0 * ta + 0.02 {
+                break;
+            }
+            eprintln!("{}: {ta:.3} s then {tb:.3} s: measured again", shape.name);
+            for (p, &n) in points.iter_mut().zip(&shape.sizes) {
+                let again = measure_shape(shape, n, dir.path(), base);
+                for m in 0..2 {
+                    p.cpu[m] = p.cpu[m].min(again.cpu[m]);
+                    p.beyond[m] = p.beyond[m].max(again.beyond[m]);
                 }
             }
-            std::fs::remove_file(&path).unwrap();
-            eprintln!(
-                "{:32} {:>7.1} MB  table {:.3} s, {:.2}x input beyond  json {:.3} s, {:.2}x",
-                shape.name,
-                bytes as f64 / 1e6,
-                point.cpu[0],
-                point.beyond[0],
-                point.cpu[1],
-                point.beyond[1]
-            );
-            points.push(point);
         }
         let (a, b) = (&points[0], &points[1]);
         let grew = b.bytes as f64 / a.bytes as f64;
@@ -455,6 +417,63 @@ fn hostile_shapes_are_linear_in_time_and_bounded_in_memory() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Measures `shape` at size `n` through the binary: table and JSON, each the best of three
+/// runs under an address-space cap, with the output checked.
+fn measure_shape(shape: &Shape, n: usize, dir: &std::path::Path, base: u64) -> Point {
+    let path = dir.join(format!("{}-{n}.txt", shape.name.split(' ').next().unwrap()));
+    let data = (shape.make)(n);
+    std::fs::write(&path, &data).unwrap();
+    let bytes = data.len() as u64;
+    drop(data);
+    let file = path.to_str().unwrap();
+    let cap = bytes * 4 + AS_ALLOWANCE;
+    let mut point = Point { bytes, cpu: [f64::MAX; 2], beyond: [0.0; 2] };
+    for (m, json) in [false, true].into_iter().enumerate() {
+        let mut args = vec!["show"];
+        if json {
+            args.push("--json");
+        }
+        args.extend_from_slice(shape.flags);
+        args.push(file);
+        for _ in 0..3 {
+            let r = measure(&args, Some(cap), &[]);
+            assert_eq!(r.code, 0, "{}: {args:?} under --as={cap} failed: {}", shape.name, r.stderr);
+            let text = String::from_utf8_lossy(&r.stdout);
+            if json {
+                let doc: serde_json::Value = serde_json::from_slice(&r.stdout).expect("JSON");
+                assert_eq!(doc["snapshots"][0]["total"], (shape.goroutines)(n), "{}", shape.name);
+            } else {
+                assert_no_control(shape.name, &text);
+                let total = (shape.goroutines)(n);
+                let noun = if total == 1 { "goroutine" } else { "goroutines" };
+                assert!(
+                    text.contains(&format!(", {total} {noun} in ")),
+                    "{}: {}",
+                    shape.name,
+                    &text[..300.min(text.len())]
+                );
+                for l in text.lines() {
+                    assert!(l.chars().count() <= 100, "{}: a line over 100 columns: {l}", shape.name);
+                }
+            }
+            point.cpu[m] = point.cpu[m].min(r.cpu);
+            let beyond = r.max_rss.saturating_sub(bytes + base) as f64 / bytes as f64;
+            point.beyond[m] = point.beyond[m].max(beyond);
+        }
+    }
+    std::fs::remove_file(&path).unwrap();
+    eprintln!(
+        "{:32} {:>7.1} MB  table {:.3} s, {:.2}x input beyond  json {:.3} s, {:.2}x",
+        shape.name,
+        bytes as f64 / 1e6,
+        point.cpu[0],
+        point.beyond[0],
+        point.cpu[1],
+        point.beyond[1]
+    );
+    point
 }
 
 /// Every text output escapes control characters: show (table and `--stacks`), diff,
