@@ -485,8 +485,7 @@ pub fn compare_summaries(summaries: &[Summary], names: &Names, settings: &TrendS
     for i in 1..snapshots.len() {
         snapshots[i].restart = restarted(&snapshots[i - 1], &snapshots[i]);
     }
-    // Growth is judged from the last restart on.
-    let from = snapshots.iter().rposition(|p| p.restart).unwrap_or(0);
+    let from = judged_from(&snapshots);
     let series = Series { points: &snapshots[from..], from, file_times: settings.file_times };
     let mut sites: Vec<SiteTrend> = accs.into_iter().map(|a| judge(a, names, &series, settings)).collect();
     sites.sort_by(|a, b| {
@@ -503,6 +502,27 @@ pub fn compare_summaries(summaries: &[Summary], names: &Names, settings: &TrendS
             .then_with(|| a.role.cmp(&b.role))
     });
     Trend { snapshots, sites }
+}
+
+/// How many snapshots after a restart may still be its warm-up.
+pub const WARM_UP: usize = 3;
+
+/// Where growth is judged from: the last restart, past its warm-up (up to [`WARM_UP`]
+/// snapshots in which connections kept rising: the clients coming back). A fresh process
+/// fills its pools and per-request workers from nothing while its clients return, faster
+/// than any ratio to the load explains (recorded on a busy machine: `go/leaky`'s shard
+/// workers, 3 per search, alerted at the third check of a warm-up); a leak after the
+/// restart is judged from the first snapshot whose connections did not rise, at most three
+/// checks later.
+pub fn judged_from(snapshots: &[Point]) -> usize {
+    let Some(mut from) = snapshots.iter().rposition(|p| p.restart) else {
+        return 0;
+    };
+    let last = (from + WARM_UP).min(snapshots.len() - 1);
+    while from < last && snapshots[from + 1].connections > snapshots[from].connections {
+        from += 1;
+    }
+    from
 }
 
 /// The snapshots growth is judged on (since the last restart), and how to time them.
@@ -1065,6 +1085,29 @@ mod tests {
         let g = check_rule(&v, &conns(&FLAT)).unwrap();
         assert_eq!((g.first, g.last, g.len), (2, 90, 4));
         assert!(trend_growing(&v));
+    }
+
+    /// After a restart the clients come back: workers filling up from nothing while the
+    /// connections rise are its warm-up, not growth (recorded: `go/leaky`'s shard workers
+    /// 0 → 1 → 3 → 15 as clients came back 4 → 8 → 12); growth after it is judged as usual.
+    #[test]
+    fn warm_up_after_a_restart_is_not_growth() {
+        let snap = |n: u64, max_id: u64, connections: u64| {
+            let mut r = report(&[("main.fetchShard", n, Category::Sleep)]);
+            r.max_goroutine_id = Some(max_id);
+            r.connections = connections;
+            r
+        };
+        let mut rs = vec![snap(20, 5000, 12), snap(4, 9000, 2), snap(0, 20, 0), snap(1, 300, 4), snap(3, 600, 8)];
+        rs.push(snap(15, 900, 12));
+        let t = compare(&rs, &TrendSettings::default());
+        assert!(t.snapshots[2].restart);
+        assert_eq!(judged_from(&t.snapshots), 5, "past the three snapshots of rising connections");
+        assert!(!t.sites[0].growing && !t.sites[0].suspect, "{:?}", t.sites[0]);
+        rs.extend([snap(30, 1200, 12), snap(45, 1500, 12), snap(60, 1800, 12)]);
+        let t = compare(&rs, &TrendSettings::default());
+        assert!(t.sites[0].growing && t.sites[0].suspect, "{:?}", t.sites[0]);
+        assert_eq!(t.sites[0].reasons[0], "sustained growth: 15 → 60 over 4 snapshots");
     }
 
     /// Goroutine ids starting again mark a restart; growth is judged after it only.

@@ -148,7 +148,7 @@ pub fn evaluate(target: &str, reports: &[SnapshotReport], rules: &Rules, now_nan
     }
     let trend = compare::compare(recent, &TrendSettings { min_growth: 1, ..TrendSettings::default() });
     // A new baseline from the last restart on.
-    let from = trend.snapshots.iter().rposition(|p| p.restart).unwrap_or(0);
+    let from = compare::judged_from(&trend.snapshots);
     let series = compare::Series { points: &trend.snapshots[from..], from, file_times: false };
     let loads = series.loads();
     for s in &trend.sites {
