@@ -674,6 +674,21 @@ pub fn growth(counts: &[u64], loads: &[Load], t: Thresholds, resolve_after: usiz
     })
 }
 
+/// The reason connection goroutines grew: `open client connections growing: 8 → 20 connections`.
+pub fn connections_reason(role: Role, g: &Growth) -> String {
+    format!("{}: {} → {} connections", role.growth_text(), g.first, g.last)
+}
+
+/// The reason orphans make a site suspect.
+pub fn orphan_reason(n: u64) -> String {
+    format!("{n} orphaned: the goroutine that created them has exited")
+}
+
+/// The reason the runtime's leak detector makes a site suspect.
+pub fn leaked_reason(n: u64) -> String {
+    format!("{n} marked leaked by the Go runtime's leak detector")
+}
+
 /// A rate for reasons: per minute, or per hour when under 0.1 a minute.
 pub fn format_rate(per_min: f64) -> String {
     if per_min.abs() >= 0.095 {
@@ -771,7 +786,7 @@ fn judge(a: Acc, names: &Names, series: &Series<'_>, settings: &TrendSettings) -
     if let Some(g) = &grown {
         let rate = series.minutes(g.len).map(|m| (g.last as f64 - g.first as f64) / m);
         if let Some(r) = role.filter(|r| r.is_connection()) {
-            reasons.push(format!("{}: {} → {} connections", r.growth_text(), g.first, g.last));
+            reasons.push(connections_reason(r, g));
             hint = Some(r.hint().to_string());
             suspect = settings.connections_suspect;
         } else if in_flight {
@@ -793,7 +808,7 @@ fn judge(a: Acc, names: &Names, series: &Series<'_>, settings: &TrendSettings) -
         suspect = true;
         reasons.push(format!("blocked forever by construction ({})", category.implied_state()));
     }
-    let orphan_reason = format!("{} orphaned: the goroutine that created them has exited", a.orphaned_last);
+    let orphan_reason = orphan_reason(a.orphaned_last);
     if a.orphaned_last > 0 && delta >= settings.min_growth as i64 && role.is_none() {
         suspect = true;
         reasons.push(orphan_reason);
@@ -808,7 +823,7 @@ fn judge(a: Acc, names: &Names, series: &Series<'_>, settings: &TrendSettings) -
     }
     if a.leaked_last > 0 {
         suspect = true;
-        reasons.push(format!("{} marked leaked by the Go runtime's leak detector", a.leaked_last));
+        reasons.push(leaked_reason(a.leaked_last));
     }
     if suspect
         && category == Category::ChanSend

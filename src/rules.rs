@@ -184,14 +184,14 @@ pub fn evaluate(target: &str, reports: &[SnapshotReport], rules: &Rules, now_nan
         let delta = g.last as i64 - g.first as i64;
         let rate_per_min = series.minutes(g.len).map(|m| delta as f64 / m);
         let mut reasons = vec![match connection {
-            Some(r) => format!("{}: {} → {} connections", r.growth_text(), g.first, g.last),
+            Some(r) => compare::connections_reason(r, &g),
             None => compare::growth_reason(&g, rate_per_min, (loads[loads.len() - g.len], loads[loads.len() - 1])),
         }];
         if s.orphaned > 0 {
-            reasons.push(format!("{} orphaned: the goroutine that created them has exited", s.orphaned));
+            reasons.push(compare::orphan_reason(s.orphaned));
         }
         if s.leaked > 0 {
-            reasons.push(format!("{} marked leaked by the Go runtime's leak detector", s.leaked));
+            reasons.push(compare::leaked_reason(s.leaked));
         }
         let hint = match connection {
             Some(r) => Some(r.hint().to_string()),
