@@ -693,9 +693,16 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<Acc>, u64) 
 
     let goroutines = std::mem::take(&mut snap.goroutines);
     for g in &goroutines {
+        // Whether the stack was met before with another state (only then is the
+        // classifier's cache of pairs worth an entry).
+        let mut seen = !memoize;
         if memoize {
             let (state, packed) = memo[g.stack as usize];
-            if state == g.state && state != NONE {
+            seen = state != NONE;
+            if state == g.state && seen {
+                if packed == MEMO_FILTERED {
+                    continue;
+                }
                 shown += g.count;
                 let a = &mut accs[(packed & MEMO_SLOT) as usize];
                 if packed & MEMO_CONNECTION != 0 {
@@ -711,19 +718,30 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<Acc>, u64) 
         if (settings.focus.is_some() || settings.ignore.is_some())
             && !*keep_stack.entry(g.stack).or_insert_with(|| stack_passes(&snap.tables, g.stack, settings))
         {
+            if memoize && g.state != NONE {
+                memo[g.stack as usize] = (g.state, MEMO_FILTERED);
+            }
             continue;
         }
-        let (category, state) = classifier.category(snap, g.state, g.stack, frames_complete);
+        let sr = roles.get(&snap.tables, g.stack);
+        // A background reader's goroutines are never memoized (their groups are split).
+        let (category, state) = if seen || sr.background_reader {
+            classifier.category(snap, g.state, g.stack, frames_complete)
+        } else {
+            classifier.category_uncached(snap, g.state, g.stack, frames_complete)
+        };
         if !settings.states.is_empty() {
             let st = snap.tables.str(state);
             if !settings.states.iter().any(|s| s == category.name() || s == st) {
+                if memoize && g.state != NONE {
+                    memo[g.stack as usize] = (g.state, MEMO_FILTERED);
+                }
                 continue;
             }
         }
         shown += g.count;
         let state = if category == Category::Other { other_states.fold(snap, state) } else { state };
         let site = classifier.site(snap, g.stack).unwrap_or(NONE);
-        let sr = roles.get(&snap.tables, g.stack);
         let extra = match &settings.by {
             GroupBy::Site => 0,
             GroupBy::Creator => g.creator,
@@ -780,7 +798,7 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<Acc>, u64) 
                 a.rare.get_or_insert_default().requests += n;
             }
             add(a, &Goroutine { count: n, ..*g }, &ids, keep_ids);
-            if memoize && mine == 0 && !sr.background_reader && slot <= MEMO_SLOT && g.state != NONE {
+            if memoize && mine == 0 && !sr.background_reader && slot < MEMO_SLOT && g.state != NONE {
                 let marks = if conn { MEMO_CONNECTION } else { 0 } | if request { MEMO_REQUEST } else { 0 };
                 memo[g.stack as usize] = (g.state, slot | marks);
             }
@@ -790,10 +808,12 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<Acc>, u64) 
     (accs, shown)
 }
 
-/// How `accumulate`'s memo packs a group's slot with a stack's marks.
+/// How `accumulate`'s memo packs a group's slot with a stack's marks; all bits set: the
+/// pair is filtered out (`--focus`, `--ignore`, `--state`).
 const MEMO_CONNECTION: u32 = 1 << 31;
 const MEMO_REQUEST: u32 = 1 << 30;
 const MEMO_SLOT: u32 = MEMO_REQUEST - 1;
+const MEMO_FILTERED: u32 = u32::MAX;
 
 /// Distinct wait states that are not Go's wait reasons ([`Category::Other`]) get a group
 /// each up to this many; later ones are folded into one state per site,
