@@ -1050,7 +1050,88 @@ impl SnapshotReport {
 
 #[cfg(test)]
 mod tests {
-    use super::top_k;
+    use super::*;
+
+    fn empty_acc() -> Acc {
+        Acc {
+            count: 0,
+            first_id: 0,
+            state: 0,
+            site: NONE,
+            extra: 0,
+            example: 0,
+            min_minutes: NONE,
+            max_minutes: 0,
+            creator: NONE,
+            labels: 0,
+            category: Category::Select,
+            origin: None,
+            role: None,
+            rare: None,
+        }
+    }
+
+    fn sorted<K: Ord>(mut v: Vec<(K, u64)>) -> Vec<(K, u64)> {
+        v.sort();
+        v
+    }
+
+    /// The compact tallies (first key inline, its count implied, a map from the second
+    /// key) count exactly what a plain map counts, for any order of goroutines with and
+    /// without a creator or a label set; the ids kept are the lowest few (issue 15).
+    #[test]
+    fn compact_accumulator_counts_as_a_map_does() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let none = FxHashSet::default();
+        for round in 0..400 {
+            let mut a = empty_acc();
+            let (mut creators, mut labels) = (FxHashMap::default(), FxHashMap::default());
+            let mut ids = Vec::new();
+            // Few distinct keys, so that groups of one key, of two and of many all occur.
+            let kinds = 1 + round % 4;
+            for _ in 0..(1 + next(12)) {
+                let creator = if next(3) == 0 { NONE } else { 10 + next(kinds) as u32 };
+                let label = if next(3) == 0 { 0 } else { 20 + next(kinds) as u32 };
+                let count = 1 + next(3);
+                let id = if round % 2 == 0 { 1 + next(1000) } else { 0 };
+                let g = Goroutine { id, creator, ..Goroutine::counted(count, 0, label) };
+                add(&mut a, &g, &none, 5);
+                if creator != NONE {
+                    *creators.entry(creator).or_insert(0u64) += count;
+                }
+                if label != 0 {
+                    *labels.entry(label).or_insert(0u64) += count;
+                }
+                if id != 0 {
+                    ids.push(id);
+                }
+            }
+            assert_eq!(sorted(a.creators().collect()), sorted(creators.into_iter().collect()), "round {round}");
+            assert_eq!(sorted(a.label_sets().collect()), sorted(labels.into_iter().collect()), "round {round}");
+            ids.sort_unstable();
+            ids.truncate(5);
+            assert_eq!(a.ids(), ids, "round {round}");
+        }
+    }
+
+    /// Sorting a permutation and applying it in place gives the stable sort's order.
+    #[test]
+    fn permutation_sort_is_the_stable_sort() {
+        let items: Vec<(u32, u32)> = (0..1000u32).map(|i| (i * 7919 % 17, i)).collect();
+        let mut stable = items.clone();
+        stable.sort_by_key(|x| x.0);
+        let mut order: Vec<u32> = (0..items.len() as u32).collect();
+        order.sort_unstable_by(|&x, &y| items[x as usize].0.cmp(&items[y as usize].0).then(x.cmp(&y)));
+        let mut permuted = items.clone();
+        permute(&mut permuted, &mut order);
+        assert_eq!(permuted, stable);
+    }
 
     /// The one-pass selection gives the head of a full sort, ties included, for every k.
     #[test]
