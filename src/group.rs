@@ -728,7 +728,7 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<Acc>, u64) 
         let (category, state) = if seen || sr.background_reader {
             classifier.category(snap, g.state, g.stack, frames_complete)
         } else {
-            classifier.category_uncached(snap, g.state, g.stack, frames_complete)
+            classifier.category_once(snap, g, frames_complete)
         };
         if !settings.states.is_empty() {
             let st = snap.tables.str(state);
