@@ -268,6 +268,8 @@ struct Rare {
     waits: [u64; WAIT_BUCKETS.len() - 1],
     /// Goroutine ids kept beside [`Acc::first_id`].
     ids: Vec<u64>,
+    /// The largest id kept once `keep` are (0: not known).
+    ids_max: u64,
     creators: Spill<FrameId>,
     labels: Spill<u32>,
 }
@@ -409,10 +411,17 @@ impl Acc {
         if r.ids.len() + 1 < keep {
             r.ids.push(id);
         } else {
-            let max = r.ids.iter_mut().chain(std::iter::once(&mut self.first_id)).max().expect("one id at least");
-            if id < *max {
-                *max = id;
+            // Full: most ids are past the largest kept (a dump lists goroutines about in
+            // creation order), so that one is remembered rather than sought each time.
+            if r.ids_max == 0 {
+                r.ids_max = r.ids.iter().copied().chain([self.first_id]).max().expect("one id at least");
             }
+            if id >= r.ids_max {
+                return;
+            }
+            let max = r.ids.iter_mut().chain(std::iter::once(&mut self.first_id)).max().expect("one id at least");
+            *max = id;
+            r.ids_max = 0;
         }
     }
 }
