@@ -208,16 +208,43 @@ pub fn gunzip_if_needed<'a>(source: &str, data: &'a [u8], limits: &Limits) -> cr
         .min(data.len().saturating_mul(1032))
         .min(limits.max_decompressed as usize)
         .min(256 << 20);
-    let mut out = Vec::with_capacity(hint);
-    let mut reader = flate2::read::MultiGzDecoder::new(data).take(limits.max_decompressed + 1);
-    reader.read_to_end(&mut out).map_err(|e| {
-        let what = if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            "truncated gzip data".to_string()
-        } else {
-            format!("bad gzip data ({e})")
-        };
-        Error::parse(source, what)
-    })?;
+    // Inflated in place into a zeroed buffer of the hinted size: a large zeroed allocation is
+    // fresh pages from the kernel, where `read_to_end` zeroed each spare chunk before
+    // inflating into it (20M of 969M instructions on a 20 MB profile, issue 14). `bufread`
+    // over the slice, as the input is all in memory: no copy through a `BufReader`.
+    let mut out = vec![0u8; hint];
+    let mut reader = flate2::bufread::MultiGzDecoder::new(data);
+    let mut filled = 0;
+    let mut probe = [0u8; 64];
+    loop {
+        // The hint is usually exact: a full buffer is grown only once a small read shows
+        // there is more, never past one byte over the limit.
+        let full = filled == out.len();
+        if full && filled as u64 > limits.max_decompressed {
+            break;
+        }
+        let into = if full { &mut probe[..] } else { &mut out[filled..] };
+        match reader.read(into) {
+            Ok(0) => break,
+            Ok(n) if full => {
+                let room = usize::try_from(limits.max_decompressed + 1 - filled as u64).unwrap_or(usize::MAX);
+                out.resize(filled + filled.max(1 << 16).min(room).max(n), 0);
+                out[filled..filled + n].copy_from_slice(&probe[..n]);
+                filled += n;
+            }
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                let what = if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    "truncated gzip data".to_string()
+                } else {
+                    format!("bad gzip data ({e})")
+                };
+                return Err(Error::parse(source, what));
+            }
+        }
+    }
+    out.truncate(filled);
     if out.len() as u64 > limits.max_decompressed {
         return Err(Error::TooLarge {
             source_name: source.into(),
