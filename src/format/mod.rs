@@ -255,3 +255,80 @@ pub fn gunzip_if_needed<'a>(source: &str, data: &'a [u8], limits: &Limits) -> cr
     }
     Ok(Cow::Owned(out))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn gunzip(data: &[u8], max_decompressed: u64) -> crate::Result<Vec<u8>> {
+        let limits = Limits { max_decompressed, ..Limits::default() };
+        gunzip_if_needed("t.gz", data, &limits).map(Cow::into_owned)
+    }
+
+    /// The buffer is sized from the gzip trailer, which a multi-member file or a lying
+    /// writer gets wrong: the output is the same whatever it says, and the limit holds at
+    /// the exact byte (issue 14: one pass into a buffer of the hinted size).
+    #[test]
+    fn gunzip_reads_the_same_whatever_the_size_hint_says() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let real = std::fs::read(root.join("testdata/go1.27/snapshot-1.pb.gz")).unwrap();
+        let plain: Vec<u8> = (0..300_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
+        for (name, gz, expected) in [
+            ("captured profile", real.clone(), {
+                let mut out = Vec::new();
+                flate2::read::MultiGzDecoder::new(&real[..]).read_to_end(&mut out).unwrap();
+                out
+            }),
+            ("exact", gzip(&plain), plain.clone()),
+            ("two members", [gzip(&plain[..1000]), gzip(&plain[1000..])].concat(), plain.clone()),
+            ("empty", gzip(b""), Vec::new()),
+        ] {
+            let n = gz.len();
+            for isize in [None, Some(0u32), Some(1), Some(expected.len() as u32 / 3), Some(u32::MAX)] {
+                let mut gz = gz.clone();
+                if let Some(isize) = isize {
+                    // A trailer that lies about the size: sizes the buffer wrong, and fails
+                    // or not as flate2 alone decides.
+                    gz[n - 4..].copy_from_slice(&isize.to_le_bytes());
+                }
+                let got = gunzip(&gz, 1 << 30);
+                match isize {
+                    None => assert_eq!(got.unwrap(), expected, "{name}"),
+                    Some(_) => {
+                        let reference = {
+                            let mut out = Vec::new();
+                            flate2::read::MultiGzDecoder::new(&gz[..]).read_to_end(&mut out).map(|_| out)
+                        };
+                        match (got, reference) {
+                            (Ok(got), Ok(reference)) => assert_eq!(got, reference, "{name} {isize:?}"),
+                            (Err(e), Err(_)) => assert!(e.to_string().starts_with("t.gz: bad gzip data ("), "{e}"),
+                            (got, reference) => panic!("{name} {isize:?}: {got:?} against flate2's {reference:?}"),
+                        }
+                    }
+                }
+            }
+            // The limit: the exact size passes, one byte under fails.
+            let len = expected.len() as u64;
+            assert_eq!(gunzip(&gz, len).unwrap(), expected, "{name}");
+            if len > 0 {
+                let e = gunzip(&gz, len - 1).unwrap_err();
+                assert!(matches!(e, Error::TooLarge { limit, .. } if limit == len - 1), "{name}: {e}");
+            }
+            // A cut anywhere in the member ends in the same message as before.
+            for cut in [10, n / 2, n - 5] {
+                let e = gunzip(&gz[..cut], 1 << 30).unwrap_err().to_string();
+                assert!(
+                    e == "t.gz: truncated gzip data" || e.starts_with("t.gz: bad gzip data ("),
+                    "{name} cut {cut}: {e}"
+                );
+            }
+        }
+    }
+}

@@ -1295,6 +1295,95 @@ mod tests {
         assert!(agreed > data.len(), "{agreed}");
     }
 
+    /// The sample and label fields read off their key byte against the general reader and
+    /// prost, on every shape the wire allows (issue 14's straight-line reader): labels of
+    /// key and str, key and num, both, neither, out of order, repeated, with unknown fields
+    /// and overlong varints; values packed, unpacked and repeated; location ids split
+    /// over fields of both kinds; the label before, between and after the other fields.
+    #[test]
+    fn samples_and_labels_of_any_shape_read_as_prost_reads_them() {
+        // Strings as in `tiny`: 8 = "job", 9 = "7".
+        let overlong = |out: &mut Vec<u8>, v: u64| out.extend_from_slice(&[0x80 | v as u8, 0x80, 0x80, 0x00]);
+        let labels: Vec<(&str, Vec<u8>)> = vec![
+            ("key, str", msg(|l| (int_field(l, 1, 8), int_field(l, 2, 9)).1)),
+            ("key, num", msg(|l| (int_field(l, 1, 8), int_field(l, 3, 42)).1)),
+            ("key, num 2^40", msg(|l| (int_field(l, 1, 8), int_field(l, 3, 1 << 40)).1)),
+            ("key, negative num", msg(|l| (int_field(l, 1, 8), int_field(l, 3, -5i64 as u64)).1)),
+            ("key, str, num", msg(|l| (int_field(l, 1, 8), int_field(l, 2, 9), int_field(l, 3, 42)).2)),
+            ("str, key", msg(|l| (int_field(l, 2, 9), int_field(l, 1, 8)).1)),
+            ("key only", msg(|l| int_field(l, 1, 8))),
+            ("empty", Vec::new()),
+            ("key twice", msg(|l| (int_field(l, 1, 9), int_field(l, 1, 8), int_field(l, 2, 9)).2)),
+            ("str twice", msg(|l| (int_field(l, 1, 8), int_field(l, 2, 8), int_field(l, 2, 9)).2)),
+            ("num_unit", msg(|l| (int_field(l, 1, 8), int_field(l, 3, 7), int_field(l, 4, 9)).2)),
+            ("unknown last", msg(|l| (int_field(l, 1, 8), int_field(l, 2, 9), unknown_fields(l)).2)),
+            ("unknown between", msg(|l| (int_field(l, 1, 8), unknown_fields(l), int_field(l, 2, 9)).2)),
+            ("overlong varints", {
+                let mut l = vec![0x08];
+                overlong(&mut l, 8);
+                l.push(0x10);
+                overlong(&mut l, 9);
+                l
+            }),
+        ];
+        let int = |number, v| msg(|m| int_field(m, number, v));
+        let len = |number, bytes: &[u8]| msg(|m| len_field(m, number, bytes));
+        // Each sample as its fields, so that the label can go between any two.
+        let samples: Vec<(&str, Vec<Vec<u8>>)> = vec![
+            ("value, ids packed", vec![int(2, 3), len(1, &[2, 1])]),
+            ("ids unpacked, value packed", vec![int(1, 2), int(1, 1), len(2, &[3, 9])]),
+            ("value twice: the first counts", vec![int(2, 3), int(2, 9), int(1, 1)]),
+            ("ids split over kinds", vec![len(1, &[2]), int(2, 3), int(1, 1)]),
+            ("value 2^35", vec![int(1, 1), int(2, 1 << 35)]),
+        ];
+        for (sample_name, fields) in &samples {
+            for (label_name, label) in &labels {
+                for at in 0..=fields.len() {
+                    let mut s = fields[..at].concat();
+                    len_field(&mut s, 3, label);
+                    s.extend(fields[at..].concat());
+                    let data = one_sample_profile(&s);
+                    let what = format!("sample {sample_name}, label {label_name} at field {at}: {s:02x?}");
+                    let ours = parse("test", &data, &Limits::default());
+                    let reference = parse_with_prost("test", &data, &Limits::default());
+                    match (ours, reference) {
+                        (Ok(ours), Ok(reference)) => assert_eq!(resolve(&ours), resolve(&reference), "{what}"),
+                        (ours, reference) => panic!("{what}: {:?} against prost's {:?}", ours.err(), reference.err()),
+                    }
+                }
+            }
+        }
+        // Go's own shape, as the straight line reads it.
+        let s = msg(|m| {
+            len_field(m, 1, &[2, 1]);
+            int_field(m, 2, 3);
+            len_field(m, 3, &labels[0].1);
+        });
+        let got = parse_ok(&one_sample_profile(&s));
+        assert_eq!(got.goroutines.len(), 1);
+        assert_eq!(got.goroutines[0].0, 3);
+        assert_eq!(got.goroutines[0].2, vec![("job".to_string(), "7".to_string())]);
+    }
+
+    /// `tiny`'s strings, locations and functions around one sample.
+    fn one_sample_profile(sample: &[u8]) -> Vec<u8> {
+        let mut p = Vec::new();
+        len_field(&mut p, 1, &msg(|m| (int_field(m, 1, 1), int_field(m, 2, 2)).1));
+        len_field(&mut p, 2, sample);
+        for (id, function) in [(1u64, 1u64), (2, 2)] {
+            len_field(
+                &mut p,
+                4,
+                &msg(|m| (int_field(m, 1, id), len_field(m, 4, &msg(|l| int_field(l, 1, function)))).1),
+            );
+        }
+        for (id, name, file) in [(1u64, 3u64, 4u64), (2, 5, 6)] {
+            len_field(&mut p, 5, &msg(|m| (int_field(m, 1, id), int_field(m, 2, name), int_field(m, 4, file)).2));
+        }
+        STRINGS.iter().for_each(|s| len_field(&mut p, 6, s.as_bytes()));
+        p
+    }
+
     #[test]
     fn malformed_wire_data_names_what_and_where() {
         let cases: &[(&[u8], &str)] = &[
@@ -1313,6 +1402,10 @@ mod tests {
             (b"\x10\x05", "Profile.sample at byte 0 is not length-delimited"),
             (b"\x4a\x00", "Profile.time_nanos at byte 0 is not a varint"),
             (b"\x22\x04\x22\x02\x10\x80", "a truncated varint at byte 5"),
+            // The samples and strings read off their key byte report as the general reader.
+            (b"\x32\x05ab", "a length past the end of its message at byte 0"),
+            (b"\x32\x80", "a truncated varint at byte 1"),
+            (b"\x12\x02\x10", "a length past the end of its message at byte 0"),
         ];
         for &(data, what) in cases {
             let e = parse_err(data);
@@ -1328,6 +1421,19 @@ mod tests {
             (b"\x12\x02\x18\x01", "Sample.label at byte 19 is not length-delimited"),
             (b"\x12\x04\x10\x01\x1a\x01", "a length past the end of its message at byte 21"),
             (b"\x12\x06\x10\x01\x1a\x02\x08\x80", "a truncated varint at byte 24"),
+            // Cut inside the fields read off their key byte (value, location ids, labels).
+            (b"\x12\x01\x10", "a truncated varint at byte 20"),
+            (b"\x12\x02\x10\xff", "a truncated varint at byte 20"),
+            (b"\x12\x02\x0a\x05", "a length past the end of its message at byte 19"),
+            (b"\x12\x01\x08", "a truncated varint at byte 20"),
+            (b"\x12\x05\x10\x01\x1a\x01\x08", "a truncated varint at byte 24"),
+            (b"\x12\x07\x10\x01\x1a\x03\x08\x01\x10", "a truncated varint at byte 26"),
+            (
+                b"\x12\x07\x10\x01\x1a\x03\x08\x01\x1b",
+                "a group (wire type 3), which profile.proto does not use at byte 25",
+            ),
+            (b"\x12\x07\x10\x01\x1a\x03\x08\x01\x11", "a truncated 64-bit field at byte 25"),
+            (b"\x12\x08\x10\x01\x1a\x04\x08\x01\x12\x00", "Label.str at byte 25 is not a varint"),
         ];
         for &(sample, what) in cases {
             let e = parse_err(&[&goroutines[..], sample].concat());
