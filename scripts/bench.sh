@@ -36,7 +36,8 @@
 # memory, history bytes per snapshot; FLEET=0 skips them).
 #
 # Environment: GO (a `go` binary; default from scripts/install-go.sh 1.27.3), RUNS, TIMEOUT,
-# MEMCAP_KB, CARGO_TARGET_DIR, GOSTACKPARSE, FLEET.
+# MEMCAP_KB, CARGO_TARGET_DIR, GOSTACKPARSE, FLEET, PROFILE (the cargo profile measured:
+# default dist, the shipped build).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -56,8 +57,11 @@ for s in "${sizes[@]}"; do
 	fi
 done
 
-cargo build --release --quiet
-bin=$target/release/goroscope
+# The figures are of the shipped build (`cargo install --path . --profile dist`: thin LTO),
+# not of the tests' `release` build (about 8% more instructions on the wide shape).
+profile=${PROFILE:-dist}
+cargo build --profile "$profile" --quiet
+bin=$target/$profile/goroscope
 if [[ -z ${GO:-} ]]; then
 	GO=$("$root/scripts/install-go.sh" 1.27.3 2>/dev/null || true)
 fi

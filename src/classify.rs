@@ -864,16 +864,35 @@ impl Classifier {
         }
         let t = &snap.tables;
         let (c, implied) = classify(t, t.str(state), t.stacks.get(stack), frames_complete, &mut self.origins);
-        let shown = match implied {
-            Some(s) => snap.tables.strings.intern_str(s),
-            None => state,
-        };
+        let shown = Self::shown_state(snap, state, implied);
         // Bounded: a dump of a distinct state per goroutine (issue 15) would otherwise hold
         // an entry per goroutine; past this, a pair is classified again when met again.
         if self.cats.len() < MAX_CACHED_CATEGORIES {
             self.cats.insert((state, stack, frames_complete), (c, shown));
         }
         (c, shown)
+    }
+
+    /// [`Classifier::category`] without remembering the pair, for a caller with a memo of
+    /// its own (grouping remembers each stack's last state: a cache entry per pair met once
+    /// is ~28 bytes a goroutine in a dump of distinct stacks, issue 15).
+    pub fn category_once(
+        &mut self,
+        snap: &mut Snapshot,
+        g: &crate::model::Goroutine,
+        frames_complete: bool,
+    ) -> (Category, u32) {
+        let t = &snap.tables;
+        let (c, implied) = classify(t, t.str(g.state), t.stacks.get(g.stack), frames_complete, &mut self.origins);
+        (c, Self::shown_state(snap, g.state, implied))
+    }
+
+    /// The state to show: the printed one, or the one the frames imply, interned.
+    fn shown_state(snap: &mut Snapshot, state: u32, implied: Option<&str>) -> u32 {
+        match implied {
+            Some(s) => snap.tables.strings.intern_str(s),
+            None => state,
+        }
     }
 }
 

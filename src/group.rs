@@ -8,6 +8,7 @@
 use crate::classify::{Category, Classifier, Origin};
 use crate::model::{flags, FrameId, Goroutine, Snapshot, StackId, Tables, NONE};
 use crate::role::{Role, RoleCache};
+use hashbrown::hash_table::{Entry, HashTable};
 use regex::Regex;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
@@ -223,67 +224,126 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-/// What a group gathers while its goroutines are counted. Kept small and free of heap
-/// allocations for a group of one (issue 15: a dump where every goroutine has its own
-/// wait state is one group per goroutine; the first creator, label set and id are held
-/// inline, and a map or list is made only for a second one).
+/// What a group gathers while its goroutines are counted: 64 bytes, with no heap
+/// allocation for a group whose goroutines agree on everything but their ids (issue 15: a
+/// dump where every goroutine has its own blocking site is one group per ~75 bytes of
+/// input). The first creator, label set and id are held inline, the count of the first
+/// creator and label set implied; what few groups have (a second creator or label set,
+/// more ids, waits of a minute or more, locked, leaked or orphaned goroutines,
+/// connections) is in [`Rare`], made on first need.
 struct Acc {
     count: u64,
+    /// The first goroutine id kept (0: none yet; ids kept are never 0); more in
+    /// [`Rare::ids`].
+    first_id: u64,
+    state: u32,
+    site: u32,
+    /// The key's last part: the stack (`--group-by stack`), the label value (`label:KEY`,
+    /// [`NONE`] for none), the creator frame (`creator`, which keys on it in place of the
+    /// site), else 0.
+    extra: u32,
+    example: StackId,
+    min_minutes: u32,
+    max_minutes: u32,
+    /// The first creator frame met, or [`NONE`]; its count is implied (see [`Spill`]).
+    creator: FrameId,
+    /// The first label set met, or 0; its count is implied (see [`Spill`]).
+    labels: u32,
+    category: Category,
+    origin: Option<Origin>,
+    role: Option<Role>,
+    rare: Option<Box<Rare>>,
+}
+
+// The size the issue 15 budget was worked out for (a group per ~75-byte goroutine).
+const _: () = assert!(std::mem::size_of::<Acc>() == 64);
+
+/// What a group holds beyond [`Acc`]'s inline fields.
+#[derive(Default)]
+struct Rare {
     locked: u64,
     leaked: u64,
     orphaned: u64,
-    state: u32,
-    site: u32,
-    origin: Option<Origin>,
-    min_minutes: u32,
-    max_minutes: u32,
-    example: StackId,
-    category: Category,
-    creators: Tally<FrameId>,
-    labels: Tally<u32>,
-    ids: LowIds,
-    role: Option<Role>,
     connections: u64,
     requests: u64,
     /// Goroutines that waited a minute or more, by [`WAIT_BUCKETS`] from the second (the
-    /// first is the rest); boxed and absent until one has, so a group costs 8 bytes here.
-    waits: Option<Box<[u64; WAIT_BUCKETS.len() - 1]>>,
+    /// first is the rest).
+    waits: [u64; WAIT_BUCKETS.len() - 1],
+    /// Goroutine ids kept beside [`Acc::first_id`].
+    ids: Vec<u64>,
+    /// The largest id kept once `keep` are (0: not known).
+    ids_max: u64,
+    creators: Spill<FrameId>,
+    labels: Spill<u32>,
 }
 
-/// Goroutines per id (creator frame, label set): the first inline, a map from the second.
-enum Tally<K> {
-    Empty,
-    One(K, u64),
-    Many(Box<FxHashMap<K, u64>>),
+/// The rest of a per-key tally (creator frames, label sets) whose first key is inline in
+/// [`Acc`]: while that key is the only one, its count is the group's count less the
+/// goroutines `without` a key; from a second key on, `many` counts every key.
+struct Spill<K> {
+    without: u64,
+    many: Option<FxHashMap<K, u64>>,
 }
 
-impl<K: Copy + Eq + std::hash::Hash> Tally<K> {
-    fn add(&mut self, k: K, n: u64) {
-        match self {
-            Tally::Empty => *self = Tally::One(k, n),
-            Tally::One(f, c) if *f == k => *c += n,
-            Tally::One(f, c) => {
-                let mut m = FxHashMap::default();
-                m.insert(*f, *c);
-                m.insert(k, n);
-                *self = Tally::Many(Box::new(m));
+impl<K> Default for Spill<K> {
+    fn default() -> Self {
+        Spill { without: 0, many: None }
+    }
+}
+
+impl<K: Copy + Eq + std::hash::Hash> Spill<K> {
+    /// Counts `n` goroutines with key `k` (`None`: without one) into a tally whose first
+    /// key is `*first` (`none` while there is none) and whose goroutines so far are
+    /// `before` (this record's `n` not yet counted in).
+    fn add(
+        rare: &mut Option<Box<Rare>>,
+        spill: fn(&mut Rare) -> &mut Spill<K>,
+        first: &mut K,
+        none: K,
+        before: u64,
+        k: Option<K>,
+        n: u64,
+    ) {
+        match k {
+            None => {
+                // Without a key: counted only once a key exists (otherwise every goroutine
+                // of the group is without one, and the tally is empty).
+                if *first != none {
+                    let s = spill(rare.get_or_insert_default());
+                    match &mut s.many {
+                        Some(_) => {}
+                        None => s.without += n,
+                    }
+                }
             }
-            Tally::Many(m) => *m.entry(k).or_default() += n,
+            Some(k) if *first == none => {
+                *first = k;
+                if before > 0 {
+                    spill(rare.get_or_insert_default()).without = before;
+                }
+            }
+            Some(k) => {
+                if k == *first && rare.as_deref_mut().is_none_or(|r| spill(r).many.is_none()) {
+                    return;
+                }
+                let s = spill(rare.get_or_insert_default());
+                let m = s.many.get_or_insert_with(|| {
+                    let mut m = FxHashMap::default();
+                    m.insert(*first, before - s.without);
+                    m
+                });
+                *m.entry(k).or_default() += n;
+            }
         }
     }
-    fn len(&self) -> usize {
-        match self {
-            Tally::Empty => 0,
-            Tally::One(..) => 1,
-            Tally::Many(m) => m.len(),
-        }
-    }
-    fn iter(&self) -> TallyIter<'_, K> {
-        match self {
-            Tally::Empty => TallyIter::One(None),
-            Tally::One(k, n) => TallyIter::One(Some((*k, *n))),
-            Tally::Many(m) => TallyIter::Many(m.iter()),
-        }
+}
+
+/// A tally's keys and counts, read from the inline first key and its [`Spill`].
+fn tally<K: Copy + Eq + std::hash::Hash>(first: K, none: K, count: u64, spill: Option<&Spill<K>>) -> TallyIter<'_, K> {
+    match spill.and_then(|s| s.many.as_ref()) {
+        Some(m) => TallyIter::Many(m.iter()),
+        None if first == none => TallyIter::One(None),
+        None => TallyIter::One(Some((first, count - spill.map_or(0, |s| s.without)))),
     }
 }
 
@@ -311,38 +371,73 @@ impl<K: Copy> Iterator for TallyIter<'_, K> {
 
 impl<K: Copy> ExactSizeIterator for TallyIter<'_, K> {}
 
-/// The lowest few goroutine ids of a group: the first inline (0: none yet; ids kept are
-/// never 0).
-#[derive(Default)]
-struct LowIds {
-    first: u64,
-    more: Vec<u64>,
-}
-
-impl LowIds {
-    fn add(&mut self, id: u64, keep: usize) {
-        if self.first == 0 {
-            self.first = id;
-        } else if self.more.len() + 1 < keep {
-            self.more.push(id);
+impl Acc {
+    fn rare(&self) -> Option<&Rare> {
+        self.rare.as_deref()
+    }
+    fn creators(&self) -> TallyIter<'_, FrameId> {
+        tally(self.creator, NONE, self.count, self.rare().map(|r| &r.creators))
+    }
+    fn label_sets(&self) -> TallyIter<'_, u32> {
+        tally(self.labels, 0, self.count, self.rare().map(|r| &r.labels))
+    }
+    fn distinct_label_sets(&self) -> usize {
+        self.label_sets().len()
+    }
+    fn get(&self, f: fn(&Rare) -> u64) -> u64 {
+        self.rare().map_or(0, f)
+    }
+    /// The group's key: category, state, site (or creator), the stack or label value, and
+    /// the role (so the profile request's own goroutines are a group of their own).
+    fn key(&self, by_creator: bool) -> Key {
+        if by_creator {
+            (self.category, self.state, self.extra, 0, self.role)
         } else {
-            let max = self.more.iter_mut().chain(std::iter::once(&mut self.first)).max().expect("one id at least");
-            if id < *max {
-                *max = id;
-            }
+            (self.category, self.state, self.site, self.extra, self.role)
         }
     }
-    fn sorted(&self) -> Vec<u64> {
+    /// The ids kept, lowest first.
+    fn ids(&self) -> Vec<u64> {
+        let more = self.rare().map_or(&[][..], |r| &r.ids[..]);
         let mut ids: Vec<u64> =
-            std::iter::once(self.first).filter(|&i| i != 0).chain(self.more.iter().copied()).collect();
+            std::iter::once(self.first_id).filter(|&i| i != 0).chain(more.iter().copied()).collect();
         ids.sort_unstable();
         ids
     }
+    /// Keeps `id` among the lowest `keep`.
+    fn add_id(&mut self, id: u64, keep: usize) {
+        if self.first_id == 0 {
+            self.first_id = id;
+            return;
+        }
+        let r = self.rare.get_or_insert_default();
+        if r.ids.len() + 1 < keep {
+            r.ids.push(id);
+        } else {
+            // Full: most ids are past the largest kept (a dump lists goroutines about in
+            // creation order), so that one is remembered rather than sought each time.
+            if r.ids_max == 0 {
+                r.ids_max = r.ids.iter().copied().chain([self.first_id]).max().expect("one id at least");
+            }
+            if id >= r.ids_max {
+                return;
+            }
+            let max = r.ids.iter_mut().chain(std::iter::once(&mut self.first_id)).max().expect("one id at least");
+            *max = id;
+            r.ids_max = 0;
+        }
+    }
 }
 
-/// A group key: category, state, site (or creator), the stack or label value, and the
-/// role (so the profile request's own goroutines are a group of their own).
+/// A group key, as [`Acc::key`] gives it.
 type Key = (Category, u32, u32, u32, Option<Role>);
+
+fn hash_key(k: &Key) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    k.hash(&mut h);
+    h.finish()
+}
 
 /// Groups one snapshot's goroutines.
 pub fn group(snap: &mut Snapshot, settings: &GroupSettings) -> SnapshotReport {
@@ -355,7 +450,7 @@ pub fn group(snap: &mut Snapshot, settings: &GroupSettings) -> SnapshotReport {
 pub struct Grouping<'s> {
     snap: &'s Snapshot,
     settings: &'s GroupSettings,
-    accs: Vec<(Key, Acc)>,
+    accs: Vec<Acc>,
     shown: u64,
     notes: Vec<String>,
     connections: u64,
@@ -367,13 +462,13 @@ pub struct Grouping<'s> {
 pub fn grouping<'s>(snap: &'s mut Snapshot, settings: &'s GroupSettings) -> Grouping<'s> {
     let (mut accs, shown) = accumulate(snap, settings);
     let snap: &'s Snapshot = snap;
-    let connections = accs.iter().map(|(_, a)| a.connections).sum();
-    let requests = accs.iter().map(|(_, a)| a.requests).sum();
+    let connections = accs.iter().map(|a| a.get(|r| r.connections)).sum();
+    let requests = accs.iter().map(|a| a.get(|r| r.requests)).sum();
     let max_goroutine_id = if snap.format.is_traceback() { snap.goroutines.iter().map(|g| g.id).max() } else { None };
     let mut notes = snap.notes.clone();
     let before = accs.len();
-    let hidden_goroutines: u64 = accs.iter().filter(|(_, a)| a.count < settings.min_count).map(|(_, a)| a.count).sum();
-    accs.retain(|(_, a)| a.count >= settings.min_count);
+    let hidden_goroutines: u64 = accs.iter().filter(|a| a.count < settings.min_count).map(|a| a.count).sum();
+    accs.retain(|a| a.count >= settings.min_count);
     if accs.len() < before {
         let n = before - accs.len();
         notes.push(format!(
@@ -385,8 +480,15 @@ pub fn grouping<'s>(snap: &'s mut Snapshot, settings: &'s GroupSettings) -> Grou
     }
     if !settings.summary {
         let by_label = matches!(settings.by, GroupBy::Label(_));
-        // Stable, on the same keys as `sort_groups`, compared in place.
-        accs.sort_by(|x, y| cmp_accs(&snap.tables, by_label, x, y));
+        // On the same keys as `sort_groups`, compared in place; ties in order of first
+        // appearance, as a stable sort would leave them. A permutation is sorted and then
+        // applied in place: a stable sort of the accumulators themselves takes scratch of
+        // half of them (issue 15: 8 MB for 50,000 one-goroutine groups).
+        let mut order: Vec<u32> = (0..accs.len() as u32).collect();
+        order.sort_unstable_by(|&x, &y| {
+            cmp_accs(&snap.tables, by_label, &accs[x as usize], &accs[y as usize]).then(x.cmp(&y))
+        });
+        permute(&mut accs, &mut order);
     }
     Grouping { snap, settings, accs, shown, notes, connections, requests, max_goroutine_id }
 }
@@ -401,32 +503,32 @@ impl Grouping<'_> {
     }
     /// Group `i`, resolved to strings; `stack`: with its example stack.
     pub fn group(&self, i: usize, stack: bool) -> Group {
-        let (key, a) = &self.accs[i];
-        resolve(&self.snap.tables, *key, a, self.settings, stack && !self.settings.summary, true, true)
+        let a = &self.accs[i];
+        resolve(&self.snap.tables, a, self.settings, stack && !self.settings.summary, true, true)
     }
     /// Group `i` as the `show` table needs it: its label sets only when it has exactly one
     /// (the table shows a count otherwise). Choosing the top few of a million distinct sets
     /// costs ~100M instructions, and the table resolves every group twice.
     pub fn group_for_table(&self, i: usize, stack: bool) -> Group {
-        let (key, a) = &self.accs[i];
-        resolve(&self.snap.tables, *key, a, self.settings, stack && !self.settings.summary, true, a.labels.len() <= 1)
+        let a = &self.accs[i];
+        let labels = a.distinct_label_sets() <= 1;
+        resolve(&self.snap.tables, a, self.settings, stack && !self.settings.summary, true, labels)
     }
     /// Group `i` without its site and example stack (`Site::unknown()`, empty): for a
     /// writer that takes them from [`Grouping::site`] and [`Grouping::example_stack`].
     pub fn group_without_site(&self, i: usize) -> Group {
-        let (key, a) = &self.accs[i];
-        resolve(&self.snap.tables, *key, a, self.settings, false, false, true)
+        resolve(&self.snap.tables, &self.accs[i], self.settings, false, false, true)
     }
     /// Group `i`'s site.
     pub fn site(&self, i: usize) -> BlockingSite {
-        let a = &self.accs[i].1;
+        let a = &self.accs[i];
         let location = if a.site != NONE { Site::of(&self.snap.tables, a.site) } else { Site::unknown() };
         BlockingSite { location, origin: a.origin }
     }
     /// Group `i`'s example stack, each frame resolved as it is asked for.
     pub fn example_stack(&self, i: usize) -> impl ExactSizeIterator<Item = Site> + '_ {
         let t = &self.snap.tables;
-        let stack = if self.settings.summary { &[][..] } else { t.stacks.get(self.accs[i].1.example) };
+        let stack = if self.settings.summary { &[][..] } else { t.stacks.get(self.accs[i].example) };
         stack.iter().map(move |&f| Site::of(t, f))
     }
     /// The report without its groups: what is said of the snapshot as a whole.
@@ -459,8 +561,7 @@ impl Grouping<'_> {
 
 /// The order of [`sort_groups`], on accumulators: largest first, then category, state,
 /// site, label value, example stack, each string compared as the `String` it resolves to.
-fn cmp_accs(t: &Tables, by_label: bool, x: &(Key, Acc), y: &(Key, Acc)) -> std::cmp::Ordering {
-    let ((ka, a), (kb, b)) = (x, y);
+fn cmp_accs(t: &Tables, by_label: bool, a: &Acc, b: &Acc) -> std::cmp::Ordering {
     let site = |f: u32| if f == NONE { ("", "", 0) } else { frame_strs(t, f) };
     let label = |v: u32| if v == NONE { "" } else { t.str(v) };
     b.count
@@ -469,12 +570,30 @@ fn cmp_accs(t: &Tables, by_label: bool, x: &(Key, Acc), y: &(Key, Acc)) -> std::
         .then_with(|| t.str(a.state).cmp(t.str(b.state)))
         .then_with(|| site(a.site).cmp(&site(b.site)))
         .then_with(|| a.origin.cmp(&b.origin))
-        .then_with(|| if by_label { label(ka.3).cmp(label(kb.3)) } else { std::cmp::Ordering::Equal })
+        .then_with(|| if by_label { label(a.extra).cmp(label(b.extra)) } else { std::cmp::Ordering::Equal })
         .then_with(|| a.role.cmp(&b.role))
         .then_with(|| {
             let (sa, sb) = (t.stacks.get(a.example), t.stacks.get(b.example));
             sa.iter().map(|&f| frame_strs(t, f)).cmp(sb.iter().map(|&f| frame_strs(t, f)))
         })
+}
+
+/// Reorders `items` so that item `i` is the one that was at `order[i]`, in place, one
+/// cycle of the permutation at a time (`order` is spent: each entry set to its own index
+/// once placed).
+fn permute<T>(items: &mut [T], order: &mut [u32]) {
+    for start in 0..items.len() {
+        let mut i = start;
+        while order[i] as usize != i {
+            let j = order[i] as usize;
+            order[i] = i as u32;
+            if j == start {
+                break;
+            }
+            items.swap(i, j);
+            i = j;
+        }
+    }
 }
 
 /// A frame as the strings of its [`Site`]: function, file, line.
@@ -512,8 +631,8 @@ pub fn group_facts<'s>(snap: &'s mut Snapshot, settings: &GroupSettings) -> Vec<
     let (accs, _) = accumulate(snap, settings);
     let t = &snap.tables;
     accs.into_iter()
-        .filter(|(_, a)| a.count >= settings.min_count)
-        .map(|(_, a)| {
+        .filter(|a| a.count >= settings.min_count)
+        .map(|a| {
             let site = if a.site != NONE {
                 let fr = t.frame(a.site);
                 (t.str(fr.function), t.str(fr.file), fr.line)
@@ -523,8 +642,7 @@ pub fn group_facts<'s>(snap: &'s mut Snapshot, settings: &GroupSettings) -> Vec<
             let creator = if settings.keep_examples == 0 {
                 None
             } else {
-                a.creators
-                    .iter()
+                a.creators()
                     .min_by(|x, y| y.1.cmp(&x.1).then_with(|| frame_order(t, x.0).cmp(&frame_order(t, y.0))))
                     .map(|(f, _)| t.function(f))
             };
@@ -534,13 +652,13 @@ pub fn group_facts<'s>(snap: &'s mut Snapshot, settings: &GroupSettings) -> Vec<
                 state: t.str(a.state),
                 site,
                 origin: a.origin,
-                orphaned: a.orphaned,
-                leaked: a.leaked,
+                orphaned: a.get(|r| r.orphaned),
+                leaked: a.get(|r| r.leaked),
                 max_wait: wait_minutes(&a).map(|[_, max]| max),
                 creator,
                 role: a.role,
-                connections: a.connections,
-                requests: a.requests,
+                connections: a.get(|r| r.connections),
+                requests: a.get(|r| r.requests),
             }
         })
         .collect()
@@ -548,22 +666,16 @@ pub fn group_facts<'s>(snap: &'s mut Snapshot, settings: &GroupSettings) -> Vec<
 
 /// Goroutines per group key, in order of first appearance, and how many passed the
 /// filters.
-fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>, u64) {
+fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<Acc>, u64) {
     let mut classifier = Classifier::new(snap, &settings.modules);
     let frames_complete = snap.format == crate::model::Format::Debug0;
-    // Only a goroutine with a parent asks whether its parent is alive; the set is sized
-    // once (a growing set briefly holds two tables: 10 million headers, issue 15).
-    let ids: FxHashSet<u64> = if snap.format.is_traceback() && snap.goroutines.iter().any(|g| g.parent != 0) {
-        let mut ids = FxHashSet::with_capacity_and_hasher(snap.goroutines.len(), Default::default());
-        ids.extend(snap.goroutines.iter().map(|g| g.id));
-        ids
-    } else {
-        FxHashSet::default()
-    };
+    let alive = Alive::of(snap);
     let label_key = match &settings.by {
         GroupBy::Label(k) => snap.tables.strings.lookup(k),
         _ => None,
     };
+    let by_creator = settings.by == GroupBy::Creator;
+    let keep_ids = settings.keep_examples.max(5);
     let mut keep_stack: FxHashMap<StackId, bool> = FxHashMap::default();
     let mut other_states = OtherStates::default();
     let mut roles = RoleCache::default();
@@ -571,37 +683,77 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>
     // those as there are profile writers belong to the request, not to the clients.
     let mut request_readers: u64 =
         snap.goroutines.iter().filter(|g| roles.get(&snap.tables, g.stack).profile_writer).map(|g| g.count).sum();
-    // Keys index `accs`: an accumulator is large, and a map of them moved each on growth.
-    let mut index: FxHashMap<Key, u32> = FxHashMap::default();
-    let mut accs: Vec<(Key, Acc)> = Vec::new();
+    // Acc ids by key, the key read from the accumulator (4 bytes a group, issue 15).
+    let mut index: HashTable<u32> = HashTable::new();
+    let mut accs: Vec<Acc> = Vec::new();
     let mut shown = 0u64;
+    // Where the key is a function of state and stack alone (site or stack grouping), each
+    // stack remembers the last state met on it, the group that pair went to and the
+    // stack's connection and request marks: the goroutines of a stack after its first then
+    // skip the classifier, the role cache, the filters and the key lookup (issue 14: a
+    // million goroutines over 18,000 stacks). 8 bytes a stack.
+    let memoize = matches!(settings.by, GroupBy::Site | GroupBy::Stack);
+    let mut memo: Vec<(u32, u32)> = if memoize { vec![(NONE, 0); snap.tables.stacks.len()] } else { Vec::new() };
 
     let goroutines = std::mem::take(&mut snap.goroutines);
     for g in &goroutines {
+        // Whether the stack was met before with another state (only then is the
+        // classifier's cache of pairs worth an entry).
+        let mut seen = !memoize;
+        if memoize {
+            let (state, packed) = memo[g.stack as usize];
+            seen = state != NONE;
+            if state == g.state && seen {
+                if packed == MEMO_FILTERED {
+                    continue;
+                }
+                shown += g.count;
+                let a = &mut accs[(packed & MEMO_SLOT) as usize];
+                if packed & MEMO_CONNECTION != 0 {
+                    a.rare.get_or_insert_default().connections += g.count;
+                }
+                if packed & MEMO_REQUEST != 0 {
+                    a.rare.get_or_insert_default().requests += g.count;
+                }
+                add(a, g, &alive, keep_ids);
+                continue;
+            }
+        }
         if (settings.focus.is_some() || settings.ignore.is_some())
             && !*keep_stack.entry(g.stack).or_insert_with(|| stack_passes(&snap.tables, g.stack, settings))
         {
+            if memoize && g.state != NONE {
+                memo[g.stack as usize] = (g.state, MEMO_FILTERED);
+            }
             continue;
         }
-        let (category, state) = classifier.category(snap, g.state, g.stack, frames_complete);
+        let sr = roles.get(&snap.tables, g.stack);
+        // A background reader's goroutines are never memoized (their groups are split).
+        let (category, state) = if seen || sr.background_reader {
+            classifier.category(snap, g.state, g.stack, frames_complete)
+        } else {
+            classifier.category_once(snap, g, frames_complete)
+        };
         if !settings.states.is_empty() {
             let st = snap.tables.str(state);
             if !settings.states.iter().any(|s| s == category.name() || s == st) {
+                if memoize && g.state != NONE {
+                    memo[g.stack as usize] = (g.state, MEMO_FILTERED);
+                }
                 continue;
             }
         }
         shown += g.count;
         let state = if category == Category::Other { other_states.fold(snap, state) } else { state };
         let site = classifier.site(snap, g.stack).unwrap_or(NONE);
-        let sr = roles.get(&snap.tables, g.stack);
         let extra = match &settings.by {
-            GroupBy::Site | GroupBy::Creator => 0,
+            GroupBy::Site => 0,
+            GroupBy::Creator => g.creator,
             GroupBy::Stack => g.stack,
             GroupBy::Label(_) => label_key
                 .and_then(|k| snap.tables.label_sets.get(g.labels).find(|(lk, _)| *lk == k).map(|(_, v)| v))
                 .unwrap_or(NONE),
         };
-        let place = if settings.by == GroupBy::Creator { g.creator } else { site };
         // A debug=0 record stands for many goroutines: split off the request's share.
         let mine = if sr.background_reader { request_readers.min(g.count) } else { 0 };
         request_readers -= mine;
@@ -611,47 +763,61 @@ fn accumulate(snap: &mut Snapshot, settings: &GroupSettings) -> (Vec<(Key, Acc)>
             if n == 0 {
                 continue;
             }
-            let key = (category, state, place, extra, role);
-            let slot = *index.entry(key).or_insert_with(|| {
-                let origin = (site != NONE).then(|| classifier.origin(&snap.tables, site));
-                accs.push((
-                    key,
-                    Acc {
+            let key = if by_creator { (category, state, extra, 0, role) } else { (category, state, site, extra, role) };
+            let hash = hash_key(&key);
+            let entry = index.entry(
+                hash,
+                |&i| accs[i as usize].key(by_creator) == key,
+                |&i| hash_key(&accs[i as usize].key(by_creator)),
+            );
+            let slot = match entry {
+                Entry::Occupied(e) => *e.get(),
+                Entry::Vacant(e) => {
+                    let origin = (site != NONE).then(|| classifier.origin(&snap.tables, site));
+                    e.insert(accs.len() as u32);
+                    accs.push(Acc {
                         count: 0,
-                        locked: 0,
-                        leaked: 0,
-                        orphaned: 0,
+                        first_id: 0,
                         state,
                         site,
-                        origin,
+                        extra,
+                        example: g.stack,
                         min_minutes: NONE,
                         max_minutes: 0,
-                        example: g.stack,
+                        creator: NONE,
+                        labels: 0,
                         category,
-                        creators: Tally::Empty,
-                        labels: Tally::Empty,
-                        ids: LowIds::default(),
+                        origin,
                         role,
-                        connections: 0,
-                        requests: 0,
-                        waits: None,
-                    },
-                ));
-                accs.len() as u32 - 1
-            });
-            let a = &mut accs[slot as usize].1;
+                        rare: None,
+                    });
+                    accs.len() as u32 - 1
+                }
+            };
+            let a = &mut accs[slot as usize];
             if conn {
-                a.connections += n;
+                a.rare.get_or_insert_default().connections += n;
             }
             if request {
-                a.requests += n;
+                a.rare.get_or_insert_default().requests += n;
             }
-            add(a, &Goroutine { count: n, ..*g }, &ids, settings);
+            add(a, &Goroutine { count: n, ..*g }, &alive, keep_ids);
+            if memoize && mine == 0 && !sr.background_reader && slot < MEMO_SLOT && g.state != NONE {
+                let marks = if conn { MEMO_CONNECTION } else { 0 } | if request { MEMO_REQUEST } else { 0 };
+                memo[g.stack as usize] = (g.state, slot | marks);
+            }
         }
     }
     snap.goroutines = goroutines;
     (accs, shown)
 }
+
+/// How `accumulate`'s memo packs a group's slot with a stack's marks; all bits set: the
+/// pair is filtered out (`--focus`, `--ignore`, `--state`).
+const MEMO_CONNECTION: u32 = 1 << 31;
+const MEMO_REQUEST: u32 = 1 << 30;
+const MEMO_SLOT: u32 = MEMO_REQUEST - 1;
+const MEMO_FILTERED: u32 = u32::MAX;
 
 /// Distinct wait states that are not Go's wait reasons ([`Category::Other`]) get a group
 /// each up to this many; later ones are folded into one state per site,
@@ -684,11 +850,12 @@ impl OtherStates {
 /// under one; all zero where the format prints no waits (no minimum was ever set).
 fn wait_histogram(a: &Acc) -> [u64; WAIT_BUCKETS.len()] {
     let mut h = [0; WAIT_BUCKETS.len()];
-    if a.min_minutes == NONE && a.waits.is_none() {
+    // A wait of a minute or more sets the minimum too.
+    if a.min_minutes == NONE {
         return h;
     }
-    if let Some(w) = &a.waits {
-        h[1..].copy_from_slice(&w[..]);
+    if let Some(r) = a.rare() {
+        h[1..].copy_from_slice(&r.waits);
     }
     h[0] = a.count - h[1..].iter().sum::<u64>();
     h
@@ -700,13 +867,65 @@ fn wait_minutes(a: &Acc) -> Option<[u32; 2]> {
         .then_some([if a.min_minutes == NONE { 0 } else { a.min_minutes }, a.max_minutes])
 }
 
-fn add(a: &mut Acc, g: &Goroutine, ids: &FxHashSet<u64>, settings: &GroupSettings) {
+/// The ids of a traceback's goroutines, asked whether a parent is still alive. The runtime
+/// hands ids out in order, so they are dense: a bitmap over their range (one pass, no
+/// hashing; at most 4 bytes a goroutine) where the range allows, a hash set where it does
+/// not (ids far apart: issue 15's huge ids). A hash set of a million ids took 2.6% of the
+/// wide 1M dump's time on one core and was a sixth of the serial work after a parallel
+/// parse (issue 14).
+enum Alive {
+    /// Not asked: the format has no ids, or no goroutine names a parent.
+    Unknown,
+    Bits {
+        min: u64,
+        bits: Vec<u64>,
+    },
+    Set(FxHashSet<u64>),
+}
+
+impl Alive {
+    fn of(snap: &Snapshot) -> Alive {
+        let gs = &snap.goroutines;
+        if !snap.format.is_traceback() || !gs.iter().any(|g| g.parent != 0) {
+            return Alive::Unknown;
+        }
+        let (min, max) = gs.iter().fold((u64::MAX, 0), |(lo, hi), g| (lo.min(g.id), hi.max(g.id)));
+        let span = max.saturating_sub(min);
+        if span / 32 <= gs.len() as u64 {
+            let mut bits = vec![0u64; (span / 64 + 1) as usize];
+            for g in gs {
+                let at = g.id - min;
+                bits[(at / 64) as usize] |= 1 << (at % 64);
+            }
+            return Alive::Bits { min, bits };
+        }
+        // Sized once: a growing set briefly holds two tables (10 million headers, issue 15).
+        let mut ids = FxHashSet::with_capacity_and_hasher(gs.len(), Default::default());
+        ids.extend(gs.iter().map(|g| g.id));
+        Alive::Set(ids)
+    }
+
+    /// Whether `parent` is known to be gone: asked, and not among the ids.
+    fn gone(&self, parent: u64) -> bool {
+        match self {
+            Alive::Unknown => false,
+            Alive::Bits { min, bits } => {
+                let Some(at) = parent.checked_sub(*min) else { return true };
+                bits.get((at / 64) as usize).is_none_or(|w| w & (1 << (at % 64)) == 0)
+            }
+            Alive::Set(ids) => !ids.contains(&parent),
+        }
+    }
+}
+
+fn add(a: &mut Acc, g: &Goroutine, alive: &Alive, keep_ids: usize) {
+    let before = a.count;
     a.count += g.count;
     if let Some(m) = g.minutes() {
         a.min_minutes = a.min_minutes.min(m);
         a.max_minutes = a.max_minutes.max(m);
         if m > 0 {
-            a.waits.get_or_insert_default()[wait_bucket(m) - 1] += g.count;
+            a.rare.get_or_insert_default().waits[wait_bucket(m) - 1] += g.count;
         }
     } else if g.id != 0 {
         // A goroutine without the annotation waited under a minute (or was not yet seen
@@ -714,35 +933,28 @@ fn add(a: &mut Acc, g: &Goroutine, ids: &FxHashSet<u64>, settings: &GroupSetting
         a.min_minutes = 0;
     }
     if g.has(flags::LOCKED) {
-        a.locked += g.count;
+        a.rare.get_or_insert_default().locked += g.count;
     }
     if g.has(flags::LEAKED) {
-        a.leaked += g.count;
+        a.rare.get_or_insert_default().leaked += g.count;
     }
-    if g.parent != 0 && !ids.is_empty() && !ids.contains(&g.parent) {
-        a.orphaned += g.count;
+    if g.parent != 0 && alive.gone(g.parent) {
+        a.rare.get_or_insert_default().orphaned += g.count;
     }
-    if let Some(c) = g.creator() {
-        a.creators.add(c, g.count);
+    if g.creator != a.creator || a.rare.is_some() {
+        Spill::add(&mut a.rare, |r| &mut r.creators, &mut a.creator, NONE, before, g.creator(), g.count);
     }
-    if g.labels != 0 {
-        a.labels.add(g.labels, g.count);
+    if g.labels != a.labels || a.rare.is_some() {
+        let labels = (g.labels != 0).then_some(g.labels);
+        Spill::add(&mut a.rare, |r| &mut r.labels, &mut a.labels, 0, before, labels, g.count);
     }
     if g.id != 0 {
-        a.ids.add(g.id, settings.keep_examples.max(5));
+        a.add_id(g.id, keep_ids);
     }
 }
 
-fn resolve(
-    t: &Tables,
-    key: Key,
-    a: &Acc,
-    settings: &GroupSettings,
-    stack: bool,
-    with_site: bool,
-    with_labels: bool,
-) -> Group {
-    let (_, _, _, extra, _) = key;
+fn resolve(t: &Tables, a: &Acc, settings: &GroupSettings, stack: bool, with_site: bool, with_labels: bool) -> Group {
+    let extra = a.extra;
     let location = if a.site != NONE && with_site { Site::of(t, a.site) } else { Site::unknown() };
     let site = BlockingSite { location, origin: a.origin };
     let label_value = match &settings.by {
@@ -753,16 +965,16 @@ fn resolve(
     // Only the top few are shown: choose them on ids, comparing strings in place, and
     // resolve only those (a profile with a unique label per goroutine has as many sets as
     // goroutines).
-    let creators: Vec<CreatorCount> = top_k(a.creators.iter(), settings.keep_examples, |x, y| {
+    let creators: Vec<CreatorCount> = top_k(a.creators(), settings.keep_examples, |x, y| {
         y.1.cmp(&x.1).then_with(|| frame_order(t, x.0).cmp(&frame_order(t, y.0)))
     })
     .into_iter()
     .map(|(f, n)| CreatorCount { site: Site::of(t, f), count: n })
     .collect();
-    let distinct = a.labels.len() as u64;
-    let label_sets = if with_labels { &a.labels } else { &Tally::Empty };
+    let distinct = a.distinct_label_sets() as u64;
+    let label_sets = if with_labels { a.label_sets() } else { TallyIter::One(None) };
     let labels: Vec<LabelCount> =
-        top_k(label_sets.iter(), settings.keep_examples, |x, y| y.1.cmp(&x.1).then_with(|| t.cmp_label_sets(x.0, y.0)))
+        top_k(label_sets, settings.keep_examples, |x, y| y.1.cmp(&x.1).then_with(|| t.cmp_label_sets(x.0, y.0)))
             .into_iter()
             .map(|(l, n)| LabelCount {
                 labels: t.labels(l).map(|(k, v)| (k.to_string(), v.to_string())).collect(),
@@ -776,16 +988,16 @@ fn resolve(
         site,
         label_value,
         role: a.role,
-        connections: a.connections,
-        requests: a.requests,
+        connections: a.get(|r| r.connections),
+        requests: a.get(|r| r.requests),
         wait_minutes: wait,
-        locked_to_thread: a.locked,
-        leaked: a.leaked,
-        orphaned: a.orphaned,
+        locked_to_thread: a.get(|r| r.locked),
+        leaked: a.get(|r| r.leaked),
+        orphaned: a.get(|r| r.orphaned),
         creators,
         labels,
         distinct_label_sets: distinct,
-        goroutine_ids: a.ids.sorted(),
+        goroutine_ids: a.ids(),
         example_stack: if stack {
             t.stacks.get(a.example).iter().map(|&f| Site::of(t, f)).collect()
         } else {
@@ -893,7 +1105,115 @@ impl SnapshotReport {
 
 #[cfg(test)]
 mod tests {
-    use super::top_k;
+    use super::*;
+
+    fn empty_acc() -> Acc {
+        Acc {
+            count: 0,
+            first_id: 0,
+            state: 0,
+            site: NONE,
+            extra: 0,
+            example: 0,
+            min_minutes: NONE,
+            max_minutes: 0,
+            creator: NONE,
+            labels: 0,
+            category: Category::Select,
+            origin: None,
+            role: None,
+            rare: None,
+        }
+    }
+
+    fn sorted<K: Ord>(mut v: Vec<(K, u64)>) -> Vec<(K, u64)> {
+        v.sort();
+        v
+    }
+
+    /// The compact tallies (first key inline, its count implied, a map from the second
+    /// key) count exactly what a plain map counts, for any order of goroutines with and
+    /// without a creator or a label set; the ids kept are the lowest few (issue 15).
+    #[test]
+    fn compact_accumulator_counts_as_a_map_does() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let none = Alive::Unknown;
+        for round in 0..400 {
+            let mut a = empty_acc();
+            let (mut creators, mut labels) = (FxHashMap::default(), FxHashMap::default());
+            let mut ids = Vec::new();
+            // Few distinct keys, so that groups of one key, of two and of many all occur.
+            let kinds = 1 + round % 4;
+            for _ in 0..(1 + next(12)) {
+                let creator = if next(3) == 0 { NONE } else { 10 + next(kinds) as u32 };
+                let label = if next(3) == 0 { 0 } else { 20 + next(kinds) as u32 };
+                let count = 1 + next(3);
+                let id = if round % 2 == 0 { 1 + next(1000) } else { 0 };
+                let g = Goroutine { id, creator, ..Goroutine::counted(count, 0, label) };
+                add(&mut a, &g, &none, 5);
+                if creator != NONE {
+                    *creators.entry(creator).or_insert(0u64) += count;
+                }
+                if label != 0 {
+                    *labels.entry(label).or_insert(0u64) += count;
+                }
+                if id != 0 {
+                    ids.push(id);
+                }
+            }
+            assert_eq!(sorted(a.creators().collect()), sorted(creators.into_iter().collect()), "round {round}");
+            assert_eq!(sorted(a.label_sets().collect()), sorted(labels.into_iter().collect()), "round {round}");
+            ids.sort_unstable();
+            ids.truncate(5);
+            assert_eq!(a.ids(), ids, "round {round}");
+        }
+    }
+
+    /// Sorting a permutation and applying it in place gives the stable sort's order.
+    /// Dense ids take the bitmap, ids far apart the hash set; both answer alike, at the
+    /// edges of the range too.
+    #[test]
+    fn alive_ids_as_bitmap_and_as_set() {
+        let snap_of = |ids: &[u64]| {
+            let mut snap = Snapshot::new("t", crate::model::Format::Debug2, crate::model::ProfileKind::Goroutine);
+            snap.goroutines =
+                ids.iter().map(|&id| Goroutine { id, parent: 1, ..Goroutine::counted(1, 0, 0) }).collect();
+            snap
+        };
+        let dense: Vec<u64> = (100..1100).filter(|i| i % 3 != 0).collect();
+        let sparse: Vec<u64> = (1..500u64).map(|i| i * 1_000_003 + u64::MAX / 2).collect();
+        for (ids, bits) in [(&dense, true), (&sparse, false)] {
+            let alive = Alive::of(&snap_of(ids));
+            assert_eq!(matches!(alive, Alive::Bits { .. }), bits);
+            let probes = ids.iter().flat_map(|&i| [i - 1, i, i + 1]).chain([0, 1, u64::MAX, ids[0] - 64, ids[0] + 64]);
+            for p in probes {
+                assert_eq!(alive.gone(p), !ids.contains(&p), "{p}");
+            }
+        }
+        // No parent named, or a format without ids: nothing is asked.
+        let mut snap = snap_of(&dense);
+        snap.goroutines.iter_mut().for_each(|g| g.parent = 0);
+        assert!(matches!(Alive::of(&snap), Alive::Unknown));
+        assert!(!Alive::Unknown.gone(12345));
+    }
+
+    #[test]
+    fn permutation_sort_is_the_stable_sort() {
+        let items: Vec<(u32, u32)> = (0..1000u32).map(|i| (i * 7919 % 17, i)).collect();
+        let mut stable = items.clone();
+        stable.sort_by_key(|x| x.0);
+        let mut order: Vec<u32> = (0..items.len() as u32).collect();
+        order.sort_unstable_by(|&x, &y| items[x as usize].0.cmp(&items[y as usize].0).then(x.cmp(&y)));
+        let mut permuted = items.clone();
+        permute(&mut permuted, &mut order);
+        assert_eq!(permuted, stable);
+    }
 
     /// The one-pass selection gives the head of a full sort, ties included, for every k.
     #[test]

@@ -186,7 +186,11 @@ fn fold(frames: impl IntoIterator<Item = FrameFacts>) -> StackRole {
 /// Vendored copies (`go.etcd.io/etcd/vendor/google.golang.org/grpc/...`) read as the
 /// originals.
 fn devendor(f: &str) -> &str {
-    match f.rfind("/vendor/") {
+    // One searcher for all frames: `str::rfind` builds one per call, ~700 instructions, a
+    // twentieth of the wide 100k dump's grouping (20k distinct frames).
+    static VENDOR: std::sync::LazyLock<memchr::memmem::FinderRev<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::FinderRev::new(b"/vendor/"));
+    match VENDOR.rfind(f.as_bytes()) {
         Some(i) => &f[i + "/vendor/".len()..],
         None => f,
     }

@@ -48,7 +48,7 @@ use super::labels::parse_label_pairs;
 use super::lines::Lines;
 use super::logprefix::{stamp, strip_prefix, LinePrefix, Prefix, Stamp};
 use crate::limits::Limits;
-use crate::model::{flags, Format, FrameId, Goroutine, LabelSetId, ProfileKind, Snapshot, NONE, NO_LABELS};
+use crate::model::{flags, Format, FrameId, Goroutine, LabelSetId, ProfileKind, Snapshot, Sym, NONE, NO_LABELS};
 use memchr::memchr;
 use rustc_hash::FxHashMap;
 
@@ -278,6 +278,8 @@ struct Parser<'a, 'l> {
     pending: Vec<PendingFrame<'a>>,
     /// Label text as printed in a header → label set (the same set prints the same way).
     label_cache: FxHashMap<&'a [u8], LabelSetId>,
+    /// Wait states as printed → their strings (see [`StateCache`]).
+    state_cache: StateCache<'a>,
     /// Text other than goroutines was seen (a preamble, a second dump, a register dump).
     outside_text: bool,
     /// Something a plain dump never has was seen: a learned prefix, a stray line inside a
@@ -337,6 +339,7 @@ impl<'a, 'l> Parser<'a, 'l> {
             frame_cache: FrameCache::default(),
             pending: Vec::with_capacity(FRAME_BATCH),
             label_cache: FxHashMap::default(),
+            state_cache: StateCache::default(),
             outside_text: false,
             irregular: false,
             stop_at_text: false,
@@ -567,8 +570,9 @@ impl<'a, 'l> Parser<'a, 'l> {
                 self.split_snapshot(at);
             }
         }
-        match parse_header(&mut self.snap, line) {
-            Some(Header::Goroutine(mut g, label_text)) => {
+        match parse_header(line) {
+            Some(Header::Goroutine(mut g, status, label_text)) => {
+                g.state = self.state_cache.intern(&mut self.snap.tables.strings, status);
                 self.maybe_new_dump = false;
                 self.stray += std::mem::take(&mut self.pending_stray);
                 if let Some(text) = label_text {
@@ -986,6 +990,7 @@ impl<'a, 'l> Parser<'a, 'l> {
         // The caches hold ids of the finished snapshot's tables.
         self.frame_cache.clear();
         self.label_cache.clear();
+        self.state_cache = StateCache::default();
         let preamble = self.preamble.take();
         let stray = std::mem::take(&mut self.stray);
         self.pending_stray = 0;
@@ -1037,15 +1042,16 @@ impl<'a, 'l> Parser<'a, 'l> {
 
 /// A readable goroutine header.
 enum Header<'a> {
-    /// A goroutine and the text of its label set, if any.
-    Goroutine(Goroutine, Option<&'a [u8]>),
+    /// A goroutine (its state not interned yet), its state as printed (annotations
+    /// removed) and the text of its label set, if any.
+    Goroutine(Goroutine, &'a [u8], Option<&'a [u8]>),
     /// `goroutine 0`: a g0 stack, not a goroutine.
     Zero,
 }
 
 /// Reads a header line: the goroutine and its label text (interned by the caller).
 /// `None`: not readable.
-fn parse_header<'a>(snap: &mut Snapshot, line: &'a [u8]) -> Option<Header<'a>> {
+fn parse_header(line: &[u8]) -> Option<Header<'_>> {
     let rest = &line[10..];
     let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
     let id = parse_u64(&rest[..digits])?;
@@ -1107,8 +1113,33 @@ fn parse_header<'a>(snap: &mut Snapshot, line: &'a [u8]) -> Option<Header<'a>> {
     if status == b"leaked" {
         g.flags |= flags::LEAKED;
     }
-    g.state = snap.tables.strings.intern(status);
-    Some(Header::Goroutine(g, label_text))
+    Some(Header::Goroutine(g, status, label_text))
+}
+
+/// The few wait states of a dump, each as last printed, and its string: a header's state is
+/// compared in place with the one in its slot, and interned (hashed, looked up) only on a
+/// miss. A dump has a dozen states over a million headers; interning each took 170
+/// instructions (issue 14). Slots hold strings of the current snapshot's tables only: it
+/// is emptied with them.
+#[derive(Default)]
+struct StateCache<'a> {
+    slots: [Option<(&'a [u8], Sym)>; 16],
+}
+
+impl<'a> StateCache<'a> {
+    #[inline]
+    fn intern(&mut self, strings: &mut crate::model::Strings, state: &'a [u8]) -> Sym {
+        let (first, last) = (state.first().copied().unwrap_or(0), state.last().copied().unwrap_or(0));
+        let slot = &mut self.slots[(state.len() ^ (first as usize) << 1 ^ (last as usize) << 2) & 15];
+        match *slot {
+            Some((seen, sym)) if seen == state => sym,
+            _ => {
+                let sym = strings.intern(state);
+                *slot = Some((state, sym));
+                sym
+            }
+        }
+    }
 }
 
 /// Index of the `]` closing a header's bracket, skipping `]` inside quoted label text.
@@ -1455,10 +1486,14 @@ impl FrameCache {
 fn frame_key<'a>(func: &[u8], file_line: &'a [u8]) -> (&'a [u8], u32) {
     // The last token of a line with frame pointers is at most `pc=0x` and 16 digits.
     let tail = &file_line[file_line.len().saturating_sub(24)..];
-    let pointers = tail.iter().rposition(|&b| b == b' ').is_some_and(|i| {
-        let t = &tail[i + 1..];
-        t.starts_with(b"pc=") || t.starts_with(b"sp=") || t.starts_with(b"fp=")
-    });
+    // Most lines (debug=2: `… +0x1c5`) have no `=` there at all: one word-wide test
+    // instead of a byte-by-byte scan for the last blank (issue 14: 4.5M frame lines in
+    // the wide 100k dump).
+    let pointers = has_byte(tail, b'=')
+        && tail.iter().rposition(|&b| b == b' ').is_some_and(|i| {
+            let t = &tail[i + 1..];
+            t.starts_with(b"pc=") || t.starts_with(b"sp=") || t.starts_with(b"fp=")
+        });
     if pointers {
         let key = cut_frame_pointers(file_line);
         if key.len() != file_line.len() {
@@ -1466,6 +1501,21 @@ fn frame_key<'a>(func: &[u8], file_line: &'a [u8]) -> (&'a [u8], u32) {
         }
     }
     (file_line, FrameCache::hash(func, file_line) & !1)
+}
+
+/// Whether `byte` is in `s` (at most 24 bytes), a word at a time.
+#[inline(always)]
+fn has_byte(s: &[u8], byte: u8) -> bool {
+    if s.len() < 8 {
+        return s.contains(&byte);
+    }
+    let ones = u64::from_ne_bytes([1; 8]);
+    let highs = ones << 7;
+    let pattern = ones * byte as u64;
+    let word = |at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().expect("8 bytes")) ^ pattern;
+    let zero = |w: u64| w.wrapping_sub(ones) & !w & highs != 0;
+    // Words at the start, the middle and the end, overlapping: every byte of up to 24.
+    zero(word(0)) || zero(word((s.len() - 8) / 2)) || zero(word(s.len() - 8))
 }
 
 /// `main.(*T).m(0x1, {0x2?})` → `main.(*T).m`; `panic({…})` → `runtime.gopanic`.
@@ -1680,6 +1730,21 @@ mod tests {
     /// Issue 14: frames are looked up in batches from a table that grows mid-batch; every
     /// frame still gets its own line, a repeat the same id, and the frame limit trips at
     /// the same frame as one lookup at a time.
+    #[test]
+    fn has_byte_is_contains_at_every_length_and_place() {
+        for len in 0..=24 {
+            let plain = vec![b'a'; len];
+            assert!(!has_byte(&plain, b'='), "{len}");
+            // High bytes next to the sought one: the word-wide test has no false hits.
+            assert!(!has_byte(&vec![0xbd; len], b'='), "{len}");
+            for at in 0..len {
+                let mut s = plain.clone();
+                s[at] = b'=';
+                assert!(has_byte(&s, b'='), "{len} {at}");
+            }
+        }
+    }
+
     #[test]
     fn batched_frame_lookups_read_every_frame() {
         let mut text = String::new();
