@@ -407,11 +407,17 @@ pub fn package_of(function: &str) -> &str {
 /// True if the function belongs to the standard library (by import path, so `-trimpath`
 /// builds are read correctly).
 pub fn is_std(function: &str) -> bool {
-    if function == "?" || !function.contains('.') {
+    let b = function.as_bytes();
+    if function == "?" || memchr::memchr(b'.', b).is_none() {
         return true;
     }
-    let pkg = package_of(function);
-    let root = pkg.split('/').next().unwrap_or(pkg);
+    // The first element of `package_of(function)`: up to the first `/` when there is one
+    // (the package ends after the last), else up to the first `.`. Found without cutting
+    // out the package: long generic names made that 770 instructions a frame (issue 14).
+    let root = match memchr::memchr(b'/', b) {
+        Some(i) => &function[..i],
+        None => &function[..memchr::memchr(b'.', b).unwrap_or(b.len())],
+    };
     is_std_root(root)
 }
 
@@ -899,6 +905,39 @@ impl Classifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `is_std` finds the package's first element in place; the same answers as cutting the
+    /// package out first, on names of every shape.
+    #[test]
+    fn is_std_as_by_package_of() {
+        let by_package = |f: &str| {
+            if f == "?" || !f.contains('.') {
+                return true;
+            }
+            let pkg = package_of(f);
+            is_std_root(pkg.split('/').next().unwrap_or(pkg))
+        };
+        for f in [
+            "?",
+            "main.main",
+            "main",
+            "runtime.gopark",
+            "sync.(*Mutex).Lock",
+            "net/http.(*conn).serve",
+            "github.com/x/y.(*T).m",
+            "gopkg.in/yaml.v3.(*decoder).unmarshal",
+            "main.F[net/http.Header]",
+            "sync.OnceValue[go.shape.*net/http.Client]",
+            "internal/poll.runtime_pollWait",
+            "a/b/c",
+            "example.com/m.f.func1",
+            "crypto/tls.(*Conn).Read",
+            ".x",
+            "/.",
+        ] {
+            assert_eq!(is_std(f), by_package(f), "{f}");
+        }
+    }
 
     #[test]
     fn std_by_import_path() {

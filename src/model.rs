@@ -223,6 +223,7 @@ impl<T> Default for SliceTable<T> {
 
 /// A slice's hash, folded to 32 bits and spread over 64 (the table takes its bucket from
 /// the low bits and a tag from the high ones).
+#[inline]
 fn hash_slice<T: Hash>(s: &[T]) -> u64 {
     let mut h = FxHasher::default();
     s.hash(&mut h);
@@ -250,6 +251,9 @@ fn span(ends: &[u32], wraps: &[u32], id: u32) -> std::ops::Range<usize> {
 }
 
 impl<T: Copy + Eq + Hash> SliceTable<T> {
+    /// Inlined into its callers: where it was not (the code generator's choice, which moved
+    /// with unrelated edits), the wide 100k dump cost 27M instructions more (issue 14).
+    #[inline]
     pub fn intern(&mut self, s: &[T]) -> u32 {
         let SliceTable { index, ends, wraps, data } = self;
         let eq = |&id: &u32| &data[span(ends, wraps, id)] == s;

@@ -186,11 +186,15 @@ fn fold(frames: impl IntoIterator<Item = FrameFacts>) -> StackRole {
 /// Vendored copies (`go.etcd.io/etcd/vendor/google.golang.org/grpc/...`) read as the
 /// originals.
 fn devendor(f: &str) -> &str {
-    // One searcher for all frames: `str::rfind` builds one per call, ~700 instructions, a
-    // twentieth of the wide 100k dump's grouping (20k distinct frames).
-    static VENDOR: std::sync::LazyLock<memchr::memmem::FinderRev<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::FinderRev::new(b"/vendor/"));
-    match VENDOR.rfind(f.as_bytes()) {
+    // One vectorised forward searcher for all frames, and the last match looked for only in
+    // names that have one: `str::rfind` builds a searcher per call (~700 instructions) and
+    // a reverse one does not vectorise (~540); 20k distinct frames in the wide 100k dump.
+    static VENDOR: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"/vendor/"));
+    if VENDOR.find(f.as_bytes()).is_none() {
+        return f;
+    }
+    match f.rfind("/vendor/") {
         Some(i) => &f[i + "/vendor/".len()..],
         None => f,
     }
