@@ -77,8 +77,6 @@ struct Shape {
     sizes: [usize; 2],
     flags: &'static [&'static str],
     goroutines: fn(usize) -> u64,
-    /// Peak memory is asserted (all but one shape: see `crafted_collisions`).
-    bounded: bool,
 }
 
 fn long_names(n: usize) -> Vec<u8> {
@@ -243,21 +241,13 @@ fn same(n: usize) -> u64 {
 }
 
 const SHAPES: &[Shape] = &[
-    Shape {
-        name: "long names (64 KB, distinct)",
-        make: long_names,
-        sizes: [160, 320],
-        flags: &[],
-        goroutines: same,
-        bounded: true,
-    },
+    Shape { name: "long names (64 KB, distinct)", make: long_names, sizes: [160, 320], flags: &[], goroutines: same },
     Shape {
         name: "one long name (MiB)",
         make: one_long_name,
         sizes: [16, 32],
         flags: &["--max-line", "40000000"],
         goroutines: |_| 1,
-        bounded: true,
     },
     Shape {
         name: "distinct wait states (10 KB)",
@@ -265,41 +255,12 @@ const SHAPES: &[Shape] = &[
         sizes: [2000, 4000],
         flags: &[],
         goroutines: same,
-        bounded: true,
     },
-    Shape {
-        name: "many labels (100 each)",
-        make: many_labels,
-        sizes: [8000, 16000],
-        flags: &[],
-        goroutines: same,
-        bounded: true,
-    },
-    Shape {
-        name: "control bytes",
-        make: control_bytes,
-        sizes: [200_000, 400_000],
-        flags: &[],
-        goroutines: same,
-        bounded: true,
-    },
-    Shape {
-        name: "deep stacks (4,000+ frames)",
-        make: deep_stacks,
-        sizes: [300, 600],
-        flags: &[],
-        goroutines: same,
-        bounded: true,
-    },
-    Shape { name: "huge ids", make: huge_ids, sizes: [150_000, 300_000], flags: &[], goroutines: same, bounded: true },
-    Shape {
-        name: "many tiny goroutines",
-        make: tiny,
-        sizes: [800_000, 1_600_000],
-        flags: &[],
-        goroutines: same,
-        bounded: true,
-    },
+    Shape { name: "many labels (100 each)", make: many_labels, sizes: [8000, 16000], flags: &[], goroutines: same },
+    Shape { name: "control bytes", make: control_bytes, sizes: [200_000, 400_000], flags: &[], goroutines: same },
+    Shape { name: "deep stacks (4,000+ frames)", make: deep_stacks, sizes: [300, 600], flags: &[], goroutines: same },
+    Shape { name: "huge ids", make: huge_ids, sizes: [150_000, 300_000], flags: &[], goroutines: same },
+    Shape { name: "many tiny goroutines", make: tiny, sizes: [800_000, 1_600_000], flags: &[], goroutines: same },
     Shape {
         name: "distinct short states",
         make: distinct_short_states,
@@ -307,7 +268,6 @@ const SHAPES: &[Shape] = &[
         sizes: [400_000, 800_000],
         flags: &[],
         goroutines: same,
-        bounded: true,
     },
     Shape {
         name: "distinct label values (100 each)",
@@ -317,26 +277,17 @@ const SHAPES: &[Shape] = &[
         sizes: [10_000, 20_000],
         flags: &[],
         goroutines: same,
-        bounded: true,
     },
+    Shape { name: "distinct frame lines", make: distinct_frames, sizes: [30, 60], flags: &[], goroutines: same },
     Shape {
-        name: "distinct frame lines",
-        make: distinct_frames,
-        sizes: [30, 60],
-        flags: &[],
-        goroutines: same,
-        bounded: true,
-    },
-    Shape {
+        // Linear time is what this shape was for; its memory, a distinct blocking site (a
+        // group) and a distinct frame per ~75-byte goroutine, is the tightest of the suite
+        // (docs/robustness.md, "Distinct everything").
         name: "crafted frame-cache collisions",
         make: crafted_collisions,
         sizes: [25_000, 50_000],
         flags: &[],
         goroutines: same,
-        // Linear time is what this shape is for; its memory, a distinct blocking site (a
-        // group) per ~75-byte goroutine, is printed but not bounded: 1.9x at 50,000, but
-        // the parse alone peaks at ~2.2x at 25,000 (docs/robustness.md, "Still over 2x").
-        bounded: false,
     },
 ];
 
@@ -406,9 +357,6 @@ fn hostile_shapes_are_linear_in_time_and_bounded_in_memory() {
             ));
         }
         for m in 0..2 {
-            if !shape.bounded {
-                break;
-            }
             let mode = ["table", "json"][m];
             for p in [a, b] {
                 if p.beyond[m] > 2.0 {

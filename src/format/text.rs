@@ -859,6 +859,7 @@ impl<'a, 'l> Parser<'a, 'l> {
                 true => self.frame_cache.verify(p.slot, p.func, p.file_line),
                 false => None,
             };
+            self.frame_cache.hits += known.is_some() as usize;
             match known.or_else(|| self.frame_keyed(p.func, p.file_line, p.hash)) {
                 Some(id) => self.stack.push(id),
                 None if p.last_and_torn => self.snap.truncated = true,
@@ -930,6 +931,7 @@ impl<'a, 'l> Parser<'a, 'l> {
             probe = self.frame_cache.get(hash, func, key);
         }
         if let Probe::Found(id) = probe {
+            self.frame_cache.hits += 1;
             return Some(id);
         }
         let cut = if hash & 1 == 1 { key } else { cut_frame_pointers(key) };
@@ -1227,6 +1229,9 @@ struct FrameCache {
     /// A power of two long; `id == NONE` marks a free slot.
     slots: Vec<FrameSlot>,
     len: usize,
+    /// Lookups that found their frame: past [`MISSED_FRAMES`] entries, a cache hit for
+    /// fewer than one in eight of them stops growing (see [`FrameCache::insert`]).
+    hits: usize,
     /// Keys, each the function name followed by the file line.
     bytes: Vec<u8>,
     /// Bytes the slots and keys may take: a quarter of the input fed ([`Parser::feed`]).
@@ -1270,6 +1275,10 @@ enum Probe {
     /// [`MAX_PROBES`] slots read, none free and none this frame's.
     Crowded,
 }
+/// Entries the frame cache holds before it asks whether it pays: a real dump repeats its
+/// frames (the wide 1M dump finds 98% of its lookups), a dump of distinct frames finds
+/// none, and a cache of them only adds to the peak (issue 15: a quarter of the input).
+const MISSED_FRAMES: usize = 4096;
 /// Frame lines looked up together. A goroutine of the dumps at hand has 5–50 frames;
 /// past a few dozen outstanding misses a core overlaps no more.
 const FRAME_BATCH: usize = 32;
@@ -1286,7 +1295,7 @@ struct PendingFrame<'a> {
 
 impl Default for FrameCache {
     fn default() -> Self {
-        FrameCache { slots: vec![FREE_SLOT; 1024], len: 0, bytes: Vec::new(), max_bytes: 64 << 10 }
+        FrameCache { slots: vec![FREE_SLOT; 1024], len: 0, hits: 0, bytes: Vec::new(), max_bytes: 64 << 10 }
     }
 }
 
@@ -1434,6 +1443,9 @@ impl FrameCache {
     /// Keys too long for a slot (or past 4 GiB of keys) are not cached: such lines are
     /// read each time, which is only slower.
     fn insert(&mut self, hash: u32, func: &[u8], file_line: &[u8], id: FrameId) {
+        if self.len >= MISSED_FRAMES && self.hits < self.len / 8 {
+            return;
+        }
         let (Ok(func_len), Ok(file_len), Ok(start)) =
             (u16::try_from(func.len()), u16::try_from(file_line.len()), u32::try_from(self.bytes.len()))
         else {
