@@ -475,6 +475,22 @@ impl History {
         Ok(out)
     }
 
+    /// Whether the last `n` snapshots of `target` since its last restart ([`History::recent`])
+    /// begin with the restart itself: the new process's first snapshot, and its warm-up.
+    pub fn recent_starts_at_restart(&self, target: &str, n: usize) -> crate::Result<bool> {
+        let Some(tid) = self.known_target(target)? else { return Ok(false) };
+        let since = self.last_restart(tid)?;
+        if since == 0 {
+            return Ok(false);
+        }
+        let after: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM snapshots WHERE target_id = ?1 AND id >= ?2")
+            .and_then(|mut s| s.query_row(params![tid, since], |r| r.get(0)))
+            .map_err(|e| self.err(&e))?;
+        Ok(after as usize <= n)
+    }
+
     /// The groups a snapshot's blob holds, in the order they were recorded.
     fn groups_of(&self, blob: &[u8]) -> crate::Result<Vec<Group>> {
         let damaged = || {

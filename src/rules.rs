@@ -131,6 +131,21 @@ pub struct Evaluation {
 /// Judges the recent history of `target` (snapshots oldest first; only the last
 /// `rules.window` are used) at time `now_nanos`.
 pub fn evaluate(target: &str, reports: &[SnapshotReport], rules: &Rules, now_nanos: i64) -> Evaluation {
+    evaluate_since(target, reports, false, rules, now_nanos)
+}
+
+/// [`evaluate`] of a history that starts at a restart when `after_restart`: the first
+/// snapshot is the new process's first, and its warm-up is judged as one
+/// ([`compare::judged_from`]). A history read since the last restart
+/// ([`crate::history::History::recent`]) holds no snapshot before it, so the restart is
+/// not seen in the snapshots themselves (ids starting again need the one before).
+pub fn evaluate_since(
+    target: &str,
+    reports: &[SnapshotReport],
+    after_restart: bool,
+    rules: &Rules,
+    now_nanos: i64,
+) -> Evaluation {
     let mut ev = Evaluation::default();
     let today = now_nanos.div_euclid(86_400_000_000_000);
     for a in &rules.allow {
@@ -142,11 +157,15 @@ pub fn evaluate(target: &str, reports: &[SnapshotReport], rules: &Rules, now_nan
             ));
         }
     }
-    let recent = &reports[reports.len().saturating_sub(rules.window.max(2))..];
+    let cut = reports.len().saturating_sub(rules.window.max(2));
+    let recent = &reports[cut..];
     if recent.len() < 2 {
         return ev;
     }
-    let trend = compare::compare(recent, &TrendSettings { min_growth: 1, ..TrendSettings::default() });
+    let mut trend = compare::compare(recent, &TrendSettings { min_growth: 1, ..TrendSettings::default() });
+    if after_restart && cut == 0 {
+        trend.snapshots[0].restart = true;
+    }
     // A new baseline from the last restart on.
     let from = compare::judged_from(&trend.snapshots);
     let series = compare::Series { points: &trend.snapshots[from..], from, file_times: false };
@@ -381,6 +400,28 @@ mod tests {
 
     fn fires(cat: Category, counts: &[u64], rules: &Rules) -> bool {
         !evaluate("t", &series("main.f", cat, counts), rules, 0).firing.is_empty()
+    }
+
+    /// A history read since a restart starts with the new process: its warm-up (workers
+    /// filling up while the clients come back, connections rising) pages nobody, while the
+    /// same counts without the restart do (recorded: `go/leaky`'s shard workers after a
+    /// restart, in `tests/load_profile.rs`).
+    #[test]
+    fn warm_up_of_a_history_read_since_a_restart_pages_nobody() {
+        let mut s = series("main.fetchShard", Category::Sleep, &[0, 4, 14, 27]);
+        for (r, c) in s.iter_mut().zip([0, 4, 8, 12]) {
+            r.connections = c;
+        }
+        let r = Rules::default();
+        assert!(!evaluate("t", &s, &r, 0).firing.is_empty(), "without the restart it reads as growth");
+        assert!(evaluate_since("t", &s, true, &r, 0).firing.is_empty(), "the warm-up of a restart");
+        // Past the warm-up, growth with the connections flat is judged as ever.
+        for n in [40, 55, 70] {
+            let mut more = series("main.fetchShard", Category::Sleep, &[n]);
+            more[0].connections = 12;
+            s.extend(more);
+        }
+        assert!(!evaluate_since("t", &s, true, &r, 0).firing.is_empty(), "growth after the warm-up");
     }
 
     #[test]

@@ -340,8 +340,10 @@ impl<'a> Checker<'a> {
             crate::export::collect_examples(&report, &mut examples);
             out.examples.push((t.name.clone(), examples));
         }
-        let recent = self.history.recent(&t.name, self.settings.rules.window)?;
-        let ev = crate::rules::evaluate(&t.name, &recent, &self.settings.rules, now);
+        let window = self.settings.rules.window;
+        let recent = self.history.recent(&t.name, window)?;
+        let after_restart = self.history.recent_starts_at_restart(&t.name, window.max(2))?;
+        let ev = crate::rules::evaluate_since(&t.name, &recent, after_restart, &self.settings.rules, now);
         drop(recent);
         for n in &ev.notes {
             let _ = writeln!(log, "goroscope: {}: {}", clean(&t.name), clean(n));

@@ -1278,7 +1278,7 @@ enum Probe {
 /// Entries the frame cache holds before it asks whether it pays: a real dump repeats its
 /// frames (the wide 1M dump finds 98% of its lookups), a dump of distinct frames finds
 /// none, and a cache of them only adds to the peak (issue 15: a quarter of the input).
-const MISSED_FRAMES: usize = 4096;
+const MISSED_FRAMES: usize = 1024;
 /// Frame lines looked up together. A goroutine of the dumps at hand has 5–50 frames;
 /// past a few dozen outstanding misses a core overlaps no more.
 const FRAME_BATCH: usize = 32;
