@@ -14,7 +14,7 @@
 //! leaf are the shared I/O layer (`bufio.(*Reader).Read`) that would lump unrelated
 //! goroutines together.
 
-use crate::model::{FrameId, Snapshot, StackId, Tables};
+use crate::model::{FrameId, Snapshot, StackId, Tables, NONE};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
@@ -815,13 +815,19 @@ impl Origins {
     }
 }
 
+/// A stack whose site is not worked out yet (frame ids stop short of it: [`NONE`] is the
+/// last id, this the one before).
+const UNKNOWN_SITE: FrameId = NONE - 1;
+
 /// (state, stack) pairs [`Classifier::category`] remembers at most: a real dump has one
 /// per distinct stack and wait (18,000 in the wide bench dump).
 const MAX_CACHED_CATEGORIES: usize = 1 << 16;
 
 /// Per-snapshot cache of classification results, indexed by stack and state.
 pub struct Classifier {
-    sites: Vec<Option<Option<FrameId>>>,
+    /// Per stack, its site: [`UNKNOWN_SITE`] until worked out, [`NONE`] for none (4 bytes a
+    /// stack, not 8: issue 15's dump of a stack per goroutine).
+    sites: Vec<FrameId>,
     cats: FxHashMap<(u32, StackId, bool), (Category, u32)>,
     origins: Origins,
 }
@@ -831,7 +837,7 @@ impl Classifier {
     /// or found from its frames when that is empty.
     pub fn new(snap: &Snapshot, modules: &[String]) -> Self {
         Classifier {
-            sites: vec![None; snap.tables.stacks.len()],
+            sites: vec![UNKNOWN_SITE; snap.tables.stacks.len()],
             cats: FxHashMap::default(),
             origins: Origins::new(MainModule::detect(&snap.tables, modules)),
         }
@@ -839,11 +845,13 @@ impl Classifier {
 
     pub fn site(&mut self, snap: &Snapshot, stack: StackId) -> Option<FrameId> {
         let slot = &mut self.sites[stack as usize];
-        if let Some(s) = *slot {
-            return s;
+        match *slot {
+            UNKNOWN_SITE => {}
+            NONE => return None,
+            f => return Some(f),
         }
         let s = blocking_site(&snap.tables, snap.tables.stacks.get(stack), &mut self.origins);
-        *slot = Some(s);
+        *slot = s.unwrap_or(NONE);
         s
     }
 

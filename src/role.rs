@@ -302,30 +302,86 @@ fn is_io_wrapper(f: &str) -> bool {
 }
 
 /// Roles per stack of one snapshot, computed once per stack from facts read once per frame.
+/// Both are kept packed in two bytes (0: not worked out yet): a dump whose every goroutine
+/// is its own stack and frame pays this per goroutine (issue 15: 11 bytes, now 4).
 #[derive(Default)]
 pub struct RoleCache {
-    known: Vec<Option<StackRole>>,
-    frames: Vec<Option<FrameFacts>>,
+    known: Vec<u16>,
+    frames: Vec<u16>,
+}
+
+/// Bit 0: worked out; bits 1–4: the role (0: none, else its index in [`Role::ALL`] + 1).
+fn pack_role(role: Option<Role>) -> u16 {
+    1 | role.map_or(0, |r| Role::ALL.iter().position(|&x| x == r).expect("a role") as u16 + 1) << 1
+}
+
+fn unpack_role(bits: u16) -> Option<Role> {
+    match (bits >> 1) & 0xf {
+        0 => None,
+        i => Some(Role::ALL[i as usize - 1]),
+    }
+}
+
+impl StackRole {
+    fn pack(self) -> u16 {
+        pack_role(self.role)
+            | (self.connection as u16) << 5
+            | (self.profile_writer as u16) << 6
+            | (self.background_reader as u16) << 7
+            | (self.request as u16) << 8
+    }
+    fn unpack(bits: u16) -> StackRole {
+        StackRole {
+            role: unpack_role(bits),
+            connection: bits & 1 << 5 != 0,
+            profile_writer: bits & 1 << 6 != 0,
+            background_reader: bits & 1 << 7 != 0,
+            request: bits & 1 << 8 != 0,
+        }
+    }
+}
+
+impl FrameFacts {
+    fn pack(self) -> u16 {
+        pack_role(self.role.map(|(r, _)| r))
+            | (self.role.is_some_and(|(_, primary)| primary) as u16) << 5
+            | (self.profile_writer as u16) << 6
+            | (self.background_reader as u16) << 7
+            | (self.request as u16) << 8
+            | (self.own as u16) << 9
+    }
+    fn unpack(bits: u16) -> FrameFacts {
+        FrameFacts {
+            role: unpack_role(bits).map(|r| (r, bits & 1 << 5 != 0)),
+            profile_writer: bits & 1 << 6 != 0,
+            background_reader: bits & 1 << 7 != 0,
+            request: bits & 1 << 8 != 0,
+            own: bits & 1 << 9 != 0,
+        }
+    }
 }
 
 impl RoleCache {
     pub fn get(&mut self, t: &crate::model::Tables, stack: crate::model::StackId) -> StackRole {
         let i = stack as usize;
         if i >= self.known.len() {
-            self.known.resize(t.stacks.len().max(i + 1), None);
+            self.known.resize(t.stacks.len().max(i + 1), 0);
         }
-        if let Some(r) = self.known[i] {
-            return r;
+        if self.known[i] != 0 {
+            return StackRole::unpack(self.known[i]);
         }
         let frames = &mut self.frames;
         let r = fold(t.stacks.get(stack).iter().map(|&f| {
             let j = f as usize;
             if j >= frames.len() {
-                frames.resize(t.frames.len().max(j + 1), None);
+                frames.resize(t.frames.len().max(j + 1), 0);
             }
-            *frames[j].get_or_insert_with(|| frame_facts(t.function(f)))
+            if frames[j] == 0 {
+                frames[j] = frame_facts(t.function(f)).pack();
+            }
+            FrameFacts::unpack(frames[j])
         }));
-        self.known[i] = Some(r);
+        self.known[i] = r.pack();
         r
     }
 }
@@ -336,6 +392,33 @@ mod tests {
 
     fn role(stack: &[&str]) -> StackRole {
         of_stack(stack.iter().copied())
+    }
+
+    /// What the cache keeps packed reads back the same, for every role and mark.
+    #[test]
+    fn packed_facts_read_back_the_same() {
+        let roles = std::iter::once(None).chain(Role::ALL.iter().copied().map(Some));
+        for role in roles {
+            for m in 0..32u8 {
+                let b = |k: u8| m & 1 << k != 0;
+                let r =
+                    StackRole { role, connection: b(0), profile_writer: b(1), background_reader: b(2), request: b(3) };
+                assert_eq!(StackRole::unpack(r.pack()), r);
+                assert_ne!(r.pack(), 0, "0 is kept for not worked out yet");
+                let f = FrameFacts {
+                    profile_writer: b(0),
+                    request: b(1),
+                    role: role.map(|r| (r, b(2))),
+                    background_reader: b(3),
+                    own: b(4),
+                };
+                let back = FrameFacts::unpack(f.pack());
+                assert_eq!(
+                    (back.profile_writer, back.request, back.role, back.background_reader, back.own),
+                    (f.profile_writer, f.request, f.role, f.background_reader, f.own)
+                );
+            }
+        }
     }
 
     #[test]
