@@ -408,17 +408,13 @@ pub fn package_of(function: &str) -> &str {
 /// builds are read correctly).
 pub fn is_std(function: &str) -> bool {
     let b = function.as_bytes();
-    if function == "?" || memchr::memchr(b'.', b).is_none() {
+    let Some(dot) = memchr::memchr(b'.', b).filter(|_| function != "?") else {
         return true;
-    }
+    };
     // The first element of `package_of(function)`: up to the first `/` when there is one
     // (the package ends after the last), else up to the first `.`. Found without cutting
     // out the package: long generic names made that 770 instructions a frame (issue 14).
-    let root = match memchr::memchr(b'/', b) {
-        Some(i) => &function[..i],
-        None => &function[..memchr::memchr(b'.', b).unwrap_or(b.len())],
-    };
-    is_std_root(root)
+    is_std_root(&function[..memchr::memchr(b'/', b).unwrap_or(dot)])
 }
 
 /// Standard-library frames that implement a wait rather than decide it: a goroutine's role
