@@ -12,8 +12,9 @@
 #                 stacks, 20k distinct call sites)
 #   SIGQUIT       goroscope show (auto / one core), floor `wc -l`, both shapes
 #   loaded        SIGQUIT again with a busy loop on core 0 the whole time: goroscope on
-#                 auto threads against goroscope pinned to core 1 (issue 14: threads must
-#                 not make it slower than one core)
+#                 auto threads against goroscope pinned to core 1, in turn for PAIRS rounds
+#                 (default 12), with the median of each and of their ratio per round
+#                 (issue 14: threads must not make it slower than one core)
 #   debug=1       goroscope show, `go tool pprof -top` (no symbols from debug=1), `wc -l`
 #   debug=0       goroscope show, `go tool pprof -raw` and `-top`, floor `gzip -d`
 #   trend         goroscope trend over bench-data/trend/ (1,000 debug=1 files of 1,000 sites,
@@ -35,7 +36,7 @@
 # Then the fleet and history rows of scripts/bench-fleet.sh (1,000-target check, watch
 # memory, history bytes per snapshot; FLEET=0 skips them).
 #
-# Environment: GO (a `go` binary; default from scripts/install-go.sh 1.27.3), RUNS, TIMEOUT,
+# Environment: GO (a `go` binary; default from scripts/install-go.sh 1.27.3), RUNS, PAIRS, TIMEOUT,
 # MEMCAP_KB, CARGO_TARGET_DIR, GOSTACKPARSE, FLEET, PROFILE (the cargo profile measured:
 # default dist, the shipped build).
 set -euo pipefail
@@ -46,6 +47,7 @@ data=$root/bench-data
 sizes=("$@")
 [[ ${#sizes[@]} -gt 0 ]] || sizes=(100k 1m)
 runs=${RUNS:-3}
+pairs=${PAIRS:-12}
 timeout_s=${TIMEOUT:-300}
 memcap_kb=${MEMCAP_KB:-16777216}
 target=${CARGO_TARGET_DIR:-$root/target}
@@ -109,6 +111,58 @@ measure() {
 	echo "$input|$tool|${best:-}|${rss:-}|$bytes|$status" >>"$tmp/rows"
 }
 
+# paired INPUT FILE NAME_A CMD_A... -- NAME_B CMD_B...: A and B in turn (A B, B A, A B, ...)
+# for $pairs rounds, so a host that slows down for a while slows both alike. Appends a row
+# of each one's best time (as measure does) and a note of the medians and of A's time
+# over B's in the same round: its median, and in how many rounds A was faster. For the
+# loaded machine, where one run's time swings by 1.5x and a best of three says little.
+paired() {
+	local input=$1 file=$2 name_a=$3
+	shift 3
+	local -a cmd_a=() cmd_b=()
+	while [[ $1 != -- ]]; do cmd_a+=("$1"); shift; done
+	shift
+	local name_b=$1
+	shift
+	cmd_b=("$@")
+	local bytes i t m
+	bytes=$(stat -c %s "$file")
+	cat "$file" >/dev/null
+	: >"$tmp/pair_a"
+	: >"$tmp/pair_b"
+	for ((i = 0; i < pairs; i++)); do
+		local order=(a b)
+		((i % 2 == 0)) || order=(b a)
+		for side in "${order[@]}"; do
+			local -a cmd=("${cmd_a[@]}")
+			[[ $side == a ]] || cmd=("${cmd_b[@]}")
+			# Wall time to the microsecond ($EPOCHREALTIME), not /usr/bin/time's 10 ms.
+			local t0=$EPOCHREALTIME
+			if ! /usr/bin/time -f "%M" -o "$tmp/time" "${cmd[@]}" >"$tmp/out" 2>"$tmp/err"; then
+				echo "$input|${cmd[*]}|||$bytes|failed ($(tail -1 "$tmp/err" | cut -c1-60 | tr '|' '/'))" >>"$tmp/rows"
+				return
+			fi
+			echo "$(awk "BEGIN{printf \"%.4f\", $EPOCHREALTIME - $t0}") $(tail -1 "$tmp/time")" >>"$tmp/pair_$side"
+		done
+	done
+	for side in a b; do
+		local name=$name_a
+		[[ $side == a ]] || name=$name_b
+		read -r t m < <(sort -n "$tmp/pair_$side" | head -1)
+		echo "$input|$name|$t|$m|$bytes|ok" >>"$tmp/rows"
+	done
+	paste -d' ' "$tmp/pair_a" "$tmp/pair_b" | awk -v input="$input" -v a="$name_a" -v b="$name_b" '
+		function median(v, n,   i, j, x) {
+			for (i = 2; i <= n; i++) { x = v[i]; for (j = i - 1; j > 0 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
+			return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+		}
+		{ n++; ta[n] = $1; tb[n] = $3; r[n] = $1 / $3; if ($1 < $3) faster++; if ($1 > $3) slower++ }
+		END {
+			printf "- %s, %d rounds in turn: %s median %.3f s, %s median %.3f s; per round the first ÷ the second: median %.3fx, the first faster in %d, slower in %d\n",
+				input, n, a, median(ta, n), b, median(tb, n), median(r, n), faster, slower
+		}' >>"$tmp/notes"
+}
+
 # text_rows INPUT FILE: goroscope on auto threads and on one core, the peers, the floors.
 text_rows() {
 	local input=$1 d2=$2
@@ -152,8 +206,12 @@ for s in "${sizes[@]}"; do
 	if [[ -e $sq && $(nproc) -gt 1 ]]; then
 		taskset -c 0 sh -c 'while :; do :; done' &
 		busy_pid=$!
-		measure "sigquit $s, busy loop on core 0" "goroscope show (auto threads)" "$sq" "$bin" show "$sq"
-		measure "sigquit $s, busy loop on core 0" "goroscope show (1 core: core 1)" "$sq" taskset -c 1 "$bin" show "$sq"
+		paired "sigquit $s, busy loop on core 0" "$sq" \
+			"goroscope show (auto threads)" "$bin" show "$sq" -- \
+			"goroscope show (1 core: core 1)" taskset -c 1 "$bin" show "$sq"
+		[[ -e $ws ]] && paired "wide sigquit $s, busy loop on core 0" "$ws" \
+			"goroscope show (auto threads)" "$bin" show "$ws" -- \
+			"goroscope show (1 core: core 1)" taskset -c 1 "$bin" show "$ws"
 		kill "$busy_pid"
 		wait "$busy_pid" 2>/dev/null || true
 		busy_pid=
@@ -215,6 +273,7 @@ awk -F'|' '
 		printf "| %s (%s) | %s | %.2f s | %s | %s | %s | %s |\n", input, mb(bytes), tool, t, thr, ratio, mb(rss * 1024), net
 	}' "$tmp/rows"
 [[ -n ${startup_ms:-} ]] && echo && echo "startup: goroscope show on a small dump: ${startup_ms} ms (mean of 20)"
+[[ -s $tmp/notes ]] && echo && cat "$tmp/notes"
 
 # --- fleet and history rows (issue 14): their own script, so the parse rows above and
 # these change apart. FLEET=0 skips them. ---
