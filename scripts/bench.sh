@@ -13,7 +13,8 @@
 #   SIGQUIT       goroscope show (auto / one core), floor `wc -l`, both shapes
 #   loaded        SIGQUIT again with a busy loop on core 0 the whole time: goroscope on
 #                 auto threads against goroscope pinned to core 1, in turn for PAIRS rounds
-#                 (default 12), with the median of each and of their ratio per round
+#                 (default 12) with the pinned one run twice a round, and the medians of
+#                 each and of the ratios per round (the pinned one against itself: the noise)
 #                 (issue 14: threads must not make it slower than one core)
 #   debug=1       goroscope show, `go tool pprof -top` (no symbols from debug=1), `wc -l`
 #   debug=0       goroscope show, `go tool pprof -raw` and `-top`, floor `gzip -d`
@@ -111,11 +112,13 @@ measure() {
 	echo "$input|$tool|${best:-}|${rss:-}|$bytes|$status" >>"$tmp/rows"
 }
 
-# paired INPUT FILE NAME_A CMD_A... -- NAME_B CMD_B...: A and B in turn (A B, B A, A B, ...)
-# for $pairs rounds, so a host that slows down for a while slows both alike. Appends a row
-# of each one's best time (as measure does) and a note of the medians and of A's time
-# over B's in the same round: its median, and in how many rounds A was faster. For the
-# loaded machine, where one run's time swings by 1.5x and a best of three says little.
+# paired INPUT FILE NAME_A CMD_A... -- NAME_B CMD_B...: A, B and B once more, in turn for
+# $pairs rounds (the order rotating, so each takes each place as often), so a host that
+# slows down for a while slows all alike. Appends a row of A's and of B's best time (as
+# measure does) and a note of their medians, of A's time over B's in the same round (its
+# median; in how many rounds A was faster, slower) and the same for B's second run over
+# its first: the noise floor, what a command shows against itself. For the loaded machine,
+# where one run's time swings by 1.5x and a best of three says little.
 paired() {
 	local input=$1 file=$2 name_a=$3
 	shift 3
@@ -125,15 +128,15 @@ paired() {
 	local name_b=$1
 	shift
 	cmd_b=("$@")
-	local bytes i t m
+	local bytes i t m side
 	bytes=$(stat -c %s "$file")
 	cat "$file" >/dev/null
 	: >"$tmp/pair_a"
 	: >"$tmp/pair_b"
+	: >"$tmp/pair_c"
+	local -a rotations=("a b c" "b c a" "c a b")
 	for ((i = 0; i < pairs; i++)); do
-		local order=(a b)
-		((i % 2 == 0)) || order=(b a)
-		for side in "${order[@]}"; do
+		for side in ${rotations[i % 3]}; do
 			local -a cmd=("${cmd_a[@]}")
 			[[ $side == a ]] || cmd=("${cmd_b[@]}")
 			# Wall time to the microsecond ($EPOCHREALTIME), not /usr/bin/time's 10 ms.
@@ -148,18 +151,21 @@ paired() {
 	for side in a b; do
 		local name=$name_a
 		[[ $side == a ]] || name=$name_b
-		read -r t m < <(sort -n "$tmp/pair_$side" | head -1)
+		read -r t m < <(sort -n "$tmp/pair_$side" "$([[ $side == b ]] && echo "$tmp/pair_c" || echo /dev/null)" | head -1)
 		echo "$input|$name|$t|$m|$bytes|ok" >>"$tmp/rows"
 	done
-	paste -d' ' "$tmp/pair_a" "$tmp/pair_b" | awk -v input="$input" -v a="$name_a" -v b="$name_b" '
+	paste -d' ' "$tmp/pair_a" "$tmp/pair_b" "$tmp/pair_c" | awk -v input="$input" -v a="$name_a" -v b="$name_b" '
 		function median(v, n,   i, j, x) {
 			for (i = 2; i <= n; i++) { x = v[i]; for (j = i - 1; j > 0 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
 			return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
 		}
-		{ n++; ta[n] = $1; tb[n] = $3; r[n] = $1 / $3; if ($1 < $3) faster++; if ($1 > $3) slower++ }
+		{
+			n++; ta[n] = $1; tb[n] = $3; r[n] = $1 / $3; f += $1 < $3; s += $1 > $3
+			nr[n] = $5 / $3; nf += $5 < $3; ns += $5 > $3
+		}
 		END {
-			printf "- %s, %d rounds in turn: %s median %.3f s, %s median %.3f s; per round the first ÷ the second: median %.3fx, the first faster in %d, slower in %d\n",
-				input, n, a, median(ta, n), b, median(tb, n), median(r, n), faster, slower
+			printf "- %s, %d rounds in turn: %s median %.3f s, %s median %.3f s. Per round, the first ÷ the second: median %.3fx, faster in %d, slower in %d; the second run again ÷ itself (the noise floor): median %.3fx, faster in %d, slower in %d\n",
+				input, n, a, median(ta, n), b, median(tb, n), median(r, n), f, s, median(nr, n), nf, ns
 		}' >>"$tmp/notes"
 }
 
