@@ -322,21 +322,37 @@ fn unpack_role(bits: u16) -> Option<Role> {
     }
 }
 
+/// The flag bits after [`pack_role`]'s, shared by both packings.
+const FLAG5: u16 = 1 << 5; // a stack's `connection`, a frame's role being primary
+const PROFILE_WRITER: u16 = 1 << 6;
+const BACKGROUND_READER: u16 = 1 << 7;
+const REQUEST: u16 = 1 << 8;
+const OWN: u16 = 1 << 9; // frames only
+
+/// `bit` if `on`, else 0.
+fn flag(on: bool, bit: u16) -> u16 {
+    if on {
+        bit
+    } else {
+        0
+    }
+}
+
 impl StackRole {
     fn pack(self) -> u16 {
         pack_role(self.role)
-            | (self.connection as u16) << 5
-            | (self.profile_writer as u16) << 6
-            | (self.background_reader as u16) << 7
-            | (self.request as u16) << 8
+            | flag(self.connection, FLAG5)
+            | flag(self.profile_writer, PROFILE_WRITER)
+            | flag(self.background_reader, BACKGROUND_READER)
+            | flag(self.request, REQUEST)
     }
     fn unpack(bits: u16) -> StackRole {
         StackRole {
             role: unpack_role(bits),
-            connection: bits & 1 << 5 != 0,
-            profile_writer: bits & 1 << 6 != 0,
-            background_reader: bits & 1 << 7 != 0,
-            request: bits & 1 << 8 != 0,
+            connection: bits & FLAG5 != 0,
+            profile_writer: bits & PROFILE_WRITER != 0,
+            background_reader: bits & BACKGROUND_READER != 0,
+            request: bits & REQUEST != 0,
         }
     }
 }
@@ -344,19 +360,19 @@ impl StackRole {
 impl FrameFacts {
     fn pack(self) -> u16 {
         pack_role(self.role.map(|(r, _)| r))
-            | (self.role.is_some_and(|(_, primary)| primary) as u16) << 5
-            | (self.profile_writer as u16) << 6
-            | (self.background_reader as u16) << 7
-            | (self.request as u16) << 8
-            | (self.own as u16) << 9
+            | flag(self.role.is_some_and(|(_, primary)| primary), FLAG5)
+            | flag(self.profile_writer, PROFILE_WRITER)
+            | flag(self.background_reader, BACKGROUND_READER)
+            | flag(self.request, REQUEST)
+            | flag(self.own, OWN)
     }
     fn unpack(bits: u16) -> FrameFacts {
         FrameFacts {
-            role: unpack_role(bits).map(|r| (r, bits & 1 << 5 != 0)),
-            profile_writer: bits & 1 << 6 != 0,
-            background_reader: bits & 1 << 7 != 0,
-            request: bits & 1 << 8 != 0,
-            own: bits & 1 << 9 != 0,
+            role: unpack_role(bits).map(|r| (r, bits & FLAG5 != 0)),
+            profile_writer: bits & PROFILE_WRITER != 0,
+            background_reader: bits & BACKGROUND_READER != 0,
+            request: bits & REQUEST != 0,
+            own: bits & OWN != 0,
         }
     }
 }
