@@ -283,6 +283,13 @@ impl<T: Copy + Eq + Hash> SliceTable<T> {
     pub fn lookup(&self, s: &[T]) -> Option<u32> {
         self.index.find(hash_slice(s), |&id| self.get(id) == s).copied()
     }
+    /// Looks `s` up only to bring its part of the index into the cache. Lookups of
+    /// several slices in a row, with nothing else between them, wait on their cache
+    /// misses together; interning the same slices just after finds them warm.
+    #[inline]
+    pub fn warm(&self, s: &[T]) {
+        std::hint::black_box(self.lookup(s));
+    }
     #[inline(always)]
     pub fn get(&self, id: u32) -> &[T] {
         &self.data[span(&self.ends, &self.wraps, id)]
@@ -328,6 +335,11 @@ impl Strings {
     /// Room for `entries` more strings of `bytes` bytes in all.
     pub fn reserve(&mut self, entries: usize, bytes: usize) {
         self.raw.reserve(entries, bytes);
+    }
+    /// See [`SliceTable::warm`].
+    #[inline]
+    pub fn warm(&self, bytes: &[u8]) {
+        self.raw.warm(bytes);
     }
     pub fn get(&self, id: Sym) -> &str {
         if !self.lossy.is_empty() {
@@ -378,7 +390,18 @@ pub struct LabelSets {
 impl LabelSets {
     /// Interns a set given as (key, value) pairs in their final order.
     pub fn intern(&mut self, pairs: &[(Sym, Sym)]) -> LabelSetId {
-        let LabelSets { keys, sets, last_keys, scratch } = self;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        self.encode(pairs, &mut scratch);
+        let id = self.sets.intern(&scratch);
+        self.scratch = scratch;
+        id
+    }
+    /// Appends the form a set of (key, value) pairs in their final order is kept in (its
+    /// key list's id, then its values), interning the key list: [`LabelSets::intern_encoded`]
+    /// interns it later, so that a batch of sets can be [warmed](LabelSets::warm) first.
+    pub fn encode(&mut self, pairs: &[(Sym, Sym)], out: &mut Vec<Sym>) {
+        let LabelSets { keys, last_keys, scratch, .. } = self;
         let same = last_keys.is_some_and(|k| {
             let ks = keys.get(k);
             ks.len() == pairs.len() && ks.iter().zip(pairs).all(|(a, p)| *a == p.0)
@@ -392,10 +415,18 @@ impl LabelSets {
             }
         };
         *last_keys = Some(kid);
-        scratch.clear();
-        scratch.push(kid);
-        scratch.extend(pairs.iter().map(|p| p.1));
-        sets.intern(scratch)
+        out.push(kid);
+        out.extend(pairs.iter().map(|p| p.1));
+    }
+    /// Interns a set [encoded](LabelSets::encode) before.
+    #[inline]
+    pub fn intern_encoded(&mut self, set: &[Sym]) -> LabelSetId {
+        self.sets.intern(set)
+    }
+    /// See [`SliceTable::warm`]; `set` as [`LabelSets::encode`] gives it.
+    #[inline]
+    pub fn warm(&self, set: &[Sym]) {
+        self.sets.warm(set);
     }
     /// The (key, value) pairs of a set.
     pub fn get(&self, id: LabelSetId) -> impl ExactSizeIterator<Item = (Sym, Sym)> + Clone + '_ {
@@ -546,6 +577,19 @@ impl Tables {
         if pairs.is_empty() {
             return NO_LABELS;
         }
+        self.sort_labels(pairs);
+        self.label_sets.intern(pairs)
+    }
+    /// [`Tables::intern_labels`] in two steps, for a caller that warms a batch of sets
+    /// before interning them: this appends a non-empty set's encoded form to `out`
+    /// (see [`LabelSets::encode`]); `label_sets.intern_encoded` interns it.
+    pub fn encode_labels(&mut self, pairs: &mut Vec<(Sym, Sym)>, out: &mut Vec<Sym>) {
+        debug_assert!(!pairs.is_empty());
+        self.sort_labels(pairs);
+        self.label_sets.encode(pairs, out);
+    }
+    /// Sorts a set's pairs by their strings and drops repeated pairs.
+    fn sort_labels(&mut self, pairs: &mut Vec<(Sym, Sym)>) {
         // Profiles repeat one key set over many records, printed sorted by key.
         let same_keys =
             pairs.len() == self.sorted_keys.len() && pairs.iter().zip(&self.sorted_keys).all(|(p, &k)| p.0 == k);
@@ -561,7 +605,6 @@ impl Tables {
                 self.sorted_keys.extend(pairs.iter().map(|p| p.0));
             }
         }
-        self.label_sets.intern(pairs)
     }
 }
 

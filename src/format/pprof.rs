@@ -29,7 +29,9 @@
 //! captured profile, the fuzz corpus and corrupted inputs.
 
 use crate::limits::Limits;
-use crate::model::{Format, Frame, FrameId, Goroutine, ProfileKind, Snapshot, StackId, Strings, Sym, NONE};
+use crate::model::{
+    Format, Frame, FrameId, Goroutine, ProfileKind, Snapshot, StackId, Strings, Sym, Tables, NONE, NO_LABELS,
+};
 use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
 
@@ -181,8 +183,7 @@ fn decode(source: &str, data: &[u8], limits: &Limits) -> Result<Snapshot, Fail> 
     // rather than decoded into frames and the frames hashed.
     let mut stacks: FxHashMap<&[u8], StackId> = FxHashMap::default();
     let mut label_msgs: Vec<&[u8]> = Vec::new();
-    let mut pairs: Vec<(Sym, Sym)> = Vec::new();
-    let mut num_buf = String::new();
+    let mut batch = LabelBatch::default();
     let mut negative = false;
     let mut sets_reserved = false;
     for (i, &sample) in p.samples.iter().enumerate() {
@@ -288,26 +289,91 @@ fn decode(source: &str, data: &[u8], limits: &Limits) -> Result<Snapshot, Fail> 
             let sets = (p.samples.len() - i).min(strings.entries.len());
             t.label_sets.reserve(sets, sets * label_msgs.len());
         }
-        pairs.clear();
         for &label in &label_msgs {
-            let (key, str, num) = read_label(label)?;
-            let key = strings.sym(key, &mut t.strings);
-            let value = if str != 0 {
-                strings.sym(str, &mut t.strings)
-            } else {
-                num_buf.clear();
-                let _ = write!(num_buf, "{num}");
-                t.strings.intern(num_buf.as_bytes())
-            };
-            pairs.push((key, value));
+            batch.labels.push(read_label(label)?);
         }
-        let labels = t.intern_labels(&mut pairs);
-        snap.goroutines.push(Goroutine::counted(value as u64, stack, labels));
+        batch.samples.push((value as u64, stack, batch.labels.len()));
+        if batch.samples.len() == LabelBatch::SIZE {
+            batch.flush(&mut strings, t, &mut snap.goroutines);
+        }
     }
+    batch.flush(&mut strings, t, &mut snap.goroutines);
     if negative {
         snap.notes.push("a delta profile (?seconds=N): samples that shrank are left out".into());
     }
     Ok(snap)
+}
+
+/// Samples read whose labels are not yet interned. With a label of distinct value per
+/// goroutine (a request id), most of decoding was waiting on the cache misses of interning a
+/// new string and a new set into tables of a million entries, one miss after another
+/// (issue 14). A batch of samples looks its strings up first, then its sets, so that the
+/// misses of a batch overlap; interning them just after finds the tables warm. Strings
+/// and sets are interned in the order one sample at a time would intern them, so ids
+/// are the same.
+#[derive(Default)]
+struct LabelBatch {
+    /// Per sample: its count, its stack and where its labels end in `labels`.
+    samples: Vec<(u64, StackId, usize)>,
+    /// Each label's key, str and num, as read.
+    labels: Vec<(i64, i64, i64)>,
+    pairs: Vec<(Sym, Sym)>,
+    /// The samples' label sets, encoded ([`Tables::encode_labels`]) one after another;
+    /// and where each ends (an empty one is no labels).
+    sets: Vec<Sym>,
+    set_ends: Vec<usize>,
+    num_buf: String,
+}
+
+impl LabelBatch {
+    const SIZE: usize = 64;
+
+    /// Interns the labels of the samples held and pushes their goroutines.
+    fn flush(&mut self, strings: &mut StringTable, t: &mut Tables, goroutines: &mut Vec<Goroutine>) {
+        for &(key, str, _) in &self.labels {
+            strings.warm(key, &t.strings);
+            if str != 0 {
+                strings.warm(str, &t.strings);
+            }
+        }
+        self.sets.clear();
+        self.set_ends.clear();
+        let mut start = 0;
+        for &(_, _, end) in &self.samples {
+            self.pairs.clear();
+            for &(key, str, num) in &self.labels[start..end] {
+                let key = strings.sym(key, &mut t.strings);
+                let value = if str != 0 {
+                    strings.sym(str, &mut t.strings)
+                } else {
+                    self.num_buf.clear();
+                    let _ = write!(self.num_buf, "{num}");
+                    t.strings.intern(self.num_buf.as_bytes())
+                };
+                self.pairs.push((key, value));
+            }
+            if !self.pairs.is_empty() {
+                t.encode_labels(&mut self.pairs, &mut self.sets);
+            }
+            self.set_ends.push(self.sets.len());
+            start = end;
+        }
+        let mut start = 0;
+        for &end in &self.set_ends {
+            if end > start {
+                t.label_sets.warm(&self.sets[start..end]);
+            }
+            start = end;
+        }
+        let mut start = 0;
+        for (&(count, stack, _), &end) in self.samples.iter().zip(&self.set_ends) {
+            let labels = if end > start { t.label_sets.intern_encoded(&self.sets[start..end]) } else { NO_LABELS };
+            goroutines.push(Goroutine::counted(count, stack, labels));
+            start = end;
+        }
+        self.samples.clear();
+        self.labels.clear();
+    }
 }
 
 /// The profile's locations, each a run of frames in one arena.
@@ -485,6 +551,16 @@ impl<'a> StringTable<'a> {
             _ => None,
         };
         StringTable { syms: vec![UNINTERNED; entries.len()], entries, ascii }
+    }
+
+    /// See [`SliceTable::warm`](crate::model::SliceTable::warm): entry `index`, if not yet interned.
+    #[inline]
+    fn warm(&self, index: i64, strings: &Strings) {
+        if let Some(i) = usize::try_from(index).ok().filter(|&i| i < self.entries.len()) {
+            if self.syms[i] == UNINTERNED {
+                strings.warm(self.entries[i]);
+            }
+        }
     }
 
     /// Entry `index`; an index out of range reads as "".
@@ -1365,11 +1441,53 @@ mod tests {
         assert_eq!(got.goroutines[0].2, vec![("job".to_string(), "7".to_string())]);
     }
 
+    /// Labels are interned a batch of samples at a time (`LabelBatch`): across batches, with
+    /// sets and strings repeating within and between them, samples skipped (value 0) or
+    /// without labels between, every sample's labels and every id come out as interning
+    /// one sample at a time (prost's reference) gives them.
+    #[test]
+    fn labels_interned_in_batches_get_the_ids_of_one_at_a_time() {
+        let extra: Vec<String> = (0..150).map(|i| format!("v{i}")).collect();
+        let samples: Vec<Vec<u8>> = (0..5 * LabelBatch::SIZE as u64 + 7)
+            .map(|i| {
+                msg(|m| {
+                    len_field(m, 1, &[2, 1]);
+                    int_field(m, 2, if i % 11 == 5 { 0 } else { 1 + i % 3 });
+                    if i % 13 == 0 {
+                        return;
+                    }
+                    // A value seen often, a new one every third sample, a number; and a
+                    // second key on some, given in the wrong order.
+                    let value = STRINGS.len() as u64 + if i % 3 == 0 { i / 3 } else { i % 7 };
+                    if i % 4 == 1 {
+                        len_field(m, 3, &msg(|l| (int_field(l, 1, 2), int_field(l, 3, i % 5)).1));
+                    }
+                    len_field(m, 3, &msg(|l| (int_field(l, 1, 8), int_field(l, 2, value)).1));
+                })
+            })
+            .collect();
+        let data = profile_of(&samples, &extra);
+        let ours = parse("test", &data, &Limits::default()).unwrap();
+        let reference = parse_with_prost("test", &data, &Limits::default()).unwrap();
+        assert_eq!(resolve(&ours), resolve(&reference));
+        let ids = |s: &Snapshot| s.goroutines.iter().map(|g| (g.stack, g.labels)).collect::<Vec<_>>();
+        assert_eq!(ids(&ours), ids(&reference));
+        let distinct: std::collections::BTreeSet<_> = ours.goroutines.iter().map(|g| g.labels).collect();
+        assert!(distinct.len() > LabelBatch::SIZE, "{}", distinct.len());
+        assert!(distinct.contains(&NO_LABELS));
+    }
+
     /// `tiny`'s strings, locations and functions around one sample.
     fn one_sample_profile(sample: &[u8]) -> Vec<u8> {
+        profile_of(&[sample.to_vec()], &[])
+    }
+
+    /// `tiny`'s strings, then `extra` ones, with its locations and functions, around
+    /// `samples`.
+    fn profile_of(samples: &[Vec<u8>], extra: &[String]) -> Vec<u8> {
         let mut p = Vec::new();
         len_field(&mut p, 1, &msg(|m| (int_field(m, 1, 1), int_field(m, 2, 2)).1));
-        len_field(&mut p, 2, sample);
+        samples.iter().for_each(|sample| len_field(&mut p, 2, sample));
         for (id, function) in [(1u64, 1u64), (2, 2)] {
             len_field(
                 &mut p,
@@ -1381,6 +1499,7 @@ mod tests {
             len_field(&mut p, 5, &msg(|m| (int_field(m, 1, id), int_field(m, 2, name), int_field(m, 4, file)).2));
         }
         STRINGS.iter().for_each(|s| len_field(&mut p, 6, s.as_bytes()));
+        extra.iter().for_each(|s| len_field(&mut p, 6, s.as_bytes()));
         p
     }
 
