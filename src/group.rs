@@ -1156,9 +1156,6 @@ mod tests {
         v
     }
 
-    /// The compact tallies (first key inline, its count implied, a map from the second
-    /// key) count exactly what a plain map counts, for any order of goroutines with and
-    /// without a creator or a label set; the ids kept are the lowest few (issue 15).
     /// Keys in increasing order go to the run, the others to the map; either way every
     /// key is counted once with its whole count.
     #[test]
@@ -1179,6 +1176,9 @@ mod tests {
         assert_eq!(got, expected.into_iter().collect::<Vec<_>>());
     }
 
+    /// The compact tallies (first key inline, its count implied, a map from the second
+    /// key) count exactly what a plain map counts, for any order of goroutines with and
+    /// without a creator or a label set; the ids kept are the lowest few (issue 15).
     #[test]
     fn compact_accumulator_counts_as_a_map_does() {
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;

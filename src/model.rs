@@ -401,7 +401,7 @@ impl LabelSets {
     /// key list's id, then its values), interning the key list: [`LabelSets::intern_encoded`]
     /// interns it later, so that a batch of sets can be [warmed](LabelSets::warm) first.
     pub fn encode(&mut self, pairs: &[(Sym, Sym)], out: &mut Vec<Sym>) {
-        let LabelSets { keys, last_keys, scratch, .. } = self;
+        let LabelSets { keys, last_keys, .. } = self;
         let same = last_keys.is_some_and(|k| {
             let ks = keys.get(k);
             ks.len() == pairs.len() && ks.iter().zip(pairs).all(|(a, p)| *a == p.0)
@@ -409,9 +409,12 @@ impl LabelSets {
         let kid = match *last_keys {
             Some(k) if same => k,
             _ => {
-                scratch.clear();
-                scratch.extend(pairs.iter().map(|p| p.0));
-                keys.intern(scratch)
+                // The key list, written past the end of `out` only to be interned.
+                let start = out.len();
+                out.extend(pairs.iter().map(|p| p.0));
+                let kid = keys.intern(&out[start..]);
+                out.truncate(start);
+                kid
             }
         };
         *last_keys = Some(kid);
