@@ -74,7 +74,7 @@ pub fn parse_threads(
 ) -> crate::Result<Vec<Snapshot>> {
     if threads > 1 && !log_mode && data.len() >= PARALLEL_MIN_BYTES {
         let chunks = (data.len() / CHUNK_BYTES).clamp(threads, threads * CHUNKS_PER_THREAD);
-        if let Some(snaps) = parse_in_chunks(source, data, limits, chunks, threads) {
+        if let Some((snaps, _)) = parse_in_chunks(source, data, limits, chunks, threads) {
             return Ok(snaps);
         }
     }
@@ -98,6 +98,15 @@ const CHUNKS_PER_THREAD: usize = 2;
 /// [`parse_in_chunks`]); real dumps repeat their frames and labels and stay far below it
 /// (the wide 1M dump: 1.75 GB, tables of ~10 MB).
 const MERGE_TABLES_PER_INPUT: usize = 4;
+/// How often (in frames and goroutines) a piece compares its tables with its budget.
+const BUDGET_CHECK_EVERY: usize = 4096;
+
+/// What a piece of a parallel parse may intern before the split is called off.
+#[derive(Clone, Copy)]
+struct Budget<'l> {
+    table_bytes: usize,
+    called_off: &'l std::sync::atomic::AtomicBool,
+}
 
 /// One pass over the whole input on the calling thread.
 fn parse_serial(source: &str, data: &[u8], log_mode: bool, limits: &Limits) -> crate::Result<Vec<Snapshot>> {
@@ -111,52 +120,45 @@ fn parse_serial(source: &str, data: &[u8], log_mode: bool, limits: &Limits) -> c
 /// included, which takes the first piece; the others take the next piece not taken) and
 /// merges them in order. A later piece stops at the first text between goroutines (a
 /// register dump, a second dump): its meaning depends on everything before it, so the
-/// merged parser reads on from there itself. `None` when the pieces cannot be merged into
-/// exactly what one pass gives (no boundary found, text right after a frame, an error):
-/// the caller then parses serially, which also reports an error with the right line
-/// number.
-pub(crate) fn parse_in_chunks<'a, 'l>(
+/// merged parser reads on from there itself.
+///
+/// When the pieces cannot be merged into exactly what one pass gives (text right after a
+/// frame, an error in a later piece, tables too large to be worth merging: see
+/// [`MERGE_TABLES_PER_INPUT`]), the split is called off and the first piece's parser reads
+/// on through the rest itself, as one pass would have (it stopped between goroutines).
+/// The result says which (`true`: merged). `None` when the first piece cannot read on
+/// (no boundary found, an error, an irregular paste): the caller then parses serially,
+/// which also reports an error with the right line number.
+pub(crate) fn parse_in_chunks(
     source: &str,
-    data: &'a [u8],
-    limits: &'l Limits,
+    data: &[u8],
+    limits: &Limits,
     chunks: usize,
     threads: usize,
-) -> Option<Vec<Snapshot>> {
+) -> Option<(Vec<Snapshot>, bool)> {
     let bounds = chunk_bounds(data, chunks);
     if bounds.len() < 3 {
         return None;
     }
     let parts: Vec<&[u8]> = bounds.windows(2).map(|w| &data[w[0]..w[1]]).collect();
-    let run = |part, later| {
-        let mut p = Parser::new(source, false, limits);
-        p.stop_at_text = later;
-        p.feed(part).ok()?;
-        p.end_goroutine();
-        if later {
-            // Only the first piece's parser reads on (from where a later one stopped); the
-            // others' caches would only add to the peak while the pieces are merged.
-            p.frame_cache = FrameCache::default();
-            p.label_cache = FxHashMap::default();
-        }
-        Some(p)
-    };
     // Pieces are handed out in order; once one cannot be merged, the rest are not read.
+    let called_off = std::sync::atomic::AtomicBool::new(false);
+    let run = |part, later| piece(source, part, later, limits, &called_off);
     let next = std::sync::atomic::AtomicUsize::new(1);
-    let give_up = std::sync::atomic::AtomicBool::new(false);
-    let take = |out: &mut Vec<(usize, Option<Parser<'a, 'l>>)>| {
+    let take = |out: &mut Vec<_>| {
         use std::sync::atomic::Ordering::Relaxed;
-        while !give_up.load(Relaxed) {
+        while !called_off.load(Relaxed) {
             let i = next.fetch_add(1, Relaxed);
             let Some(&part) = parts.get(i) else { break };
             let p = run(part, true);
             if p.as_ref().is_none_or(|p| !p.done.is_empty() || p.outside_text || p.irregular) {
-                give_up.store(true, Relaxed);
+                called_off.store(true, Relaxed);
             }
             out.push((i, p));
         }
     };
     let helpers = threads.min(parts.len()) - 1;
-    let mut outs: Vec<(usize, Option<Parser<'a, 'l>>)> = std::thread::scope(|s| {
+    let mut outs: Vec<(usize, Option<Parser>)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..helpers)
             .map(|_| {
                 s.spawn(|| {
@@ -173,31 +175,83 @@ pub(crate) fn parse_in_chunks<'a, 'l>(
         }
         out
     });
-    if give_up.into_inner() || outs.len() != parts.len() {
-        return None;
-    }
     outs.sort_unstable_by_key(|o| o.0);
     let mut outs = outs.into_iter().map(|o| o.1);
     let mut first = outs.next()??;
-    let rest: Vec<Parser> = outs.collect::<Option<_>>()?;
+    if first.irregular {
+        return None;
+    }
+    let rest: Option<Vec<Parser>> = outs.collect();
+    let merged = match rest {
+        Some(rest) if !called_off.load(std::sync::atomic::Ordering::Relaxed) && rest.len() == parts.len() - 1 => {
+            merge(&mut first, rest, data, &bounds, limits)?
+        }
+        // The pieces go before the first reads on: they would only add to its peak.
+        other => {
+            drop(other);
+            false
+        }
+    };
+    if !merged {
+        // Between goroutines after its piece, as one pass is there.
+        first.feed(&data[bounds[1]..]).ok()?;
+        first.finish();
+    }
+    Some((first.done, merged))
+}
+
+/// Parses one piece of a parallel parse (`later`: not the first) within its budget.
+fn piece<'a, 'l>(
+    source: &str,
+    part: &'a [u8],
+    later: bool,
+    limits: &'l Limits,
+    called_off: &'l std::sync::atomic::AtomicBool,
+) -> Option<Parser<'a, 'l>> {
+    let mut p = Parser::new(source, false, limits);
+    p.stop_at_text = later;
+    p.budget = Some(Budget { table_bytes: part.len() / MERGE_TABLES_PER_INPUT, called_off });
+    let fed = p.feed(part);
+    p.end_goroutine();
+    p.budget = None;
+    if later {
+        // Only the first piece's parser reads on (from where a later one stopped); the
+        // others' caches would only add to the peak while the pieces are merged.
+        p.frame_cache = FrameCache::default();
+        p.label_cache = FxHashMap::default();
+    }
+    fed.ok().map(|()| p)
+}
+
+/// Merges the later pieces into the first, which then reads on from where a piece stopped
+/// at text, and finishes it: `Some(true)`. `Some(false)`, nothing done, when that would not
+/// give what one pass gives or cost more memory than one pass; `None` when reading on
+/// failed (the first parser is then spent).
+fn merge<'a>(
+    first: &mut Parser<'a, '_>,
+    rest: Vec<Parser<'a, '_>>,
+    data: &'a [u8],
+    bounds: &[usize],
+    limits: &Limits,
+) -> Option<bool> {
     // A later piece starts at a header after a blank line, where one pass is between
     // goroutines too; only text outside goroutines (which may end a dump or start a
     // preamble) depends on what came before.
-    if first.irregular || rest.iter().any(|p| !p.done.is_empty() || p.outside_text || p.irregular) {
-        return None;
+    if rest.iter().any(|p| !p.done.is_empty() || p.outside_text || p.irregular) {
+        return Some(false);
     }
     // Merging holds the merged tables and a piece's at once: when the tables are large
     // beside the input (a dump of distinct values, issue 15: up to 2.6x the input at the
     // peak), one pass is cheaper in memory than the merge, and the pieces are dropped.
     let tables = first.snap.tables.heap_bytes() + rest.iter().map(|p| p.snap.tables.heap_bytes()).sum::<usize>();
     if tables > data.len() / MERGE_TABLES_PER_INPUT {
-        return None;
+        return Some(false);
     }
     // Pieces after one that stopped are read again by the merged parser.
     let used = rest.iter().position(|p| p.stopped_at.is_some()).map_or(rest.len(), |i| i + 1);
     let total = first.snap.goroutines.len() + rest[..used].iter().map(|p| p.snap.goroutines.len()).sum::<usize>();
     if total as u64 > limits.max_goroutines {
-        return None;
+        return Some(false);
     }
     first.snap.goroutines.reserve_exact(total - first.snap.goroutines.len());
     let mut tail = None;
@@ -215,7 +269,7 @@ pub(crate) fn parse_in_chunks<'a, 'l>(
         first.feed(&data[at..]).ok()?;
     }
     first.finish();
-    Some(first.done)
+    Some(true)
 }
 
 /// Offsets that cut `data` into about `chunks` equal pieces, each later piece starting at
@@ -290,6 +344,11 @@ struct Parser<'a, 'l> {
     stop_at_text: bool,
     /// Set on such text; `feed` then stops and notes where (offset into the fed data).
     stopped: bool,
+    /// A piece of a parallel parse: the table bytes past which its pieces are not worth
+    /// merging, and the flag that then calls off the split ([`Parser::over_budget`]).
+    budget: Option<Budget<'l>>,
+    /// Frames and goroutines since the budget was last checked.
+    since_check: usize,
     stopped_at: Option<usize>,
     /// The log stream (stdout/stderr) the current dump is written to.
     stream: Option<Vec<u8>>,
@@ -344,6 +403,8 @@ impl<'a, 'l> Parser<'a, 'l> {
             irregular: false,
             stop_at_text: false,
             stopped: false,
+            budget: None,
+            since_check: 0,
             stopped_at: None,
             stream: None,
             last_ts: None,
@@ -982,7 +1043,33 @@ impl<'a, 'l> Parser<'a, 'l> {
             }
             self.snap.goroutines.push(g);
         }
+        if self.budget.is_some() {
+            self.since_check += self.stack.len() + 1;
+            if self.since_check >= BUDGET_CHECK_EVERY {
+                self.over_budget();
+            }
+        }
         self.stack.clear();
+    }
+
+    /// A piece of a parallel parse whose tables outgrew its budget calls the split off:
+    /// a later piece stops where it is, and the first one reads on through the whole
+    /// input itself ([`parse_in_chunks`]). A later piece stops too once another called it
+    /// off.
+    #[cold]
+    #[inline(never)]
+    fn over_budget(&mut self) {
+        self.since_check = 0;
+        let Some(budget) = self.budget else { return };
+        let over = self.snap.tables.heap_bytes() > budget.table_bytes;
+        if over {
+            budget.called_off.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        if self.stop_at_text {
+            self.stopped |= over || budget.called_off.load(std::sync::atomic::Ordering::Relaxed);
+        } else if over {
+            self.budget = None;
+        }
     }
 
     fn finish_snapshot(&mut self) {
@@ -1688,13 +1775,63 @@ mod tests {
             let mut one = parse_serial(name, data, false, &limits).unwrap();
             let want = fingerprint(&mut one);
             for (chunks, threads) in [(2, 2), (3, 2), (8, 2), (8, 3)] {
-                if let Some(mut got) = parse_in_chunks(name, data, &limits, chunks, threads) {
-                    merged += 1;
-                    assert!(fingerprint(&mut got) == want, "{name}: {chunks} chunks differ from one pass");
+                if let Some((mut got, was_merged)) = parse_in_chunks(name, data, &limits, chunks, threads) {
+                    merged += usize::from(was_merged);
+                    let how = if was_merged { "merged" } else { "read on by the first" };
+                    assert!(fingerprint(&mut got) == want, "{name}: {chunks} chunks {how} differ from one pass");
                 }
             }
         }
         assert!(merged >= inputs.len() / 2, "only {merged} of {} inputs were split", inputs.len() * 3);
+    }
+
+    /// Issue 14: a piece whose tables outgrow its budget calls the split off, and the
+    /// first piece reads on through the rest: the output of one pass, never a merge. Each
+    /// case is distinct where a piece notices it: everywhere, only in a later piece, only
+    /// in the first.
+    #[test]
+    fn a_split_called_off_reads_on_as_one_pass() {
+        let limits = Limits::default();
+        let goroutine = |i: usize, distinct: bool| {
+            let f = if distinct { format!("handler_{i:08}_with_a_long_generated_name") } else { "serve".into() };
+            format!("goroutine {} [chan send]:\nmain.{f}()\n\t/app/{f}.go:{} +0x1f\n\n", i + 1, i % 90 + 1)
+        };
+        let dump =
+            |distinct: &dyn Fn(usize) -> bool| (0..20_000).map(|i| goroutine(i, distinct(i))).collect::<String>();
+        let cases: [(&str, String); 3] = [
+            ("all distinct", dump(&|_| true)),
+            ("distinct later", dump(&|i| i >= 10_000)),
+            ("distinct first", dump(&|i| i < 10_000)),
+        ];
+        for (name, text) in &cases {
+            let data = text.as_bytes();
+            let want = fingerprint(&mut parse_serial(name, data, false, &limits).unwrap());
+            for (chunks, threads) in [(2, 2), (4, 2), (3, 3)] {
+                let (mut got, merged) = parse_in_chunks(name, data, &limits, chunks, threads).expect("first reads on");
+                assert!(!merged, "{name}: {chunks} pieces merged although over budget");
+                assert!(fingerprint(&mut got) == want, "{name}: {chunks} pieces differ from one pass");
+            }
+        }
+        // A later piece over budget stops early and calls the split off; the first reads
+        // its piece to the end all the same; a later one stops once another called it off.
+        use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+        let distinct = cases[0].1.as_bytes();
+        let called_off = AtomicBool::new(false);
+        let p = piece("later", distinct, true, &limits, &called_off).unwrap();
+        assert!(called_off.load(Relaxed) && p.snap.goroutines.len() < 10_000, "{}", p.snap.goroutines.len());
+        let called_off = AtomicBool::new(false);
+        let p = piece("first", distinct, false, &limits, &called_off).unwrap();
+        assert!(called_off.load(Relaxed) && p.snap.goroutines.len() == 20_000);
+        let alike = dump(&|_| false);
+        let p = piece("later", alike.as_bytes(), true, &limits, &called_off).unwrap();
+        assert!(p.snap.goroutines.len() < 5_000, "{}", p.snap.goroutines.len());
+        let quiet = AtomicBool::new(false);
+        let p = piece("later", alike.as_bytes(), true, &limits, &quiet).unwrap();
+        assert_eq!(p.snap.goroutines.len(), 20_000);
+        // The same dump with every frame alike merges.
+        let text = alike;
+        let (_, merged) = parse_in_chunks("alike", text.as_bytes(), &limits, 2, 2).unwrap();
+        assert!(merged, "a dump of one frame was not merged");
     }
 
     fn one(text: &str) -> Snapshot {
