@@ -327,106 +327,118 @@ fn hostile_shapes_are_linear_in_time_and_bounded_in_memory() {
     eprintln!("base RSS {:.1} MB", base as f64 / 1e6);
     let mut failures = Vec::new();
     for shape in SHAPES {
-        let mut points: Vec<Point> = shape.sizes.iter().map(|&n| measure_shape(shape, n, dir.path(), base)).collect();
-        // A shared machine can slow one batch of runs (this VM's CPU time for one input moves
-        // by up to 2x between batches): a shape over 3x is measured up to four times more,
-        // keeping each size's fastest run (a real quadratic corner stays over 3x every time).
-        for _ in 0..4 {
+        let files: Vec<(String, u64)> = shape.sizes.iter().map(|&n| write_shape(shape, n, dir.path())).collect();
+        let grew = files[1].1 as f64 / files[0].1 as f64;
+        assert!((1.8..2.2).contains(&grew), "{}: sizes should double, grew {grew:.2}x", shape.name);
+        // A shared machine can slow a stretch of runs (this VM's CPU time for one input
+        // moves by up to 2x from one minute to the next): the two sizes are measured in
+        // turn within a batch, so that both meet the same machine, and a shape over 3x is
+        // measured in up to four batches more, one under 3x being enough (a real quadratic
+        // corner is over 3x in every batch).
+        let mut best = f64::MAX;
+        let mut beyond = [[0f64; 2]; 2];
+        for batch in 0..5 {
+            let points = measure_sizes(shape, &files, base);
+            for (max, p) in beyond.iter_mut().zip(&points) {
+                for m in 0..2 {
+                    max[m] = max[m].max(p.beyond[m]);
+                }
+            }
+            // Table and JSON together, each the best of three: GNU time counts in 10 ms
+            // ticks, so one tick per run is allowed on top of the 3x.
             let (ta, tb) = (points[0].cpu[0] + points[0].cpu[1], points[1].cpu[0] + points[1].cpu[1]);
+            best = best.min((tb - 0.02) / ta);
             if tb <= 3.0 * ta + 0.02 {
                 break;
             }
-            eprintln!("{}: {ta:.3} s then {tb:.3} s: measured again", shape.name);
-            for (p, &n) in points.iter_mut().zip(&shape.sizes) {
-                let again = measure_shape(shape, n, dir.path(), base);
-                for m in 0..2 {
-                    p.cpu[m] = p.cpu[m].min(again.cpu[m]);
-                    p.beyond[m] = p.beyond[m].max(again.beyond[m]);
-                }
-            }
+            eprintln!("{}: {ta:.3} s then {tb:.3} s CPU in batch {}: measured again", shape.name, batch + 1);
         }
-        let (a, b) = (&points[0], &points[1]);
-        let grew = b.bytes as f64 / a.bytes as f64;
-        assert!((1.8..2.2).contains(&grew), "{}: sizes should double, grew {grew:.2}x", shape.name);
-        // Table and JSON together, each the best of three: GNU time counts in 10 ms ticks,
-        // so one tick per run is allowed on top of the 3x.
-        let (ta, tb) = (a.cpu[0] + a.cpu[1], b.cpu[0] + b.cpu[1]);
-        if tb > 3.0 * ta + 0.02 {
+        if best > 3.0 {
             failures.push(format!(
-                "{}: {ta:.3} s CPU for {} bytes, {tb:.3} s for {} (over 3x)",
-                shape.name, a.bytes, b.bytes
+                "{}: {:.2}x the CPU time for {} bytes as for {} at best (over 3x)",
+                shape.name, best, files[1].1, files[0].1
             ));
         }
-        for m in 0..2 {
-            let mode = ["table", "json"][m];
-            for p in [a, b] {
-                if p.beyond[m] > 2.0 {
+        for (m, mode) in ["table", "json"].into_iter().enumerate() {
+            for b in &beyond {
+                if b[m] > 2.0 {
                     failures.push(format!(
                         "{} ({mode}): peak RSS {:.2}x the input beyond the input itself (limit 2x)",
-                        shape.name, p.beyond[m]
+                        shape.name, b[m]
                     ));
                 }
             }
+        }
+        for (path, _) in files {
+            std::fs::remove_file(path).unwrap();
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Measures `shape` at size `n` through the binary: table and JSON, each the best of three
-/// runs under an address-space cap, with the output checked.
-fn measure_shape(shape: &Shape, n: usize, dir: &std::path::Path, base: u64) -> Point {
+/// Writes `shape`'s dump of size `n` into `dir`: its path and bytes.
+fn write_shape(shape: &Shape, n: usize, dir: &Path) -> (String, u64) {
     let path = dir.join(format!("{}-{n}.txt", shape.name.split(' ').next().unwrap()));
     let data = (shape.make)(n);
     std::fs::write(&path, &data).unwrap();
-    let bytes = data.len() as u64;
-    drop(data);
-    let file = path.to_str().unwrap();
-    let cap = bytes * 4 + AS_ALLOWANCE;
-    let mut point = Point { bytes, cpu: [f64::MAX; 2], beyond: [0.0; 2] };
-    for (m, json) in [false, true].into_iter().enumerate() {
-        let mut args = vec!["show"];
-        if json {
-            args.push("--json");
-        }
-        args.extend_from_slice(shape.flags);
-        args.push(file);
-        for _ in 0..3 {
-            let r = measure(&args, Some(cap), &[]);
-            assert_eq!(r.code, 0, "{}: {args:?} under --as={cap} failed: {}", shape.name, r.stderr);
-            let text = String::from_utf8_lossy(&r.stdout);
-            if json {
-                let doc: serde_json::Value = serde_json::from_slice(&r.stdout).expect("JSON");
-                assert_eq!(doc["snapshots"][0]["total"], (shape.goroutines)(n), "{}", shape.name);
-            } else {
-                assert_no_control(shape.name, &text);
-                let total = (shape.goroutines)(n);
-                let noun = if total == 1 { "goroutine" } else { "goroutines" };
-                assert!(
-                    text.contains(&format!(", {total} {noun} in ")),
-                    "{}: {}",
-                    shape.name,
-                    &text[..300.min(text.len())]
-                );
-                for l in text.lines() {
-                    assert!(l.chars().count() <= 100, "{}: a line over 100 columns: {l}", shape.name);
+    (path.to_str().unwrap().to_string(), data.len() as u64)
+}
+
+/// Measures `shape`'s dumps (`files`, of the sizes in `shape.sizes`) through the binary,
+/// table and JSON, each the best of three runs under an address-space cap, with the output
+/// checked. The sizes take turns, run by run.
+fn measure_sizes(shape: &Shape, files: &[(String, u64)], base: u64) -> Vec<Point> {
+    let mut points: Vec<Point> =
+        files.iter().map(|&(_, bytes)| Point { bytes, cpu: [f64::MAX; 2], beyond: [0.0; 2] }).collect();
+    for _ in 0..3 {
+        for (m, json) in [false, true].into_iter().enumerate() {
+            for ((file, bytes), (point, &n)) in files.iter().zip(points.iter_mut().zip(&shape.sizes)) {
+                let mut args = vec!["show"];
+                if json {
+                    args.push("--json");
                 }
+                args.extend_from_slice(shape.flags);
+                args.push(file);
+                let cap = bytes * 4 + AS_ALLOWANCE;
+                let r = measure(&args, Some(cap), &[]);
+                assert_eq!(r.code, 0, "{}: {args:?} under --as={cap} failed: {}", shape.name, r.stderr);
+                check_output(shape, n, json, &r.stdout);
+                point.cpu[m] = point.cpu[m].min(r.cpu);
+                let beyond = r.max_rss.saturating_sub(bytes + base) as f64 / *bytes as f64;
+                point.beyond[m] = point.beyond[m].max(beyond);
             }
-            point.cpu[m] = point.cpu[m].min(r.cpu);
-            let beyond = r.max_rss.saturating_sub(bytes + base) as f64 / bytes as f64;
-            point.beyond[m] = point.beyond[m].max(beyond);
         }
     }
-    std::fs::remove_file(&path).unwrap();
-    eprintln!(
-        "{:32} {:>7.1} MB  table {:.3} s, {:.2}x input beyond  json {:.3} s, {:.2}x",
-        shape.name,
-        bytes as f64 / 1e6,
-        point.cpu[0],
-        point.beyond[0],
-        point.cpu[1],
-        point.beyond[1]
-    );
-    point
+    for p in &points {
+        eprintln!(
+            "{:32} {:>7.1} MB  table {:.3} s, {:.2}x input beyond  json {:.3} s, {:.2}x",
+            shape.name,
+            p.bytes as f64 / 1e6,
+            p.cpu[0],
+            p.beyond[0],
+            p.cpu[1],
+            p.beyond[1]
+        );
+    }
+    points
+}
+
+/// The output of `show` (`json` or the table) on `shape`'s dump of size `n` counts every
+/// goroutine; the table has no control character and no line over 100 columns.
+fn check_output(shape: &Shape, n: usize, json: bool, stdout: &[u8]) {
+    let total = (shape.goroutines)(n);
+    if json {
+        let doc: serde_json::Value = serde_json::from_slice(stdout).expect("JSON");
+        assert_eq!(doc["snapshots"][0]["total"], total, "{}", shape.name);
+        return;
+    }
+    let text = String::from_utf8_lossy(stdout);
+    assert_no_control(shape.name, &text);
+    let noun = if total == 1 { "goroutine" } else { "goroutines" };
+    assert!(text.contains(&format!(", {total} {noun} in ")), "{}: {}", shape.name, &text[..300.min(text.len())]);
+    for l in text.lines() {
+        assert!(l.chars().count() <= 100, "{}: a line over 100 columns: {l}", shape.name);
+    }
 }
 
 /// Every text output escapes control characters: show (table and `--stacks`), diff,
