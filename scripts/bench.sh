@@ -16,6 +16,8 @@
 #                 (default 12) with the pinned one run twice a round, and the medians of
 #                 each and of the ratios per round (the pinned one against itself: the noise)
 #                 (issue 14: threads must not make it slower than one core)
+#   distinct      a dump of distinct label values (written here), auto threads against one
+#                 core, paired as above but on an idle machine
 #   debug=1       goroscope show, `go tool pprof -top` (no symbols from debug=1), `wc -l`
 #   debug=0       goroscope show, `go tool pprof -raw` and `-top`, floor `gzip -d`
 #   trend         goroscope trend over bench-data/trend/ (1,000 debug=1 files of 1,000 sites,
@@ -240,6 +242,23 @@ for s in "${sizes[@]}"; do
 		measure "debug0 unique labels $s" "floor: gzip -d" "$d0" gzip -dc "$d0"
 	fi
 done
+
+# Every label value distinct (the shape of tests/hostile.rs: 20,000 goroutines × 100 labels,
+# 34 MB, written here once), on an idle machine: a split whose pieces' tables outgrow a
+# quarter of them is called off and the first piece reads on, so two threads must cost no
+# more than one core (issue 14; before, every piece was parsed and then the whole input
+# again on one thread).
+dv=$data/distinct-labels-20k.debug2.txt
+[[ -e $dv ]] || awk 'BEGIN {
+	for (i = 0; i < 20000; i++) {
+		printf "goroutine %d [select] {", i + 1
+		for (j = 0; j < 100; j++) printf "%sk%d: \"v%d\"", (j ? ", " : ""), j, i * 100 + j
+		printf "}:\nmain.f()\n\t/app/main.go:10 +0x1\n\n"
+	}
+}' >"$dv"
+paired "distinct label values 20k, idle machine" "$dv" \
+	"goroscope show (auto threads)" "$bin" show "$dv" -- \
+	"goroscope show (1 core)" taskset -c 1 "$bin" show "$dv"
 
 # trend over 1,000 snapshots of 1,000 sites (written by `cargo bench --bench trend`).
 tr=$data/trend
