@@ -340,8 +340,8 @@ fn hostile_shapes_are_linear_in_time_and_bounded_in_memory() {
         for batch in 0..5 {
             let points = measure_sizes(shape, &files, base);
             for (max, p) in beyond.iter_mut().zip(&points) {
-                for m in 0..2 {
-                    max[m] = max[m].max(p.beyond[m]);
+                for (max, &b) in max.iter_mut().zip(&p.beyond) {
+                    *max = max.max(b);
                 }
             }
             // Table and JSON together, each the best of three: GNU time counts in 10 ms
