@@ -10,16 +10,19 @@
 //! that finds other work is taken again for up to [`settle`]'s window, and the fewest
 //! runnable tasks seen count: a busy loop is runnable in every reading, a command starting
 //! up is not after a millisecond or two (measured at 0, 0.25, 0.5, 1, 2 ms after start,
-//! through `| cat`, `| head`, `| less`, `| grep`: 3–4, 1–3, 1–3, 1–2, 1 runnable). It
-//! only sizes a split, never changes a result; where `/proc` cannot be read the allowed
-//! CPUs are used. Reads two small files and holds no state.
+//! through `| cat`, `| head`, `| less`, `| grep`: 3–4, 1–3, 1–3, 1–2, 1 runnable). The
+//! readings are taken by a helper thread of the split while the calling thread parses
+//! ([`super::text::Crew::Scout`]), so waiting for them costs no time. It only sizes a
+//! split, never changes a result; where `/proc` cannot be read the allowed CPUs are used.
+//! Reads two small files and holds no state.
 
 use std::time::{Duration, Instant};
 
-/// Cores to parse on now: at least 1, at most the CPUs the process may use. A reading that
+/// Cores to parse on now: at least 1, at most the CPUs the process may use. `ours`: the
+/// runnable threads of this process at the time, the caller included. A reading that
 /// finds other work is taken again every 250 µs until `window` has passed or a reading
 /// finds none ([`settle`]).
-pub(crate) fn free(window: Duration) -> usize {
+pub(crate) fn free(window: Duration, ours: usize) -> usize {
     let allowed = std::thread::available_parallelism().map_or(1, |n| n.get());
     if allowed == 1 {
         return 1;
@@ -27,9 +30,10 @@ pub(crate) fn free(window: Duration) -> usize {
     let online = std::fs::read_to_string("/sys/devices/system/cpu/online").ok();
     let Some(online) = online.as_deref().and_then(cpu_count) else { return allowed };
     let deadline = Instant::now() + window;
+    // `split` counts the caller alone as ours.
     let readings = std::iter::from_fn(|| {
         let loadavg = std::fs::read_to_string("/proc/loadavg").ok()?;
-        runnable(&loadavg)
+        runnable(&loadavg).map(|n| n.saturating_sub(ours.saturating_sub(1)))
     });
     settle(allowed, online, readings, || {
         let now = Instant::now();
@@ -114,7 +118,7 @@ mod tests {
     #[test]
     fn free_is_within_the_allowed_cpus() {
         let allowed = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let n = free(Duration::from_millis(2));
+        let n = free(Duration::from_millis(2), 1);
         assert!((1..=allowed).contains(&n), "{n} of {allowed}");
     }
 

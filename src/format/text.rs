@@ -58,19 +58,18 @@ use std::time::Duration;
 /// holds no goroutine header.
 ///
 /// A large plain dump is split at goroutine boundaries and parsed on the cores free now
-/// ([`super::cores::free`]: the CPUs the process may use, `taskset` narrows them, less
-/// those other work keeps busy); the result is exactly that of one pass.
+/// (the CPUs the process may use, `taskset` narrows them, less those other work keeps
+/// busy: [`Crew::Scout`]); the result is exactly that of one pass.
 pub fn parse(source: &str, data: &[u8], log_mode: bool, limits: &Limits) -> crate::Result<Vec<Snapshot>> {
-    let threads = match !log_mode && data.len() >= PARALLEL_MIN_BYTES {
-        // Readings taken again for at most a tenth of a nanosecond a byte (parsing takes
-        // about 0.8 on one core), up to 2 ms from 20 MB on.
-        true => super::cores::free(Duration::from_nanos(data.len() as u64 / 10).min(Duration::from_millis(2))),
-        false => 1,
-    };
-    parse_threads(source, data, log_mode, limits, threads)
+    let allowed = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Readings taken again for at most 0.2 ns a byte (parsing takes about 0.8 on one core),
+    // up to 5 ms from 25 MB on; the calling thread parses the first piece meanwhile.
+    let window = Duration::from_nanos(data.len() as u64 / 5).min(Duration::from_millis(5));
+    parse_on(source, data, log_mode, limits, allowed, Crew::Scout(window))
 }
 
-/// [`parse`] on at most `threads` threads (1: one pass on the calling thread).
+/// [`parse`] on at most `threads` threads (1: one pass on the calling thread), all of them
+/// used whatever else the machine runs.
 pub fn parse_threads(
     source: &str,
     data: &[u8],
@@ -78,13 +77,41 @@ pub fn parse_threads(
     limits: &Limits,
     threads: usize,
 ) -> crate::Result<Vec<Snapshot>> {
+    parse_on(source, data, log_mode, limits, threads, Crew::All)
+}
+
+fn parse_on(
+    source: &str,
+    data: &[u8],
+    log_mode: bool,
+    limits: &Limits,
+    threads: usize,
+    crew: Crew,
+) -> crate::Result<Vec<Snapshot>> {
     if threads > 1 && !log_mode && data.len() >= PARALLEL_MIN_BYTES {
         let chunks = (data.len() / CHUNK_BYTES).clamp(threads, threads * CHUNKS_PER_THREAD);
-        if let Some((snaps, _)) = parse_in_chunks(source, data, limits, chunks, threads) {
+        if let Some((snaps, _)) = parse_in_chunks(source, data, limits, chunks, threads, crew) {
             return Ok(snaps);
         }
     }
     parse_serial(source, data, log_mode, limits)
+}
+
+/// Which threads of a split take pieces.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Crew {
+    /// All of them.
+    All,
+    /// This many helpers beside the calling thread (tests).
+    #[cfg(test)]
+    Only(usize),
+    /// As many as there are cores free: the first helper finds out, taking readings of the
+    /// machine's runnable tasks for up to this long ([`super::cores::free`]) while the
+    /// calling thread parses the first piece, and helpers past the cores free take none.
+    /// Where no helper takes a piece, the calling thread reads on from its piece as one
+    /// pass would (issue 14: on a loaded machine two threads were slower than one; reading
+    /// before the split cost every run the readings' time).
+    Scout(Duration),
 }
 
 /// Below this size one thread is used. Spawning and merging cost about 0.1 ms plus a
@@ -141,6 +168,7 @@ pub(crate) fn parse_in_chunks(
     limits: &Limits,
     chunks: usize,
     threads: usize,
+    crew: Crew,
 ) -> Option<(Vec<Snapshot>, bool)> {
     let bounds = chunk_bounds(data, chunks);
     if bounds.len() < 3 {
@@ -151,9 +179,24 @@ pub(crate) fn parse_in_chunks(
     let called_off = std::sync::atomic::AtomicBool::new(false);
     let run = |part, later| piece(source, part, later, limits, &called_off);
     let next = std::sync::atomic::AtomicUsize::new(1);
-    let take = |out: &mut Vec<_>| {
+    let helpers = threads.min(parts.len()) - 1;
+    // Helpers that take pieces: all, or what the scout finds (UNDECIDED until then).
+    const UNDECIDED: usize = usize::MAX;
+    let crew_size = std::sync::atomic::AtomicUsize::new(match crew {
+        Crew::All => helpers,
+        #[cfg(test)]
+        Crew::Only(n) => n.min(helpers),
+        Crew::Scout(_) => UNDECIDED,
+    });
+    let take = |out: &mut Vec<_>, calling: bool| {
         use std::sync::atomic::Ordering::Relaxed;
         while !called_off.load(Relaxed) {
+            if calling && out.len() == 1 && crew_size.load(Relaxed) == 0 {
+                // No helper takes part, and the calling thread has read only the first
+                // piece: it reads on from there (below), as one pass.
+                called_off.store(true, Relaxed);
+                break;
+            }
             let i = next.fetch_add(1, Relaxed);
             let Some(&part) = parts.get(i) else { break };
             let p = run(part, true);
@@ -163,19 +206,33 @@ pub(crate) fn parse_in_chunks(
             out.push((i, p));
         }
     };
-    let helpers = threads.min(parts.len()) - 1;
     let mut outs: Vec<(usize, Option<Parser>)> = std::thread::scope(|s| {
+        let (take, crew_size) = (&take, &crew_size);
         let handles: Vec<_> = (0..helpers)
-            .map(|_| {
-                s.spawn(|| {
+            .map(|k| {
+                s.spawn(move || {
+                    use std::sync::atomic::Ordering::Relaxed;
                     let mut out = Vec::new();
-                    take(&mut out);
+                    if let Crew::Scout(window) = crew {
+                        if k == 0 {
+                            // Beside this thread, the calling one is parsing: two of ours.
+                            let free = super::cores::free(window, 2);
+                            crew_size.store(free.saturating_sub(1).min(helpers), Relaxed);
+                        }
+                        while crew_size.load(Relaxed) == UNDECIDED {
+                            std::thread::sleep(Duration::from_micros(100));
+                        }
+                        if k >= crew_size.load(Relaxed) {
+                            return out;
+                        }
+                    }
+                    take(&mut out, false);
                     out
                 })
             })
             .collect();
         let mut out = vec![(0, run(parts[0], false))];
-        take(&mut out);
+        take(&mut out, true);
         for h in handles {
             out.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
         }
@@ -1781,7 +1838,7 @@ mod tests {
             let mut one = parse_serial(name, data, false, &limits).unwrap();
             let want = fingerprint(&mut one);
             for (chunks, threads) in [(2, 2), (3, 2), (8, 2), (8, 3)] {
-                if let Some((mut got, was_merged)) = parse_in_chunks(name, data, &limits, chunks, threads) {
+                if let Some((mut got, was_merged)) = parse_in_chunks(name, data, &limits, chunks, threads, Crew::All) {
                     merged += usize::from(was_merged);
                     read_on += usize::from(!was_merged);
                     let how = if was_merged { "merged" } else { "read on by the first" };
@@ -1816,7 +1873,8 @@ mod tests {
             let data = text.as_bytes();
             let want = fingerprint(&mut parse_serial(name, data, false, &limits).unwrap());
             for (chunks, threads) in [(2, 2), (4, 2), (3, 3)] {
-                let (mut got, merged) = parse_in_chunks(name, data, &limits, chunks, threads).expect("first reads on");
+                let (mut got, merged) =
+                    parse_in_chunks(name, data, &limits, chunks, threads, Crew::All).expect("first reads on");
                 assert!(!merged, "{name}: {chunks} pieces merged although over budget");
                 assert!(fingerprint(&mut got) == want, "{name}: {chunks} pieces differ from one pass");
             }
@@ -1839,8 +1897,36 @@ mod tests {
         assert_eq!(p.snap.goroutines.len(), 20_000);
         // The same dump with every frame alike merges.
         let text = alike;
-        let (_, merged) = parse_in_chunks("alike", text.as_bytes(), &limits, 2, 2).unwrap();
+        let (_, merged) = parse_in_chunks("alike", text.as_bytes(), &limits, 2, 2, Crew::All).unwrap();
         assert!(merged, "a dump of one frame was not merged");
+    }
+
+    /// A split whose helpers take no piece is read on by the calling thread, one that
+    /// some take is merged, and the scout's choice, whatever the machine runs, gives one
+    /// pass's output too.
+    #[test]
+    fn a_crew_of_any_size_gives_one_pass() {
+        let limits = Limits::default();
+        let data: String = (0..20_000)
+            .map(|i| {
+                format!("goroutine {} [chan send]:\nmain.serve()\n\t/app/serve.go:{} +0x1f\n\n", i + 1, i % 40 + 1)
+            })
+            .collect();
+        let data = data.as_bytes();
+        let want = fingerprint(&mut parse_serial("crew", data, false, &limits).unwrap());
+        for (crew, threads, merges) in [
+            (Crew::All, 2, Some(true)),
+            (Crew::Only(0), 2, Some(false)),
+            (Crew::Only(0), 3, Some(false)),
+            (Crew::Only(1), 3, Some(true)),
+            (Crew::Scout(Duration::from_millis(2)), 2, None),
+        ] {
+            let (mut got, merged) = parse_in_chunks("crew", data, &limits, 6, threads, crew).expect("parses");
+            if let Some(m) = merges {
+                assert_eq!(merged, m, "{crew:?} on {threads} threads");
+            }
+            assert!(fingerprint(&mut got) == want, "{crew:?} on {threads} threads differs from one pass");
+        }
     }
 
     fn one(text: &str) -> Snapshot {
