@@ -51,6 +51,7 @@ use crate::limits::Limits;
 use crate::model::{flags, Format, FrameId, Goroutine, LabelSetId, ProfileKind, Snapshot, Sym, NONE, NO_LABELS};
 use memchr::memchr;
 use rustc_hash::FxHashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::time::Duration;
 
 /// Parses every dump in `data`. `log_mode` strips `kubectl logs --timestamps` / CRI line
@@ -138,7 +139,7 @@ const BUDGET_CHECK_EVERY: usize = 4096;
 #[derive(Clone, Copy)]
 struct Budget<'l> {
     table_bytes: usize,
-    called_off: &'l std::sync::atomic::AtomicBool,
+    called_off: &'l AtomicBool,
 }
 
 /// One pass over the whole input on the calling thread.
@@ -175,21 +176,20 @@ pub(crate) fn parse_in_chunks(
         return None;
     }
     let parts: Vec<&[u8]> = bounds.windows(2).map(|w| &data[w[0]..w[1]]).collect();
-    // Pieces are handed out in order; once one cannot be merged, the rest are not read.
-    let called_off = std::sync::atomic::AtomicBool::new(false);
+    let called_off = AtomicBool::new(false);
     let run = |part, later| piece(source, part, later, limits, &called_off);
-    let next = std::sync::atomic::AtomicUsize::new(1);
+    // Pieces are handed out in order; once one cannot be merged, the rest are not read.
+    let next = AtomicUsize::new(1);
     let helpers = threads.min(parts.len()) - 1;
     // Helpers that take pieces: all, or what the scout finds (UNDECIDED until then).
     const UNDECIDED: usize = usize::MAX;
-    let crew_size = std::sync::atomic::AtomicUsize::new(match crew {
+    let crew_size = AtomicUsize::new(match crew {
         Crew::All => helpers,
         #[cfg(test)]
         Crew::Only(n) => n.min(helpers),
         Crew::Scout(_) => UNDECIDED,
     });
     let take = |out: &mut Vec<_>, calling: bool| {
-        use std::sync::atomic::Ordering::Relaxed;
         while !called_off.load(Relaxed) {
             if calling && out.len() == 1 && crew_size.load(Relaxed) == 0 {
                 // No helper takes part, and the calling thread has read only the first
@@ -211,7 +211,6 @@ pub(crate) fn parse_in_chunks(
         let handles: Vec<_> = (0..helpers)
             .map(|k| {
                 s.spawn(move || {
-                    use std::sync::atomic::Ordering::Relaxed;
                     let mut out = Vec::new();
                     if let Crew::Scout(window) = crew {
                         if k == 0 {
@@ -246,7 +245,7 @@ pub(crate) fn parse_in_chunks(
     }
     let rest: Option<Vec<Parser>> = outs.collect();
     let merged = match rest {
-        Some(rest) if !called_off.load(std::sync::atomic::Ordering::Relaxed) && rest.len() == parts.len() - 1 => {
+        Some(rest) if !called_off.load(Relaxed) && rest.len() == parts.len() - 1 => {
             merge(&mut first, rest, data, &bounds, limits)?
         }
         // The pieces go before the first reads on: they would only add to its peak.
@@ -269,7 +268,7 @@ fn piece<'a, 'l>(
     part: &'a [u8],
     later: bool,
     limits: &'l Limits,
-    called_off: &'l std::sync::atomic::AtomicBool,
+    called_off: &'l AtomicBool,
 ) -> Option<Parser<'a, 'l>> {
     let mut p = Parser::new(source, false, limits);
     p.stop_at_text = later;
@@ -1126,10 +1125,10 @@ impl<'a, 'l> Parser<'a, 'l> {
         let Some(budget) = self.budget else { return };
         let over = self.snap.tables.heap_bytes() > budget.table_bytes;
         if over {
-            budget.called_off.store(true, std::sync::atomic::Ordering::Relaxed);
+            budget.called_off.store(true, Relaxed);
         }
         if self.stop_at_text {
-            self.stopped |= over || budget.called_off.load(std::sync::atomic::Ordering::Relaxed);
+            self.stopped |= over || budget.called_off.load(Relaxed);
         } else if over {
             self.budget = None;
         }
@@ -1881,7 +1880,6 @@ mod tests {
         }
         // A later piece over budget stops early and calls the split off; the first reads
         // its piece to the end all the same; a later one stops once another called it off.
-        use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
         let distinct = cases[0].1.as_bytes();
         let called_off = AtomicBool::new(false);
         let p = piece("later", distinct, true, &limits, &called_off).unwrap();
