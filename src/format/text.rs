@@ -45,7 +45,7 @@
 //! for it.
 
 use super::labels::parse_label_pairs;
-use super::lines::Lines;
+use super::lines::{find_either, Lines};
 use super::logprefix::{stamp, strip_prefix, LinePrefix, Prefix, Stamp};
 use crate::limits::Limits;
 use crate::model::{flags, Format, FrameId, Goroutine, LabelSetId, ProfileKind, Snapshot, Sym, NONE, NO_LABELS};
@@ -132,6 +132,10 @@ const CHUNKS_PER_THREAD: usize = 2;
 /// [`parse_in_chunks`]); real dumps repeat their frames and labels and stay far below it
 /// (the wide 1M dump: 1.75 GB, tables of ~10 MB).
 const MERGE_TABLES_PER_INPUT: usize = 4;
+/// Predictions tried between two looks at how many held ([`Parser::check_predictions`]),
+/// and the goroutines predicting then stops for if most failed.
+const PREDICTIONS_CHECKED: u32 = 4096;
+const PREDICTION_PAUSE: usize = 16384;
 /// How often (in frames and goroutines) a piece compares its tables with its budget.
 const BUDGET_CHECK_EVERY: usize = 4096;
 
@@ -441,6 +445,19 @@ struct Parser<'a, 'l> {
     /// After `-----` (GOTRACEBACK=crash): the per-M sections that follow belong to this
     /// dump, and a goroutine they print again is not counted twice.
     crash_section: bool,
+    /// The current goroutine's slot for predicting its first frame (see [`FrameCache::first`]).
+    first_key: usize,
+    /// Frames are predicted ([`Parser::predicted_frame`]); off for a while where most
+    /// predictions fail (a dump of distinct frames), since each frame is then looked up on
+    /// its own instead of in batches.
+    predict: bool,
+    /// Predictions tried and those that held, since the last check.
+    tried: u32,
+    held: u32,
+    /// Goroutines until predicting is tried again.
+    paused: usize,
+    /// Frames read by prediction.
+    predicted: u64,
 }
 
 impl<'a, 'l> Parser<'a, 'l> {
@@ -480,6 +497,12 @@ impl<'a, 'l> Parser<'a, 'l> {
             seen: None,
             boundary: None,
             crash_section: false,
+            first_key: 0,
+            predict: true,
+            tried: 0,
+            held: 0,
+            paused: 0,
+            predicted: 0,
         }
     }
 
@@ -487,7 +510,20 @@ impl<'a, 'l> Parser<'a, 'l> {
     fn feed(&mut self, data: &'a [u8]) -> crate::Result<()> {
         self.frame_cache.max_bytes = self.frame_cache.max_bytes.max(data.len() / 4);
         let mut line_no = 0u64;
-        for (line, complete) in Lines::new(data) {
+        let mut lines = Lines::new(data);
+        loop {
+            if self.predict && self.state == State::Frames && !self.strip && self.pending_fn.is_none() {
+                let at = lines.offset();
+                let mut pos = at;
+                while let Some(next) = self.predicted_frame(data, pos) {
+                    pos = next;
+                    line_no += 2;
+                }
+                if pos != at {
+                    lines.seek(pos);
+                }
+            }
+            let Some((line, complete)) = lines.next() else { break };
             line_no += 1;
             if line.len() as u64 > self.limits.max_line {
                 return Err(crate::Error::Limit {
@@ -696,6 +732,7 @@ impl<'a, 'l> Parser<'a, 'l> {
         match parse_header(line) {
             Some(Header::Goroutine(mut g, status, label_text)) => {
                 g.state = self.state_cache.intern(&mut self.snap.tables.strings, status);
+                self.first_key = g.state as usize & 15;
                 self.maybe_new_dump = false;
                 self.stray += std::mem::take(&mut self.pending_stray);
                 if let Some(text) = label_text {
@@ -957,6 +994,52 @@ impl<'a, 'l> Parser<'a, 'l> {
         Ok(())
     }
 
+    /// The frame at `pos` (a line start inside a goroutine's frames) if it is one that
+    /// followed the previous frame before: its function line and file line are compared
+    /// in place with the frame's key, which spares finding the name, hashing and probing.
+    /// Pushes it and returns where the next line starts; `None` (nothing done) otherwise.
+    #[inline]
+    fn predicted_frame(&mut self, data: &'a [u8], pos: usize) -> Option<usize> {
+        self.resolve_frames();
+        if self.stack.len() as u64 >= self.limits.max_frames || pos >= data.len() {
+            return None;
+        }
+        let prev = self.stack.last().copied();
+        let seen = self.frame_cache.predicted(prev, self.first_key);
+        self.tried += 1;
+        for (k, slot) in seen.iter().enumerate() {
+            if slot.id == NONE {
+                break;
+            }
+            if let Some(next) = self.frame_cache.matches(slot, data, pos, self.limits.max_line) {
+                self.stack.push(slot.id);
+                self.frame_cache.hits += 1;
+                self.held += 1;
+                self.predicted += 1;
+                if k > 0 {
+                    self.frame_cache.learn(prev, self.first_key, *slot);
+                }
+                return Some(next);
+            }
+        }
+        if self.tried >= PREDICTIONS_CHECKED {
+            self.check_predictions();
+        }
+        None
+    }
+
+    /// Stops predicting for [`PREDICTION_PAUSE`] goroutines if fewer than a quarter of the
+    /// last predictions held.
+    #[cold]
+    #[inline(never)]
+    fn check_predictions(&mut self) {
+        if self.held < self.tried / 4 {
+            self.predict = false;
+            self.paused = PREDICTION_PAUSE;
+        }
+        (self.tried, self.held) = (0, 0);
+    }
+
     /// Looks up the frames of [`Parser::pending`] and pushes them, in order. With many
     /// distinct call sites the cache's slots and keys are not in the CPU's cache (the input
     /// streaming by evicts them), and looking up one frame after the other waits for each
@@ -983,6 +1066,10 @@ impl<'a, 'l> Parser<'a, 'l> {
                 false => None,
             };
             self.frame_cache.hits += known.is_some() as usize;
+            if known.is_some() {
+                let slot = self.frame_cache.slots[p.slot];
+                self.frame_cache.learn(self.stack.last().copied(), self.first_key, slot);
+            }
             match known.or_else(|| self.frame_keyed(p.func, p.file_line, p.hash)) {
                 Some(id) => self.stack.push(id),
                 None if p.last_and_torn => self.snap.truncated = true,
@@ -1104,6 +1191,10 @@ impl<'a, 'l> Parser<'a, 'l> {
                 seen.entry(g.id).or_insert(self.snap.goroutines.len());
             }
             self.snap.goroutines.push(g);
+        }
+        if !self.predict {
+            self.paused -= 1;
+            self.predict = self.paused == 0;
         }
         if self.budget.is_some() {
             self.since_check += self.stack.len() + 1;
@@ -1229,7 +1320,7 @@ fn parse_header(line: &[u8]) -> Option<Header<'_>> {
     }
     // 1.26: `[chan receive labels:{"a": "1"}]`
     let mut status_part = body;
-    if let Some(i) = find_at_byte(body, b' ', b" labels:{") {
+    if let Some(i) = body.contains(&b'{').then(|| find_at_byte(body, b' ', b" labels:{")).flatten() {
         status_part = &body[..i];
         let l = &body[i + 9..];
         label_text = Some(l.strip_suffix(b"}").unwrap_or(l));
@@ -1295,6 +1386,12 @@ impl<'a> StateCache<'a> {
 
 /// Index of the `]` closing a header's bracket, skipping `]` inside quoted label text.
 fn find_close_bracket(s: &[u8]) -> Option<usize> {
+    // Most headers quote nothing before their `]`.
+    if let Some(i) = find_either(s, b']', b'"') {
+        if s[i] == b']' {
+            return Some(i);
+        }
+    }
     let mut in_quote = false;
     let mut i = 0;
     while i < s.len() {
@@ -1390,6 +1487,12 @@ struct FrameCache {
     /// each time, which is only slower. At least 64 KiB (it was 1 MiB: 0.7x the input of
     /// a 1.9 MB dump of distinct frames, the crafted-collision shape of tests/hostile.rs).
     max_bytes: usize,
+    /// The frames seen right after each frame (indexed by its id), the last one first:
+    /// the stack a goroutine goes on with is predicted from them and compared in place
+    /// ([`Parser::predicted_frame`]).
+    next: Vec<[FrameSlot; 2]>,
+    /// The same for a goroutine's first frame, by its wait state (a slot per state hash).
+    first: [[FrameSlot; 2]; 16],
 }
 
 #[derive(Clone, Copy)]
@@ -1444,7 +1547,15 @@ struct PendingFrame<'a> {
 
 impl Default for FrameCache {
     fn default() -> Self {
-        FrameCache { slots: vec![FREE_SLOT; 1024], len: 0, hits: 0, bytes: Vec::new(), max_bytes: 64 << 10 }
+        FrameCache {
+            slots: vec![FREE_SLOT; 1024],
+            len: 0,
+            hits: 0,
+            bytes: Vec::new(),
+            max_bytes: 64 << 10,
+            next: Vec::new(),
+            first: [[FREE_SLOT; 2]; 16],
+        }
     }
 }
 
@@ -1605,7 +1716,10 @@ impl FrameCache {
         }
         let grow = (self.len + 1) * 2 > self.slots.len();
         let slots = self.slots.len() << grow as usize;
-        if self.bytes.len() + func.len() + file_line.len() + slots * std::mem::size_of::<FrameSlot>() > self.max_bytes {
+        let next = self.next.len() * std::mem::size_of::<[FrameSlot; 2]>();
+        if self.bytes.len() + func.len() + file_line.len() + slots * std::mem::size_of::<FrameSlot>() + next
+            > self.max_bytes
+        {
             return;
         }
         if grow {
@@ -1632,6 +1746,93 @@ impl FrameCache {
 
     fn clear(&mut self) {
         *self = FrameCache { max_bytes: self.max_bytes, ..FrameCache::default() };
+    }
+
+    /// The frames predicted to follow `prev` (a goroutine's first frame: its state's
+    /// `first` slot), the last seen first; free slots where none is known.
+    #[inline]
+    fn predicted(&self, prev: Option<FrameId>, first: usize) -> [FrameSlot; 2] {
+        match prev {
+            Some(id) => self.next.get(id as usize).copied().unwrap_or([FREE_SLOT; 2]),
+            None => self.first[first],
+        }
+    }
+
+    /// Notes that the frame in `slot` followed `prev` (see [`FrameCache::predicted`]). Only
+    /// frames read from a function line and its file line are learned (not creators), so
+    /// a predicted name is always one [`function_name`] gave for a function line.
+    #[inline]
+    fn learn(&mut self, prev: Option<FrameId>, first: usize, slot: FrameSlot) {
+        let seen = match prev {
+            Some(id) => {
+                let id = id as usize;
+                if id >= self.next.len() {
+                    let want = (id + 1).next_power_of_two().max(1024);
+                    let bytes = self.bytes.len() + self.slots.len() * std::mem::size_of::<FrameSlot>();
+                    // Within the cache's budget, with the keys it predicts.
+                    if bytes + want * std::mem::size_of::<[FrameSlot; 2]>() > self.max_bytes {
+                        return;
+                    }
+                    self.next.resize(want, [FREE_SLOT; 2]);
+                }
+                &mut self.next[id]
+            }
+            None => &mut self.first[first],
+        };
+        if seen[0].id != slot.id {
+            seen[1] = seen[0];
+            seen[0] = slot;
+        }
+    }
+
+    /// Where the two lines after `pos` end if they are the frame of `slot` (its function
+    /// line and its file line), read exactly as [`Parser::frame_line`] would read them;
+    /// `None` if they are not, or if the slow path has anything to say about them.
+    #[inline]
+    fn matches(&self, slot: &FrameSlot, data: &[u8], pos: usize, max_line: u64) -> Option<usize> {
+        let (fl, ll) = (slot.func_len as usize, slot.file_len as usize);
+        let start = slot.start as usize;
+        let func = &self.bytes[start..start + fl];
+        let file = &self.bytes[start + fl..start + fl + ll];
+        let rest = &data[pos..];
+        // The function line: `func(args…)`, its last `(` right after the name. A line that
+        // starts so is read as a function line: the name is one [`function_name`] gave for
+        // such a line ([`FrameCache::learn`]), so it does not start as a header, a file
+        // line, `created by`, `...` or `[originating` do (which have no `(` where the name
+        // ends), and it is not `panic`.
+        if fl == 0 || rest.get(fl) != Some(&b'(') || !same(&rest[..fl], func) {
+            return None;
+        }
+        let args = fl + 1;
+        let end = args + find_either(&rest[args..], b'(', b'\n')?;
+        if rest[end] != b'\n' || rest[end - 1] != b')' || end as u64 > max_line {
+            return None;
+        }
+        // The file line: `\t` and the key, then the line's end or its frame pointers.
+        let rest = &rest[end + 1..];
+        if rest.first() != Some(&b'\t') || rest.len() < ll + 2 || !same(&rest[1..ll + 1], file) {
+            return None;
+        }
+        let after = ll + 1;
+        let line_end = if slot.hash & 1 == 0 {
+            // The line is the key: it was read as a frame before.
+            if rest[after] != b'\n' {
+                return None;
+            }
+            after
+        } else {
+            let e = after + memchr(b'\n', &rest[after..])?;
+            let line = &rest[..e];
+            // Cut at its last ` fp=` (see [`frame_key`]), and not a header glued to its end.
+            if line.last() == Some(&b':') || rfind_after_space(line, b"fp=0x") != Some(after) {
+                return None;
+            }
+            e
+        };
+        if line_end as u64 > max_line {
+            return None;
+        }
+        Some(pos + end + 1 + line_end + 1)
     }
 }
 
@@ -1800,10 +2001,8 @@ mod tests {
         out
     }
 
-    /// Issue 6: N threads must give exactly the output of one.
-    #[test]
-    fn chunks_merge_to_one_pass() {
-        let limits = Limits::default();
+    /// The text dumps of testdata/, each as it is and in issue 11's shapes.
+    fn testdata_inputs() -> Vec<(String, Vec<u8>)> {
         let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
         for version in ["go1.21", "go1.24", "go1.27"] {
             let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(version);
@@ -1832,6 +2031,14 @@ mod tests {
             }
         }
         assert!(inputs.len() >= 10, "testdata dumps found: {}", inputs.len());
+        inputs
+    }
+
+    /// Issue 6: N threads must give exactly the output of one.
+    #[test]
+    fn chunks_merge_to_one_pass() {
+        let limits = Limits::default();
+        let inputs = testdata_inputs();
         let (mut merged, mut read_on) = (0, 0);
         for (name, data) in &inputs {
             let mut one = parse_serial(name, data, false, &limits).unwrap();
@@ -1848,6 +2055,86 @@ mod tests {
         assert!(merged >= inputs.len() / 2, "only {merged} of {} inputs were split", inputs.len() * 3);
         // Small pieces of real dumps are mostly new frames: some splits are called off.
         assert!(read_on > 0, "no split was called off");
+    }
+
+    /// One pass, with frames predicted or each one read and looked up: the output (or the
+    /// error) and the frames read by prediction.
+    fn one_pass(data: &[u8], limits: &Limits, predict: bool) -> (Result<String, String>, u64) {
+        let mut p = Parser::new("t", false, limits);
+        if !predict {
+            (p.predict, p.paused) = (false, usize::MAX);
+        }
+        let out = p.feed(data).map(|()| {
+            p.finish();
+            fingerprint(&mut p.done)
+        });
+        (out.map_err(|e| e.to_string()), p.predicted)
+    }
+
+    /// Issue 14: a frame read by prediction (compared in place with the frame that
+    /// followed the previous one before) is the frame reading its lines gives, on every
+    /// dump of testdata/ and on lines made to look like a predicted frame but read
+    /// otherwise.
+    #[test]
+    fn predicted_frames_read_as_the_slow_path_does() {
+        let limits = Limits::default();
+        let (mut frames, mut predicted) = (0, 0);
+        for (name, data) in testdata_inputs() {
+            let (want, none) = one_pass(&data, &limits, false);
+            let (got, n) = one_pass(&data, &limits, true);
+            assert_eq!(none, 0, "{name}");
+            assert!(got == want, "{name}: predicted frames differ from frames read");
+            frames += memchr::memchr_iter(b'\t', &data).count() as u64;
+            predicted += n;
+        }
+        // Small dumps repeat fewer stacks than a service with thousands of goroutines.
+        assert!(predicted * 8 > frames, "only {predicted} of about {frames} frames predicted");
+
+        // A goroutine seen often enough to be predicted, then look-alikes.
+        let base = "goroutine 1 [chan send]:\nmain.leak(0xc000010000)\n\t/app/main.go:12 +0x1d\n\
+                    main.main()\n\t/app/main.go:30 +0x25\ncreated by main.start in goroutine 7\n\t/app/main.go:40 +0x3a\n\n";
+        let trained = base.repeat(3);
+        let fp = " fp=0xc000052f38 sp=0xc000052f18 pc=0x43e2ae";
+        let with_fp = base.replace(" +0x1d", &format!(" +0x1d{fp}")).replace(" +0x25", &format!(" +0x25{fp}"));
+        let look_alikes = [
+            base.replace("main.leak(0xc000010000)", "main.leak(0xc000010000)(0x1)"),
+            base.replace("main.leak(0xc000010000)", "main.leak(0xc000010000) "),
+            base.replace("main.leak(0xc000010000)", "main.leak()"),
+            base.replace("main.leak(0xc000010000)", "main.leak"),
+            base.replace("main.leak(0xc000010000)", "main.leak(zzz"),
+            base.replace('\n', "\r\n"),
+            base.replace("\t/app/main.go:12 +0x1d", "\t/app/main.go:12 +0x1d "),
+            base.replace("\t/app/main.go:12 +0x1d", "    /app/main.go:12 +0x1d"),
+            base.replace("\t/app/main.go:12 +0x1d", "\t/app/main.go:12 +0x1dgoroutine 2 [running]:"),
+            base.replace("+0x1d", &format!("+0x1d{fp}")),
+            with_fp.clone(),
+            with_fp.replace(" sp=", " fp=0x1 sp="),
+            with_fp.replace(fp, &format!("{fp}\r")),
+            with_fp.replace(" sp=", " +0x2 fp=0x1 sp="),
+            with_fp.replacen(fp, &format!("{fp}goroutine 2 [running]:"), 1),
+            base.replace("main.main()", "created by main.main()"),
+            base.replace("main.main()", "panic(0x1)"),
+            base.replace("created by main.start", "created by panic"),
+            base.replace("main.main()", "...additional frames elided..."),
+            base.trim_end().to_string(),
+            base[..base.len() - 25].to_string(),
+        ];
+        for (i, tail) in look_alikes.iter().enumerate() {
+            for data in [format!("{trained}{tail}"), format!("{}{trained}{tail}{trained}", with_fp.repeat(3))] {
+                let (want, _) = one_pass(data.as_bytes(), &limits, false);
+                let (got, n) = one_pass(data.as_bytes(), &limits, true);
+                assert!(n > 0, "look-alike {i}: nothing predicted");
+                assert!(got == want, "look-alike {i}: predicted frames differ from frames read:\n{tail}");
+            }
+        }
+        // The limits hold for predicted frames too: a long line, one frame too many.
+        let long = base.replace("0xc000010000", &"0x1, ".repeat(40));
+        for limits in [Limits { max_line: 60, ..Limits::default() }, Limits { max_frames: 1, ..Limits::default() }] {
+            let data = format!("{}{long}", base.replace("main.leak(0xc000010000)", "main.leak()").repeat(3));
+            let (want, _) = one_pass(data.as_bytes(), &limits, false);
+            assert!(want.is_err(), "over a limit: {want:?}");
+            assert_eq!(one_pass(data.as_bytes(), &limits, true).0, want);
+        }
     }
 
     /// Issue 14: a piece whose tables outgrow its budget calls the split off, and the
