@@ -1012,6 +1012,7 @@ impl<'a, 'l> Parser<'a, 'l> {
                 break;
             }
             if let Some(next) = self.frame_cache.matches(slot, data, pos, self.limits.max_line) {
+                self.frame_cache.prefetch_after(slot.id);
                 self.stack.push(slot.id);
                 self.frame_cache.hits += 1;
                 self.held += 1;
@@ -1571,6 +1572,11 @@ fn same(a: &[u8], b: &[u8]) -> bool {
         return a == b;
     }
     let word = |s: &[u8], i: usize| u128::from_ne_bytes(s[i..i + 16].try_into().expect("16 bytes"));
+    // The last 16 bytes first: keys that differ mostly differ there (a file line's number
+    // and offset, the end of a name), past a long common prefix.
+    if word(a, n - 16) != word(b, n - 16) {
+        return false;
+    }
     let mut i = 0;
     while i + 16 < n {
         if word(a, i) != word(b, i) {
@@ -1578,8 +1584,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
         }
         i += 16;
     }
-    // The last 16 bytes, overlapping what was compared.
-    word(a, n - 16) == word(b, n - 16)
+    true
 }
 
 /// Asks the CPU to start loading the cache line at `p` (a hint: never faults).
@@ -1650,9 +1655,28 @@ impl FrameCache {
     #[inline]
     fn prefetch_key(&self, slot: usize) {
         if let Some(s) = self.slots.get(slot) {
-            let key = &self.bytes[s.start as usize..s.start as usize + s.func_len as usize + s.file_len as usize];
-            for line in key.chunks(64) {
-                prefetch(line.as_ptr());
+            self.prefetch_key_of(s);
+        }
+    }
+
+    #[inline]
+    fn prefetch_key_of(&self, s: &FrameSlot) {
+        if s.id == NONE {
+            return;
+        }
+        let key = &self.bytes[s.start as usize..s.start as usize + s.func_len as usize + s.file_len as usize];
+        for line in key.chunks(64) {
+            prefetch(line.as_ptr());
+        }
+    }
+
+    /// Starts loading what predicting the frame after `id` reads.
+    #[inline]
+    fn prefetch_after(&self, id: FrameId) {
+        if let Some(seen) = self.next.get(id as usize) {
+            self.prefetch_key_of(&seen[0]);
+            if let Some(after) = self.next.get(seen[0].id as usize) {
+                prefetch(after);
             }
         }
     }
@@ -1791,16 +1815,13 @@ impl FrameCache {
     #[inline]
     fn matches(&self, slot: &FrameSlot, data: &[u8], pos: usize, max_line: u64) -> Option<usize> {
         let (fl, ll) = (slot.func_len as usize, slot.file_len as usize);
-        let start = slot.start as usize;
-        let func = &self.bytes[start..start + fl];
-        let file = &self.bytes[start + fl..start + fl + ll];
         let rest = &data[pos..];
         // The function line: `func(args…)`, its last `(` right after the name. A line that
         // starts so is read as a function line: the name is one [`function_name`] gave for
         // such a line ([`FrameCache::learn`]), so it does not start as a header, a file
         // line, `created by`, `...` or `[originating` do (which have no `(` where the name
         // ends), and it is not `panic`.
-        if fl == 0 || rest.get(fl) != Some(&b'(') || !same(&rest[..fl], func) {
+        if fl == 0 || rest.get(fl) != Some(&b'(') {
             return None;
         }
         let args = fl + 1;
@@ -1808,26 +1829,37 @@ impl FrameCache {
         if rest[end] != b'\n' || rest[end - 1] != b')' || end as u64 > max_line {
             return None;
         }
-        // The file line: `\t` and the key, then the line's end or its frame pointers.
-        let rest = &rest[end + 1..];
-        if rest.first() != Some(&b'\t') || rest.len() < ll + 2 || !same(&rest[1..ll + 1], file) {
+        // The file line: `\t` and the key, then the line's end or its frame pointers. Its
+        // shape is checked before the key is read (a prediction that fails mostly fails
+        // here, where a call site's line differs: a key out of the CPU's cache is read
+        // only for a likely hit).
+        let line = &rest[end + 1..];
+        let after = ll + 1;
+        let even = slot.hash & 1 == 0;
+        let shaped = match line.get(after) {
+            Some(b'\n') => even,
+            Some(b' ') => !even && line[after..].starts_with(b" fp=0x"),
+            _ => false,
+        };
+        if !shaped || line[0] != b'\t' {
             return None;
         }
-        let after = ll + 1;
-        let line_end = if slot.hash & 1 == 0 {
+        let start = slot.start as usize;
+        let (func, file) = self.bytes[start..start + fl + ll].split_at(fl);
+        if !same(&line[1..after], file) || !same(&rest[..fl], func) {
+            return None;
+        }
+        let line_end = match even {
             // The line is the key: it was read as a frame before.
-            if rest[after] != b'\n' {
-                return None;
+            true => after,
+            false => {
+                let e = after + memchr(b'\n', &line[after..])?;
+                // Cut at its last ` fp=` (see [`frame_key`]), and not a header glued to its end.
+                if line[e - 1] == b':' || rfind_after_space(&line[..e], b"fp=0x") != Some(after) {
+                    return None;
+                }
+                e
             }
-            after
-        } else {
-            let e = after + memchr(b'\n', &rest[after..])?;
-            let line = &rest[..e];
-            // Cut at its last ` fp=` (see [`frame_key`]), and not a header glued to its end.
-            if line.last() == Some(&b':') || rfind_after_space(line, b"fp=0x") != Some(after) {
-                return None;
-            }
-            e
         };
         if line_end as u64 > max_line {
             return None;
@@ -2105,6 +2137,7 @@ mod tests {
             base.replace('\n', "\r\n"),
             base.replace("\t/app/main.go:12 +0x1d", "\t/app/main.go:12 +0x1d "),
             base.replace("\t/app/main.go:12 +0x1d", "    /app/main.go:12 +0x1d"),
+            base.replace("\t/app/main.go:12 +0x1d", "x/app/main.go:12 +0x1d"),
             base.replace("\t/app/main.go:12 +0x1d", "\t/app/main.go:12 +0x1dgoroutine 2 [running]:"),
             base.replace("+0x1d", &format!("+0x1d{fp}")),
             with_fp.clone(),
@@ -2127,6 +2160,12 @@ mod tests {
                 assert!(got == want, "look-alike {i}: predicted frames differ from frames read:\n{tail}");
             }
         }
+        // A key cut at its last ` fp=` that holds another: the line without frame pointers
+        // is cut at that one.
+        let inner = with_fp.replace("/app/main.go:12", "/app/x fp=0x5:12");
+        let data = format!("{}{}", inner.repeat(3), inner.replace(fp, ""));
+        let (want, _) = one_pass(data.as_bytes(), &limits, false);
+        assert!(one_pass(data.as_bytes(), &limits, true).0 == want, "a key with ` fp=` inside");
         // The limits hold for predicted frames too: a long line, one frame too many.
         let long = base.replace("0xc000010000", &"0x1, ".repeat(40));
         for limits in [Limits { max_line: 60, ..Limits::default() }, Limits { max_frames: 1, ..Limits::default() }] {
