@@ -1853,9 +1853,20 @@ impl FrameCache {
             // The line is the key: it was read as a frame before.
             true => after,
             false => {
-                let e = after + memchr(b'\n', &line[after..])?;
-                // Cut at its last ` fp=` (see [`frame_key`]), and not a header glued to its end.
-                if line[e - 1] == b':' || rfind_after_space(&line[..e], b"fp=0x") != Some(after) {
+                // ` fp=0x… sp=0x… pc=0x…`: cut at its last ` fp=` (see [`frame_key`]), so no
+                // other follows this one; and not a header glued to its end.
+                let mut i = after + 6;
+                let e = loop {
+                    let j = i + find_either(&line[i..], b'=', b'\n')?;
+                    if line[j] == b'\n' {
+                        break j;
+                    }
+                    if &line[j - 3..j] == b" fp" && line[j + 1..].starts_with(b"0x") {
+                        return None;
+                    }
+                    i = j + 1;
+                };
+                if line[e - 1] == b':' {
                     return None;
                 }
                 e
