@@ -1813,9 +1813,9 @@ impl FrameCache {
                 let id = id as usize;
                 if id >= self.next.len() {
                     let want = (id + 1).next_power_of_two().max(1024);
-                    let bytes = self.bytes.len() + self.slots.len() * std::mem::size_of::<FrameSlot>();
                     // Within the cache's budget, with the keys it predicts.
-                    if bytes + want * std::mem::size_of::<[FrameSlot; 2]>() > self.max_bytes {
+                    let more = (want - self.next.len()) * std::mem::size_of::<[FrameSlot; 2]>();
+                    if self.heap_bytes() + more > self.max_bytes {
                         return;
                     }
                     self.next.resize(want, [FREE_SLOT; 2]);
