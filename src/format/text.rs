@@ -2208,6 +2208,62 @@ mod tests {
         }
     }
 
+    /// Issue 14: predicted frames read as frames read on dumps damaged at random: bytes
+    /// that matter to the parser (`(`, `)`, CR, blank, tab, `:`, `=`, newline, `fp=0x`)
+    /// put in, bytes taken out, lines doubled, in frames a trained cache predicts.
+    #[test]
+    fn predicted_frames_read_as_the_slow_path_does_on_damaged_dumps() {
+        let limits = Limits::default();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+        let dumps: Vec<Vec<u8>> =
+            ["go1.27/snapshot-3.debug2.txt", "go1.24/sigquit.txt", "go1.21/snapshot-3.debug2.txt"]
+                .iter()
+                .filter_map(|f| std::fs::read(dir.join(f)).ok())
+                .collect();
+        assert!(!dumps.is_empty(), "testdata dumps");
+        let bits: [&[u8]; 10] = [b"(", b")", b"\r", b" ", b"\t", b":", b"=", b"\n", b" fp=0x1", b"("];
+        // xorshift: the same cases every run.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut cases = 0;
+        for dump in &dumps {
+            for _ in 0..150 {
+                // Trained on the dump twice, then the dump with a few changes.
+                let mut tail = dump.clone();
+                for _ in 0..1 + next(4) {
+                    let at = next(tail.len());
+                    match next(3) {
+                        0 => {
+                            let bit = bits[next(bits.len())];
+                            tail.splice(at..at, bit.iter().copied());
+                        }
+                        1 => {
+                            tail.remove(at);
+                        }
+                        _ => {
+                            let start = tail[..at].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                            let end = tail[at..].iter().position(|&b| b == b'\n').map_or(tail.len(), |i| at + i + 1);
+                            let line = tail[start..end].to_vec();
+                            tail.splice(start..start, line);
+                        }
+                    }
+                }
+                let mut data = dump.repeat(2);
+                data.extend_from_slice(&tail);
+                let (want, _) = one_pass(&data, &limits, false);
+                let (got, _) = one_pass(&data, &limits, true);
+                assert!(got == want, "damaged dump differs:\n{}", String::from_utf8_lossy(&tail));
+                cases += 1;
+            }
+        }
+        assert!(cases >= 150);
+    }
+
     /// Issue 14: frames are predicted where predictions hold and the cache is small; where
     /// most fail (distinct frames) or the cache outgrows a core's cache (many call sites),
     /// predicting stops and frames are looked up in batches.
