@@ -452,8 +452,6 @@ struct Parser<'a, 'l> {
     /// After `-----` (GOTRACEBACK=crash): the per-M sections that follow belong to this
     /// dump, and a goroutine they print again is not counted twice.
     crash_section: bool,
-    /// The current goroutine's slot for predicting its first frame (see [`FrameCache::first`]).
-    first_key: usize,
     /// Frames are predicted ([`Parser::predicted_frame`]); off for a while where most
     /// predictions fail (a dump of distinct frames), since each frame is then looked up on
     /// its own instead of in batches.
@@ -504,7 +502,6 @@ impl<'a, 'l> Parser<'a, 'l> {
             seen: None,
             boundary: None,
             crash_section: false,
-            first_key: 0,
             predict: true,
             tried: 0,
             held: 0,
@@ -739,7 +736,6 @@ impl<'a, 'l> Parser<'a, 'l> {
         match parse_header(line) {
             Some(Header::Goroutine(mut g, status, label_text)) => {
                 g.state = self.state_cache.intern(&mut self.snap.tables.strings, status);
-                self.first_key = g.state as usize & 15;
                 self.maybe_new_dump = false;
                 self.stray += std::mem::take(&mut self.pending_stray);
                 if let Some(text) = label_text {
@@ -1019,7 +1015,7 @@ impl<'a, 'l> Parser<'a, 'l> {
             _ => {}
         }
         let prev = self.stack.last().copied();
-        let seen = self.frame_cache.predicted(prev, self.first_key);
+        let seen = self.frame_cache.predicted(prev, self.first_key());
         self.tried += 1;
         for (k, slot) in seen.iter().enumerate() {
             if slot.id == NONE {
@@ -1032,7 +1028,7 @@ impl<'a, 'l> Parser<'a, 'l> {
                 self.held += 1;
                 self.predicted += 1;
                 if k > 0 {
-                    self.frame_cache.learn(prev, self.first_key, *slot);
+                    self.frame_cache.learn(prev, self.first_key(), *slot);
                 }
                 return Some(next);
             }
@@ -1041,6 +1037,11 @@ impl<'a, 'l> Parser<'a, 'l> {
             self.check_predictions();
         }
         None
+    }
+
+    /// The current goroutine's slot for predicting its first frame (see [`FrameCache::first`]).
+    fn first_key(&self) -> usize {
+        self.cur.as_ref().map_or(0, |g| g.state as usize & 15)
     }
 
     /// Stops predicting for [`PREDICTION_PAUSE`] goroutines if fewer than a quarter of the
@@ -1083,7 +1084,7 @@ impl<'a, 'l> Parser<'a, 'l> {
             self.frame_cache.hits += known.is_some() as usize;
             if known.is_some() && self.predict {
                 let slot = self.frame_cache.slots[p.slot];
-                self.frame_cache.learn(self.stack.last().copied(), self.first_key, slot);
+                self.frame_cache.learn(self.stack.last().copied(), self.first_key(), slot);
             }
             match known.or_else(|| self.frame_keyed(p.func, p.file_line, p.hash)) {
                 Some(id) => self.stack.push(id),
@@ -1761,10 +1762,8 @@ impl FrameCache {
         }
         let grow = (self.len + 1) * 2 > self.slots.len();
         let slots = self.slots.len() << grow as usize;
-        let next = self.next.len() * std::mem::size_of::<[FrameSlot; 2]>();
-        if self.bytes.len() + func.len() + file_line.len() + slots * std::mem::size_of::<FrameSlot>() + next
-            > self.max_bytes
-        {
+        let more = func.len() + file_line.len() + (slots - self.slots.len()) * std::mem::size_of::<FrameSlot>();
+        if self.heap_bytes() + more > self.max_bytes {
             return;
         }
         if grow {
