@@ -7,6 +7,7 @@
 mod cores;
 pub mod debug1;
 pub(crate) mod escaped;
+pub(crate) mod fingerprint;
 pub(crate) mod labels;
 pub(crate) mod lines;
 pub(crate) mod logprefix;

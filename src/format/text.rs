@@ -44,6 +44,7 @@
 //! Ids are only collected once that question first arises, so a plain dump never pays
 //! for it.
 
+use super::fingerprint::StackCache;
 use super::labels::parse_label_pairs;
 use super::lines::{find_either, Lines};
 use super::logprefix::{stamp, strip_prefix, LinePrefix, Prefix, Stamp};
@@ -291,6 +292,7 @@ fn piece<'a, 'l>(
         // Only the first piece's parser reads on (from where a later one stopped); the
         // others' caches would only add to the peak while the pieces are merged.
         p.frame_cache = FrameCache::default();
+        p.stack_cache = StackCache::default();
         p.label_cache = FxHashMap::default();
     }
     fed.ok().map(|()| p)
@@ -401,6 +403,8 @@ struct Parser<'a, 'l> {
     /// (different for every goroutine) is not part of the key, so the cache stays as
     /// small as the program.
     frame_cache: FrameCache,
+    /// A goroutine's frames → its stack's id (see [`StackCache`]).
+    stack_cache: StackCache,
     /// Frame lines of the current goroutine not looked up yet ([`Parser::resolve_frames`]).
     pending: Vec<PendingFrame<'a>>,
     /// Label text as printed in a header → label set (the same set prints the same way).
@@ -480,6 +484,7 @@ impl<'a, 'l> Parser<'a, 'l> {
             pending_fn: None,
             pending_creator: None,
             frame_cache: FrameCache::default(),
+            stack_cache: StackCache::default(),
             pending: Vec::with_capacity(FRAME_BATCH),
             label_cache: FxHashMap::default(),
             state_cache: StateCache::default(),
@@ -973,7 +978,7 @@ impl<'a, 'l> Parser<'a, 'l> {
         // long as the goroutine stays within --max-frames even if all of them read.
         if self.pending.len() < FRAME_BATCH && ((self.stack.len() + self.pending.len()) as u64) < self.limits.max_frames
         {
-            self.pending.push(PendingFrame { func, file_line, last_and_torn, hash: 0, slot: NO_SLOT });
+            self.pending.push(PendingFrame { func, file_line, last_and_torn, hash: FrameHash { low: 0, high: 0 } });
             return Ok(());
         }
         self.resolve_frames();
@@ -1057,10 +1062,10 @@ impl<'a, 'l> Parser<'a, 'l> {
     }
 
     /// Looks up the frames of [`Parser::pending`] and pushes them, in order. With many
-    /// distinct call sites the cache's slots and keys are not in the CPU's cache (the input
-    /// streaming by evicts them), and looking up one frame after the other waits for each
-    /// miss in turn; here the slots of all are fetched first, then the keys of all, then
-    /// each is compared, so the misses overlap (issue 14: 1.7 GB with 20k distinct frames).
+    /// distinct call sites the cache's slots are not in the CPU's cache (the input streaming
+    /// by evicts them), and looking up one frame after the other waits for each miss in
+    /// turn; here the slots of all are fetched first, then each is read, so the misses
+    /// overlap (issue 14: 1.7 GB with 20k distinct frames).
     fn resolve_frames(&mut self) {
         if self.pending.is_empty() {
             return;
@@ -1068,24 +1073,19 @@ impl<'a, 'l> Parser<'a, 'l> {
         let mut pending = std::mem::take(&mut self.pending);
         for p in pending.iter_mut() {
             (p.file_line, p.hash) = frame_key(p.func, p.file_line);
-            self.frame_cache.prefetch_slot(p.hash);
+            self.frame_cache.prefetch_slot(p.hash.low);
         }
-        for p in pending.iter_mut() {
-            p.slot = self.frame_cache.candidate(p.hash, p.func.len(), p.file_line.len());
-            self.frame_cache.prefetch_key(p.slot);
-        }
-        let cap = self.frame_cache.capacity();
         for p in &pending {
-            // A frame first seen in this batch grew the table: later slots moved.
-            let known = match cap == self.frame_cache.capacity() {
-                true => self.frame_cache.verify(p.slot, p.func, p.file_line),
-                false => None,
+            let known = match self.frame_cache.get(p.hash, p.func.len(), p.file_line.len()) {
+                Probe::Found(slot) => Some(slot),
+                _ => None,
             };
             self.frame_cache.hits += known.is_some() as usize;
-            if known.is_some() && self.predict {
-                let slot = self.frame_cache.slots[p.slot];
+            if let (Some(slot), true) = (known, self.predict) {
+                let slot = self.frame_cache.slots[slot].key;
                 self.frame_cache.learn(self.stack.last().copied(), self.first_key(), slot);
             }
+            let known = known.map(|slot| self.frame_cache.slots[slot].key.id);
             match known.or_else(|| self.frame_keyed(p.func, p.file_line, p.hash)) {
                 Some(id) => self.stack.push(id),
                 None if p.last_and_torn => self.snap.truncated = true,
@@ -1148,19 +1148,13 @@ impl<'a, 'l> Parser<'a, 'l> {
     }
 
     /// [`Parser::frame`] of a file line's [`frame_key`].
-    fn frame_keyed(&mut self, func: &'a [u8], key: &'a [u8], hash: u32) -> Option<FrameId> {
-        let mut hash = hash;
-        let mut probe = self.frame_cache.get(hash, func, key);
-        if probe == Probe::Crowded {
-            // Many frames share this quick hash (crafted: issue 15): the whole name decides.
-            hash = FrameCache::full_hash(func, key, hash);
-            probe = self.frame_cache.get(hash, func, key);
-        }
-        if let Probe::Found(id) = probe {
+    fn frame_keyed(&mut self, func: &'a [u8], key: &'a [u8], hash: FrameHash) -> Option<FrameId> {
+        let probe = self.frame_cache.get(hash, func.len(), key.len());
+        if let Probe::Found(slot) = probe {
             self.frame_cache.hits += 1;
-            return Some(id);
+            return Some(self.frame_cache.slots[slot].key.id);
         }
-        let cut = if hash & 1 == 1 { key } else { cut_frame_pointers(key) };
+        let cut = if hash.low & 1 == 1 { key } else { cut_frame_pointers(key) };
         let (file, line) = parse_file_line_without_frame_pointers(cut)?;
         let t = &mut self.snap.tables;
         let function = t.strings.intern(func);
@@ -1202,7 +1196,8 @@ impl<'a, 'l> Parser<'a, 'l> {
         }
         self.pending_creator = None;
         if let Some(mut g) = self.cur.take() {
-            g.stack = self.snap.tables.stacks.intern(&self.stack);
+            let stacks = &mut self.snap.tables.stacks;
+            g.stack = self.stack_cache.get_or_intern(&self.stack, self.frame_cache.max_bytes, |s| stacks.intern(s));
             if let Some(seen) = self.seen.as_mut() {
                 seen.entry(g.id).or_insert(self.snap.goroutines.len());
             }
@@ -1247,6 +1242,7 @@ impl<'a, 'l> Parser<'a, 'l> {
         let mut snap = std::mem::replace(&mut self.snap, fresh);
         // The caches hold ids of the finished snapshot's tables.
         self.frame_cache.clear();
+        self.stack_cache = StackCache::default();
         self.label_cache.clear();
         self.state_cache = StateCache::default();
         let preamble = self.preamble.take();
@@ -1506,38 +1502,60 @@ struct FrameCache {
     /// The frames seen right after each frame (indexed by its id), the last one first:
     /// the stack a goroutine goes on with is predicted from them and compared in place
     /// ([`Parser::predicted_frame`]).
-    next: Vec<[FrameSlot; 2]>,
+    next: Vec<[KeyRef; 2]>,
     /// The same for a goroutine's first frame, by its wait state (a slot per state hash).
-    first: [[FrameSlot; 2]; 16],
+    first: [[KeyRef; 2]; 16],
 }
 
+/// A slot of [`FrameCache::slots`]: the key's [`FrameHash`] (`key.low` places the slot, and
+/// so is what a grown table is rebuilt from; `high` and the two lengths tell it from any
+/// other key) and its frame.
 #[derive(Clone, Copy)]
 struct FrameSlot {
-    /// The file line's hash (its `+0x` offset makes it all but unique, so the function
-    /// name is not hashed; both are compared). Also where the slot sits, and so what a
-    /// grown table is rebuilt from.
-    hash: u32,
+    high: u64,
+    key: KeyRef,
+}
+
+/// A cached frame: its id, and where its key is in [`FrameCache::bytes`] (which only
+/// predictions read, [`FrameCache::matches`]).
+#[derive(Clone, Copy)]
+struct KeyRef {
+    /// The low half of the key's [`FrameHash`]; its lowest bit, the key's kind.
+    low: u32,
     id: FrameId,
     start: u32,
     func_len: u16,
     file_len: u16,
 }
 
-const FREE_SLOT: FrameSlot = FrameSlot { hash: 0, id: NONE, start: 0, func_len: 0, file_len: 0 };
-/// No candidate slot (see [`FrameCache::candidate`]).
-const NO_SLOT: usize = usize::MAX;
-/// Slots a lookup reads at most. The quick hash leaves most of a function name out, so a
-/// crafted dump can give thousands of frames one hash (issue 15: 100,000 names of one
-/// length and one ending on one file line took 47 s for 7.5 MB); past this many slots a
-/// lookup gives up ([`Probe::Crowded`]) and the frame is keyed by the hash of its whole
-/// name ([`FrameCache::full_hash`]), so every lookup reads a bounded number of slots. The
-/// table is at most half full: an honest lookup reads one or two.
+const FREE_KEY: KeyRef = KeyRef { low: 0, id: NONE, start: 0, func_len: 0, file_len: 0 };
+const FREE_SLOT: FrameSlot = FrameSlot { high: 0, key: FREE_KEY };
+/// Slots a lookup reads at most. The table is at most half full and keys are placed by a
+/// hash seeded at random per process, so an honest lookup reads one or two and a dump
+/// cannot be crafted to crowd one place (issue 15: 100,000 names of one length and one
+/// ending on one file line took 47 s for 7.5 MB when a quick hash left most of a name
+/// out). Past this many slots a lookup gives up ([`Probe::Crowded`]) and the frame is not
+/// cached, which is only slower.
 const MAX_PROBES: usize = 16;
+
+/// A frame key's hash, trusted as the key (see [`super::fingerprint`]): the function name
+/// and the file line hashed apart (they are not next to each other in the input), the
+/// name's bits in both halves. Two keys are one frame when their lengths and these 96 bits
+/// are equal, so a lookup reads a 24-byte slot and never the key (issue 14: comparing keys
+/// made each lookup on the wide dump wait on memory; trusting the hash made it 14% faster).
+/// The lowest bit is the key's kind (see [`frame_key`]), so a key cut before its frame
+/// pointers never takes an uncut one's frame.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct FrameHash {
+    low: u32,
+    high: u64,
+}
 
 /// What a bounded lookup found.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Probe {
-    Found(FrameId),
+    /// The slot of the key.
+    Found(usize),
     /// A free slot came first: the frame may be inserted under this hash.
     Absent,
     /// [`MAX_PROBES`] slots read, none free and none this frame's.
@@ -1557,8 +1575,7 @@ struct PendingFrame<'a> {
     /// The file line (cut before ` fp=` once resolving starts).
     file_line: &'a [u8],
     last_and_torn: bool,
-    hash: u32,
-    slot: usize,
+    hash: FrameHash,
 }
 
 impl Default for FrameCache {
@@ -1570,7 +1587,7 @@ impl Default for FrameCache {
             bytes: Vec::new(),
             max_bytes: 64 << 10,
             next: Vec::new(),
-            first: [[FREE_SLOT; 2]; 16],
+            first: [[FREE_KEY; 2]; 16],
         }
     }
 }
@@ -1615,74 +1632,39 @@ fn prefetch<T>(p: *const T) {
 }
 
 impl FrameCache {
+    /// The [`FrameHash`] of a key: its kind (`cut`) in the lowest bit.
     #[inline]
-    fn hash(func: &[u8], file_line: &[u8]) -> u32 {
-        use std::hash::Hasher;
-        let mut h = rustc_hash::FxHasher::default();
-        h.write(file_line);
-        // And the function's length and last 8 bytes: a hostile dump (issue 15) put
-        // thousands of functions on one file line, and hashing the line alone made each
-        // lookup a long scan. Not the whole name, which cost 10% more instructions on a
-        // debug=2 dump (callgrind); names crafted to share length and ending are keyed
-        // by [`FrameCache::full_hash`] once their quick hash is crowded.
-        let tail = match func.len().checked_sub(8) {
-            Some(at) => u64::from_le_bytes(func[at..].try_into().expect("8 bytes")),
-            None => func.iter().fold(0u64, |w, &x| w << 8 | x as u64),
-        };
-        h.write_u64(tail ^ func.len() as u64);
-        let h = h.finish();
-        (h >> 32) as u32 ^ h as u32
-    }
-
-    fn capacity(&self) -> usize {
-        self.slots.len()
+    fn hash(func: &[u8], file_line: &[u8], cut: bool) -> FrameHash {
+        use xxhash_rust::xxh3::{xxh3_128_with_secret, xxh3_64_with_secret};
+        let secret = super::fingerprint::secret();
+        let name = xxh3_64_with_secret(func, secret);
+        let line = xxh3_128_with_secret(file_line, secret);
+        // The name's bits in both halves: keys of one line differ only there.
+        FrameHash {
+            low: (line as u32 ^ name as u32) & !1 | cut as u32,
+            high: (line >> 64) as u64 ^ name.rotate_left(32),
+        }
     }
 
     /// Bytes the cache holds: keys, slots and predictions.
     fn heap_bytes(&self) -> usize {
         self.bytes.len()
             + self.slots.len() * std::mem::size_of::<FrameSlot>()
-            + self.next.len() * std::mem::size_of::<[FrameSlot; 2]>()
+            + self.next.len() * std::mem::size_of::<[KeyRef; 2]>()
     }
 
     #[inline]
-    fn home(&self, hash: u32) -> usize {
-        hash as usize & (self.slots.len() - 1)
+    fn home(&self, low: u32) -> usize {
+        low as usize & (self.slots.len() - 1)
     }
 
     #[inline]
-    fn prefetch_slot(&self, hash: u32) {
-        prefetch(&self.slots[self.home(hash)]);
-    }
-
-    /// The first slot whose hash and lengths match (its key still to be compared), or
-    /// [`NO_SLOT`].
-    #[inline]
-    fn candidate(&self, hash: u32, func_len: usize, file_len: usize) -> usize {
-        let mask = self.slots.len() - 1;
-        let mut i = self.home(hash);
-        for _ in 0..MAX_PROBES {
-            let s = &self.slots[i];
-            if s.id == NONE {
-                return NO_SLOT;
-            }
-            if s.hash == hash && s.func_len as usize == func_len && s.file_len as usize == file_len {
-                return i;
-            }
-            i = (i + 1) & mask;
-        }
-        NO_SLOT
+    fn prefetch_slot(&self, low: u32) {
+        prefetch(&self.slots[self.home(low)]);
     }
 
     #[inline]
-    fn prefetch_key(&self, slot: usize) {
-        if let Some(s) = self.slots.get(slot) {
-            self.prefetch_key_of(s);
-        }
-    }
-
-    #[inline]
-    fn prefetch_key_of(&self, s: &FrameSlot) {
+    fn prefetch_key_of(&self, s: &KeyRef) {
         if s.id == NONE {
             return;
         }
@@ -1703,52 +1685,31 @@ impl FrameCache {
         }
     }
 
-    /// The frame in `slot` if its key is this one.
+    /// The slot of the key of this hash and lengths, reading at most [`MAX_PROBES`] slots.
     #[inline]
-    fn verify(&self, slot: usize, func: &[u8], file_line: &[u8]) -> Option<FrameId> {
-        let s = self.slots.get(slot)?;
-        let key = &self.bytes[s.start as usize..s.start as usize + s.func_len as usize + s.file_len as usize];
-        (key.len() == func.len() + file_line.len()
-            && same(&key[func.len()..], file_line)
-            && same(&key[..func.len()], func))
-        .then_some(s.id)
-    }
-
-    /// The frame of this key, reading at most [`MAX_PROBES`] slots.
-    fn get(&self, hash: u32, func: &[u8], file_line: &[u8]) -> Probe {
+    fn get(&self, hash: FrameHash, func_len: usize, file_len: usize) -> Probe {
         let mask = self.slots.len() - 1;
-        let mut i = self.home(hash);
+        let mut i = self.home(hash.low);
         for _ in 0..MAX_PROBES {
             let s = &self.slots[i];
-            if s.id == NONE {
+            if s.key.id == NONE {
                 return Probe::Absent;
             }
-            if s.hash == hash {
-                if let Some(id) = self.verify(i, func, file_line) {
-                    return Probe::Found(id);
-                }
+            if s.key.low == hash.low
+                && s.high == hash.high
+                && s.key.func_len as usize == func_len
+                && s.key.file_len as usize == file_len
+            {
+                return Probe::Found(i);
             }
             i = (i + 1) & mask;
         }
         Probe::Crowded
     }
 
-    /// The hash of the whole function name and file line, for keys whose quick hash is
-    /// crowded; keeps the quick hash's parity (see [`frame_key`]). A frame may so sit in
-    /// the table twice (once per hash, after a growth moved it past [`MAX_PROBES`]); both
-    /// map to the same interned frame.
-    fn full_hash(func: &[u8], file_line: &[u8], quick: u32) -> u32 {
-        use std::hash::Hasher;
-        let mut h = rustc_hash::FxHasher::default();
-        h.write(func);
-        h.write(file_line);
-        let h = h.finish();
-        ((h >> 32) as u32 ^ h as u32) & !1 | quick & 1
-    }
-
     /// Keys too long for a slot (or past 4 GiB of keys) are not cached: such lines are
     /// read each time, which is only slower.
-    fn insert(&mut self, hash: u32, func: &[u8], file_line: &[u8], id: FrameId) {
+    fn insert(&mut self, hash: FrameHash, func: &[u8], file_line: &[u8], id: FrameId) {
         if self.len >= MISSED_FRAMES && self.hits < self.len / 8 {
             return;
         }
@@ -1769,20 +1730,20 @@ impl FrameCache {
         if grow {
             let grown = vec![FREE_SLOT; self.slots.len() * 2];
             let old = std::mem::replace(&mut self.slots, grown);
-            for s in old.into_iter().filter(|s| s.id != NONE) {
+            for s in old.into_iter().filter(|s| s.key.id != NONE) {
                 self.place(s);
             }
         }
         self.bytes.extend_from_slice(func);
         self.bytes.extend_from_slice(file_line);
-        self.place(FrameSlot { hash, id, start, func_len, file_len });
+        self.place(FrameSlot { high: hash.high, key: KeyRef { low: hash.low, id, start, func_len, file_len } });
         self.len += 1;
     }
 
     fn place(&mut self, slot: FrameSlot) {
         let mask = self.slots.len() - 1;
-        let mut i = self.home(slot.hash);
-        while self.slots[i].id != NONE {
+        let mut i = self.home(slot.key.low);
+        while self.slots[i].key.id != NONE {
             i = (i + 1) & mask;
         }
         self.slots[i] = slot;
@@ -1795,9 +1756,9 @@ impl FrameCache {
     /// The frames predicted to follow `prev` (a goroutine's first frame: its state's
     /// `first` slot), the last seen first; free slots where none is known.
     #[inline]
-    fn predicted(&self, prev: Option<FrameId>, first: usize) -> [FrameSlot; 2] {
+    fn predicted(&self, prev: Option<FrameId>, first: usize) -> [KeyRef; 2] {
         match prev {
-            Some(id) => self.next.get(id as usize).copied().unwrap_or([FREE_SLOT; 2]),
+            Some(id) => self.next.get(id as usize).copied().unwrap_or([FREE_KEY; 2]),
             None => self.first[first],
         }
     }
@@ -1806,18 +1767,18 @@ impl FrameCache {
     /// frames read from a function line and its file line are learned (not creators), so
     /// a predicted name is always one [`function_name`] gave for a function line.
     #[inline]
-    fn learn(&mut self, prev: Option<FrameId>, first: usize, slot: FrameSlot) {
+    fn learn(&mut self, prev: Option<FrameId>, first: usize, slot: KeyRef) {
         let seen = match prev {
             Some(id) => {
                 let id = id as usize;
                 if id >= self.next.len() {
                     let want = (id + 1).next_power_of_two().max(1024);
                     // Within the cache's budget, with the keys it predicts.
-                    let more = (want - self.next.len()) * std::mem::size_of::<[FrameSlot; 2]>();
+                    let more = (want - self.next.len()) * std::mem::size_of::<[KeyRef; 2]>();
                     if self.heap_bytes() + more > self.max_bytes {
                         return;
                     }
-                    self.next.resize(want, [FREE_SLOT; 2]);
+                    self.next.resize(want, [FREE_KEY; 2]);
                 }
                 &mut self.next[id]
             }
@@ -1833,7 +1794,7 @@ impl FrameCache {
     /// line and its file line), read exactly as [`Parser::frame_line`] would read them;
     /// `None` if they are not, or if the slow path has anything to say about them.
     #[inline]
-    fn matches(&self, slot: &FrameSlot, data: &[u8], pos: usize, max_line: u64) -> Option<usize> {
+    fn matches(&self, slot: &KeyRef, data: &[u8], pos: usize, max_line: u64) -> Option<usize> {
         let (fl, ll) = (slot.func_len as usize, slot.file_len as usize);
         let rest = &data[pos..];
         // The function line: `func(args…)`, its last `(` right after the name. A line that
@@ -1855,7 +1816,7 @@ impl FrameCache {
         // only for a likely hit).
         let line = &rest[end + 1..];
         let after = ll + 1;
-        let even = slot.hash & 1 == 0;
+        let even = slot.low & 1 == 0;
         let shaped = match line.get(after) {
             Some(b'\n') => even,
             Some(b' ') => !even && line[after..].starts_with(b" fp=0x"),
@@ -1909,7 +1870,7 @@ impl FrameCache {
 /// last ` fp=` either way; only lines that end in `pc=`, `sp=` or `fp=` are cut before the
 /// lookup, which spares a scan of every other line for one.
 #[inline]
-fn frame_key<'a>(func: &[u8], file_line: &'a [u8]) -> (&'a [u8], u32) {
+fn frame_key<'a>(func: &[u8], file_line: &'a [u8]) -> (&'a [u8], FrameHash) {
     // The last token of a line with frame pointers is at most `pc=0x` and 16 digits.
     let tail = &file_line[file_line.len().saturating_sub(24)..];
     // Most lines (debug=2: `… +0x1c5`) have no `=` there at all: one word-wide test
@@ -1923,10 +1884,10 @@ fn frame_key<'a>(func: &[u8], file_line: &'a [u8]) -> (&'a [u8], u32) {
     if pointers {
         let key = cut_frame_pointers(file_line);
         if key.len() != file_line.len() {
-            return (key, FrameCache::hash(func, key) | 1);
+            return (key, FrameCache::hash(func, key, true));
         }
     }
-    (file_line, FrameCache::hash(func, file_line) & !1)
+    (file_line, FrameCache::hash(func, file_line, false))
 }
 
 /// Whether `byte` is in `s` (at most 24 bytes), a word at a time.
@@ -2503,20 +2464,15 @@ mod tests {
         for i in 0..3000u32 {
             let func = format!("main.f{i:06}_samesame");
             let key = b"/a.go:10 +0x1";
-            let quick = FrameCache::hash(func.as_bytes(), key) & !1;
-            let (hash, probe) = match cache.get(quick, func.as_bytes(), key) {
-                Probe::Crowded => {
-                    crowded += 1;
-                    let full = FrameCache::full_hash(func.as_bytes(), key, quick);
-                    (full, cache.get(full, func.as_bytes(), key))
-                }
-                p => (quick, p),
-            };
-            if probe == Probe::Absent {
-                cache.insert(hash, func.as_bytes(), key, i);
+            let hash = FrameCache::hash(func.as_bytes(), key, false);
+            match cache.get(hash, func.len(), key.len()) {
+                Probe::Crowded => crowded += 1,
+                Probe::Absent => cache.insert(hash, func.as_bytes(), key, i),
+                Probe::Found(_) => panic!("{func} found before it was put in"),
             }
         }
-        assert!(crowded > 2900, "one quick hash: all but the first {MAX_PROBES} are crowded ({crowded})");
+        // At most half full, a lookup of a random place reads past 16 slots rarely.
+        assert!(crowded <= 30, "names of one line and ending spread over the table: {crowded} of 3000 crowded");
         let bytes = cache.bytes.len() + cache.slots.len() * std::mem::size_of::<FrameSlot>();
         assert!(bytes <= 64 << 10 && cache.len < 3000, "the budget holds: {bytes} bytes, {} frames", cache.len);
     }
