@@ -140,7 +140,8 @@ impl StackCache {
         self.slots[i] = slot;
     }
 
-    pub(crate) fn heap_bytes(&self) -> usize {
+    #[cfg(test)]
+    fn heap_bytes(&self) -> usize {
         self.slots.len() * std::mem::size_of::<StackSlot>()
     }
 }
