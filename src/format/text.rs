@@ -139,10 +139,11 @@ const PREDICTIONS_CHECKED: u32 = 4096;
 const PREDICTION_PAUSE: usize = 16384;
 /// The frame cache's size past which frames are no longer predicted. A prediction reads
 /// the predicted key where the frame is compared, and a key out of the CPU's cache is a
-/// wait of its own; looked up in batches ([`Parser::resolve_frames`]) the keys of a
-/// goroutine's frames load together. Predicting pays while the cache stays in a core's
-/// own (L2) cache: the service-shaped dumps of `scripts/bench.sh` (400 call sites, 0.1 MB)
-/// parse 20–25% faster for it, the wide ones (20,000 call sites, 4 MB) 5% slower.
+/// wait of its own; looked up in batches ([`Parser::resolve_frames`]) a goroutine's
+/// frames read only their slots, fetched together. Predicting pays while the cache stays
+/// in a core's own (L2) cache: the service-shaped dumps of `scripts/bench.sh` (400 call
+/// sites, 0.1 MB) parse 20–25% faster for it, the wide ones (20,000 call sites, 4 MB) 5%
+/// slower when lookups compared keys, 26% slower since they trust a hash.
 const PREDICTION_MAX_BYTES: usize = 512 << 10;
 /// How often (in frames and goroutines) a piece compares its tables with its budget.
 const BUDGET_CHECK_EVERY: usize = 4096;
@@ -1476,13 +1477,13 @@ fn looks_like_function(name: &[u8]) -> bool {
     !name.iter().any(|&b| b == b' ' || b == b'\t') && name.contains(&b'.')
 }
 
-/// The frame cache: (function name, file line as printed) → frame. The key bytes are
-/// copied into one arena rather than borrowed from the input: with many distinct call
-/// sites (20k frames in the wide bench dump), keys borrowed from wherever each frame was
-/// first seen scatter every lookup's compare over the whole mapped input. An open-address
-/// table of 16-byte slots (linear probing, at most half full) whose slot and key can be
-/// fetched ahead of use ([`Parser::resolve_frames`]), which a general hash map does not
-/// offer; the profile of the wide 1M dump had half its frame time waiting on the slot.
+/// The frame cache: (function name, file line as printed) → frame, by the key's
+/// [`FrameHash`] and lengths. An open-address table of 24-byte slots (linear probing, at
+/// most half full) whose slots can be fetched ahead of use ([`Parser::resolve_frames`]),
+/// which a general hash map does not offer; the profile of the wide 1M dump had half its
+/// frame time waiting on the slot. The key bytes are copied into one arena, for
+/// predictions to compare in place ([`FrameCache::matches`]): keys borrowed from wherever
+/// each frame was first seen would scatter those reads over the whole mapped input.
 struct FrameCache {
     /// A power of two long; `id == NONE` marks a free slot.
     slots: Vec<FrameSlot>,
@@ -2436,10 +2437,10 @@ mod tests {
         assert_eq!(parse("t", text.as_bytes(), false, &limits).unwrap()[0].goroutines.len(), 3);
     }
 
-    /// Issue 15: names crafted to share the frame cache's quick hash (one length, one
-    /// ending, one file line) are each their own frame, found again when repeated, and the
-    /// cache reads a bounded number of slots for each; a cache over its budget still reads
-    /// every frame right.
+    /// Issue 15: names crafted to share what the frame cache once hashed (one length, one
+    /// ending, one file line) are each their own frame, found again when repeated, and
+    /// spread over the cache's slots; a cache over its budget still reads every frame
+    /// right.
     #[test]
     fn crowded_and_full_frame_cache_still_reads_every_frame() {
         let mut text = String::new();
