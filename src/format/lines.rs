@@ -112,6 +112,28 @@ pub(crate) fn find_either(s: &[u8], a: u8, b: u8) -> Option<usize> {
     (m != 0).then(|| n - 16 + m.trailing_zeros() as usize)
 }
 
+/// The last index of `a` in `s`, 16 bytes at a time from the end and inline: a function
+/// line's arguments, which the search for its last `(` crosses, are 2–100 bytes, where
+/// calling `memrchr` cost more than the scan (issue 14).
+#[inline(always)]
+pub(crate) fn rfind_byte(s: &[u8], a: u8) -> Option<usize> {
+    let n = s.len();
+    if n < 16 {
+        return s.iter().rposition(|&c| c == a);
+    }
+    let mut end = n;
+    while end >= 16 {
+        let m = pair_mask(s[end - 16..end].try_into().expect("16 bytes"), a, a);
+        if m != 0 {
+            return Some(end - 16 + 31 - m.leading_zeros() as usize);
+        }
+        end -= 16;
+    }
+    // The first 16 bytes, less those already read.
+    let m = pair_mask(s[..16].try_into().expect("16 bytes"), a, a) & ((1u32 << end) - 1);
+    (m != 0).then(|| 31 - m.leading_zeros() as usize)
+}
+
 /// Bit i set where `block[i]` is `a` or `b`.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
@@ -139,7 +161,7 @@ fn block_mask(block: &[u8; 64]) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{find_either, Lines};
+    use super::{find_either, rfind_byte, Lines};
 
     #[test]
     fn find_either_is_the_first_of_two_bytes_at_every_length_and_place() {
@@ -155,6 +177,25 @@ mod tests {
                     }
                     let want = s.iter().position(|&c| c == b'(' || c == b'\n');
                     assert_eq!(find_either(&s, b'(', b'\n'), want, "n={n} at={at}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rfind_byte_is_the_last_at_every_length_and_place() {
+        for n in 0..80 {
+            for at in 0..=n {
+                for gap in [1, 5, 17] {
+                    let mut s = vec![b'x'; n];
+                    if at < n {
+                        s[at] = b'(';
+                    }
+                    if at >= gap {
+                        s[at - gap] = b'(';
+                    }
+                    let want = s.iter().rposition(|&c| c == b'(');
+                    assert_eq!(rfind_byte(&s, b'('), want, "n={n} at={at} gap={gap}");
                 }
             }
         }

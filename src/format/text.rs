@@ -46,7 +46,7 @@
 
 use super::fingerprint::StackCache;
 use super::labels::parse_label_pairs;
-use super::lines::{find_either, Lines};
+use super::lines::{find_either, rfind_byte, Lines};
 use super::logprefix::{stamp, strip_prefix, LinePrefix, Prefix, Stamp};
 use crate::limits::Limits;
 use crate::model::{flags, Format, FrameId, Goroutine, LabelSetId, ProfileKind, Snapshot, Sym, NONE, NO_LABELS};
@@ -1910,7 +1910,7 @@ fn has_byte(s: &[u8], byte: u8) -> bool {
 /// `main.(*T).m(0x1, {0x2?})` → `main.(*T).m`; `panic({…})` → `runtime.gopanic`.
 #[inline(always)]
 pub(crate) fn function_name(line: &[u8]) -> &[u8] {
-    let name = match (line.last(), memchr::memrchr(b'(', line)) {
+    let name = match (line.last(), rfind_byte(line, b'(')) {
         (Some(b')'), Some(i)) if i > 0 => &line[..i],
         _ => irregular_function_name(line),
     };
