@@ -34,7 +34,7 @@ pub(crate) fn secret() -> &'static [u8; 192] {
 }
 
 /// 96 bits of a hash: `low` places a key in a table, `high` tells it from the others.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub(crate) struct Fingerprint {
     pub low: u32,
     pub high: u64,

@@ -44,7 +44,7 @@
 //! Ids are only collected once that question first arises, so a plain dump never pays
 //! for it.
 
-use super::fingerprint::StackCache;
+use super::fingerprint::{Fingerprint, StackCache};
 use super::labels::parse_label_pairs;
 use super::lines::{find_either, rfind_byte, Lines};
 use super::logprefix::{stamp, strip_prefix, LinePrefix, Prefix, Stamp};
@@ -409,7 +409,9 @@ struct Parser<'a, 'l> {
     /// Frame lines of the current goroutine not looked up yet ([`Parser::resolve_frames`]).
     pending: Vec<PendingFrame<'a>>,
     /// Label text as printed in a header → label set (the same set prints the same way).
-    label_cache: FxHashMap<&'a [u8], LabelSetId>,
+    /// Keyed by the text's [`Fingerprint`], which spares comparing it with the text first
+    /// seen, anywhere in the input and long out of the CPU's cache (issue 14).
+    label_cache: FxHashMap<Fingerprint, LabelSetId>,
     /// Wait states as printed → their strings (see [`StateCache`]).
     state_cache: StateCache<'a>,
     /// Text other than goroutines was seen (a preamble, a second dump, a register dump).
@@ -1170,7 +1172,8 @@ impl<'a, 'l> Parser<'a, 'l> {
 
     /// Interns the label text of a header (between the braces).
     fn intern_labels(&mut self, text: &'a [u8]) -> LabelSetId {
-        if let Some(&id) = self.label_cache.get(text) {
+        let fp = Fingerprint::of(text);
+        if let Some(&id) = self.label_cache.get(&fp) {
             return id;
         }
         let id = match parse_label_pairs(text) {
@@ -1181,7 +1184,7 @@ impl<'a, 'l> Parser<'a, 'l> {
             }
             None => NO_LABELS,
         };
-        self.label_cache.insert(text, id);
+        self.label_cache.insert(fp, id);
         id
     }
 
