@@ -1,11 +1,12 @@
 //! Hashes trusted as keys: 96 bits of XXH3-128 under a secret drawn at random when the
 //! process starts.
 //!
-//! The text parser looks up every frame line and every goroutine's stack. On a dump of
-//! many call sites (issue 14: 20,000 frames, 15,500 stacks in the wide 1M bench dump) the
-//! keys and stored stacks are several megabytes against a 1 MiB L2 cache, and comparing a
-//! key with the stored one waits on memory each time. A lookup that compares 96 bits of
-//! hash (and, for frames, the two lengths) reads one slot instead.
+//! The text parser looks up every frame line, every goroutine's stack and every header's
+//! label text (`text::Parser::intern_labels`). On a dump of many call sites (issue 14:
+//! 20,000 frames, 15,500 stacks in the wide 1M bench dump) the keys and stored stacks are
+//! several megabytes against a 1 MiB L2 cache, and comparing a key with the stored one
+//! waits on memory each time. A lookup that compares 96 bits of hash (and, for frames, the
+//! two lengths) reads one slot instead.
 //!
 //! What that trusts: two distinct keys share the 96 bits with a chance of 2^-96 (2^-64 for
 //! frame keys of one file line and distinct function names, see `text::FrameCache::hash`).
