@@ -1080,17 +1080,18 @@ impl<'a, 'l> Parser<'a, 'l> {
         }
         let mut pending = std::mem::take(&mut self.pending);
         for p in &pending {
-            let known = match self.frame_cache.get(p.hash, p.func.len(), p.file_line.len()) {
-                Probe::Found(slot) => Some(slot),
-                _ => None,
+            let id = match self.frame_cache.get(p.hash, p.func.len(), p.file_line.len()) {
+                Probe::Found(slot) => {
+                    self.frame_cache.hits += 1;
+                    let key = self.frame_cache.slots[slot].key;
+                    if self.predict {
+                        self.frame_cache.learn(self.stack.last().copied(), self.first_key(), key);
+                    }
+                    Some(key.id)
+                }
+                probe => self.frame_read(p.func, p.file_line, p.hash, probe),
             };
-            self.frame_cache.hits += known.is_some() as usize;
-            if let (Some(slot), true) = (known, self.predict) {
-                let slot = self.frame_cache.slots[slot].key;
-                self.frame_cache.learn(self.stack.last().copied(), self.first_key(), slot);
-            }
-            let known = known.map(|slot| self.frame_cache.slots[slot].key.id);
-            match known.or_else(|| self.frame_keyed(p.func, p.file_line, p.hash)) {
+            match id {
                 Some(id) => self.stack.push(id),
                 None if p.last_and_torn => self.snap.truncated = true,
                 None => {}
@@ -1158,6 +1159,12 @@ impl<'a, 'l> Parser<'a, 'l> {
             self.frame_cache.hits += 1;
             return Some(self.frame_cache.slots[slot].key.id);
         }
+        self.frame_read(func, key, hash, probe)
+    }
+
+    /// A frame the cache does not hold (`probe`, not [`Probe::Found`]): read from its file
+    /// line's key and interned, and cached where the probe found room.
+    fn frame_read(&mut self, func: &'a [u8], key: &'a [u8], hash: FrameHash, probe: Probe) -> Option<FrameId> {
         let cut = if hash.low & 1 == 1 { key } else { cut_frame_pointers(key) };
         let (file, line) = parse_file_line_without_frame_pointers(cut)?;
         let t = &mut self.snap.tables;
@@ -1550,11 +1557,7 @@ const MAX_PROBES: usize = 16;
 /// made each lookup on the wide dump wait on memory; trusting the hash made it 14% faster).
 /// The lowest bit is the key's kind (see [`frame_key`]), so a key cut before its frame
 /// pointers never takes an uncut one's frame.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-struct FrameHash {
-    low: u32,
-    high: u64,
-}
+type FrameHash = Fingerprint;
 
 /// What a bounded lookup found.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -1645,7 +1648,7 @@ impl FrameCache {
         let name = xxh3_64_with_secret(func, secret);
         let line = xxh3_128_with_secret(file_line, secret);
         // The name's bits in both halves: keys of one line differ only there.
-        FrameHash {
+        Fingerprint {
             low: (line as u32 ^ name as u32) & !1 | cut as u32,
             high: (line >> 64) as u64 ^ name.rotate_left(32),
         }
