@@ -674,6 +674,21 @@ pub fn growth(counts: &[u64], loads: &[Load], t: Thresholds, resolve_after: usiz
     })
 }
 
+/// The growth of a site whose alert is firing, while it lasts: its longest trailing run of
+/// at least two snapshots in which the count never fell, when the count still rose within
+/// the last `resolve_after` snapshots (what resolving an alert waits for) and did not fall
+/// in the last (leaked goroutines never exit). Nothing is said to be explained by the
+/// load (`expected` is the run's first count).
+pub fn still_growing(counts: &[u64], resolve_after: usize) -> Option<Growth> {
+    let n = counts.len();
+    if n < 2 || counts[n - 1] <= counts[n - 1 - resolve_after.clamp(1, n - 1)] || counts[n - 1] < counts[n - 2] {
+        return None;
+    }
+    let len = 1 + counts.windows(2).rev().take_while(|w| w[1] >= w[0]).count();
+    let first = counts[n - len];
+    Some(Growth { len, first, last: counts[n - 1], expected: first })
+}
+
 /// The reason connection goroutines grew: `open client connections growing: 8 → 20 connections`.
 pub fn connections_reason(role: Role, g: &Growth) -> String {
     format!("{}: {} → {} connections", role.growth_text(), g.first, g.last)

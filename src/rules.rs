@@ -13,7 +13,8 @@
 //!   last `resolve_after` snapshots;
 //! - default: 4 snapshots, +10 goroutines, +50 %; `chan_send`, `nil_chan_send` and sites
 //!   with orphaned goroutines (their creator has exited) alert earlier: 3 snapshots,
-//!   +3 goroutines, +20 %;
+//!   +3 goroutines, +20 %; sleepers (`sleep`) later: one snapshot more than the default
+//!   ([`Rules::thresholds`]);
 //! - an alert resolves once the site has not grown for `resolve_after` (2) snapshots;
 //! - a steady count (fixed pools, idle connections, tickers, accept loops) never alerts,
 //!   nor do goroutines serving requests in flight (handlers: the load itself);
@@ -76,6 +77,25 @@ pub struct Rules {
 }
 
 impl Rules {
+    /// The thresholds of a category: its own where set, else the default; sleepers
+    /// ([`Category::Sleep`]) need one snapshot more than the default. A goroutine in
+    /// `time.Sleep` wakes by itself, so a line of sleepers holds for good only goroutines
+    /// that sleep in a loop nobody stops; most are per-request work caught at one instant
+    /// (a backoff, a shard's latency), as noisy as the requests in flight. Recorded in
+    /// fresh-clone CI (2 runs in about 10): `go/leaky`'s shard workers, 3 per search,
+    /// alerted at the fourth check of a ramp (20 clients, 14 requests in flight). The Go
+    /// runtime's own `goroutineleak` profile never reports sleepers.
+    pub fn thresholds(&self, c: Category) -> Thresholds {
+        match self.categories.get(&c) {
+            Some(&t) => t,
+            None if c == Category::Sleep => {
+                let min_snapshots = (self.default.min_snapshots + 1).min(self.window.max(self.default.min_snapshots));
+                Thresholds { min_snapshots, ..self.default }
+            }
+            None => self.default,
+        }
+    }
+
     /// The rule of a connection role.
     pub fn role(&self, r: Role) -> RoleRule {
         self.roles.get(&r).copied().unwrap_or(self.connections)
@@ -131,7 +151,7 @@ pub struct Evaluation {
 /// Judges the recent history of `target` (snapshots oldest first; only the last
 /// `rules.window` are used) at time `now_nanos`.
 pub fn evaluate(target: &str, reports: &[SnapshotReport], rules: &Rules, now_nanos: i64) -> Evaluation {
-    evaluate_since(target, reports, false, rules, now_nanos)
+    evaluate_since(target, reports, false, &[], rules, now_nanos)
 }
 
 /// [`evaluate`] of a history that starts at a restart when `after_restart`: the first
@@ -139,10 +159,18 @@ pub fn evaluate(target: &str, reports: &[SnapshotReport], rules: &Rules, now_nan
 /// ([`compare::judged_from`]). A history read since the last restart
 /// ([`crate::history::History::recent`]) holds no snapshot before it, so the restart is
 /// not seen in the snapshots themselves (ids starting again need the one before).
+///
+/// `firing`: the sites alerting before this evaluation. One keeps firing while its count
+/// still rose within the last `resolve_after` snapshots ([`compare::still_growing`]), even
+/// where the load now explains its growth: an alert resolves once its site stops
+/// growing, not when a noisy sample of the load catches up with it (recorded in
+/// `tests/load_profile.rs`: the forgotten sender of a ramp, 54 → 87 while requests in
+/// flight went 12 → 24, was told resolved, then alerted again).
 pub fn evaluate_since(
     target: &str,
     reports: &[SnapshotReport],
     after_restart: bool,
+    firing: &[Site],
     rules: &Rules,
     now_nanos: i64,
 ) -> Evaluation {
@@ -189,14 +217,18 @@ pub fn evaluate_since(
                 (rule.thresholds, vec![compare::Load::NONE; loads.len()])
             }
             None => {
-                let mut t = rules.categories.get(&s.category).copied().unwrap_or(rules.default);
+                let mut t = rules.thresholds(s.category);
                 if s.orphaned > 0 {
                     t = t.laxer(rules.orphaned);
                 }
                 (t, loads.clone())
             }
         };
-        let Some(g) = compare::growth(&s.counts[from..], &loads, t, rules.resolve_after) else {
+        let counts = &s.counts[from..];
+        let was_firing = || firing.iter().any(|f| compare::site_key(f) == compare::site_key(&s.site.location));
+        let Some(g) = compare::growth(counts, &loads, t, rules.resolve_after)
+            .or_else(|| compare::still_growing(counts, rules.resolve_after).filter(|_| was_firing()))
+        else {
             continue;
         };
         let counts = s.counts[s.counts.len() - g.len..].to_vec();
@@ -344,7 +376,7 @@ impl Rules {
                     Category::ALL.map(|c| c.name()).join(", ")
                 ))
             })?;
-            let base = r.categories.get(&c).copied().unwrap_or(r.default);
+            let base = r.thresholds(c);
             r.categories.insert(c, v.over(base));
         }
         if let Some(c) = f.role.get("connections") {
@@ -412,16 +444,17 @@ mod tests {
         for (r, c) in s.iter_mut().zip([0, 4, 8, 12]) {
             r.connections = c;
         }
-        let r = Rules::default();
+        // Judged as any category (sleepers need one snapshot more since).
+        let r = Rules { categories: [(Category::Sleep, Thresholds::DEFAULT)].into(), ..Rules::default() };
         assert!(!evaluate("t", &s, &r, 0).firing.is_empty(), "without the restart it reads as growth");
-        assert!(evaluate_since("t", &s, true, &r, 0).firing.is_empty(), "the warm-up of a restart");
+        assert!(evaluate_since("t", &s, true, &[], &r, 0).firing.is_empty(), "the warm-up of a restart");
         // Past the warm-up, growth with the connections flat is judged as ever.
         for n in [40, 55, 70] {
             let mut more = series("main.fetchShard", Category::Sleep, &[n]);
             more[0].connections = 12;
             s.extend(more);
         }
-        assert!(!evaluate_since("t", &s, true, &r, 0).firing.is_empty(), "growth after the warm-up");
+        assert!(!evaluate_since("t", &s, true, &[], &r, 0).firing.is_empty(), "growth after the warm-up");
     }
 
     #[test]
@@ -445,6 +478,52 @@ mod tests {
         assert!(fires(Category::ChanSend, &[0, 4, 8, 12, 12], &r), "one flat poll keeps it");
         assert!(!fires(Category::ChanSend, &[0, 4, 8, 12, 12, 12], &r), "two resolve it");
         assert!(fires(Category::ChanSend, &[5, 5, 5, 9, 13, 17], &r), "a leak that starts late");
+    }
+
+    /// An alert resolves once its site stops growing, not when the load catches up: the
+    /// forgotten sender of a ramp as recorded by `tests/load_profile.rs` (requests in
+    /// flight 13 → 12 → 24 while it went 29 → 54 → 87) alerted at the fourth check, and the
+    /// fifth alone explains its growth by the load. Firing, it keeps firing until two
+    /// checks without growth.
+    #[test]
+    fn a_firing_alert_lasts_while_its_site_grows() {
+        let mut s = series("main.lookupSuggestion.func1", Category::ChanSend, &[2, 12, 29, 54, 87, 97, 97, 97]);
+        let loads = [(2, 1), (8, 5), (14, 13), (20, 12), (26, 24), (0, 0), (0, 0), (0, 0)];
+        for (r, (c, q)) in s.iter_mut().zip(loads) {
+            (r.connections, r.requests) = (c, q);
+        }
+        let r = Rules::default();
+        let site = [s[0].groups[0].site.location.clone()];
+        let fires = |n: usize, firing: &[Site]| !evaluate_since("t", &s[..n], false, firing, &r, 0).firing.is_empty();
+        assert!(!fires(3, &[]) && fires(4, &[]), "caught at the fourth check");
+        assert!(!fires(5, &[]), "the fifth alone reads as the load");
+        for n in 5..=7 {
+            assert!(fires(n, &site), "still growing at check {n}");
+        }
+        assert!(!fires(8, &site), "resolved after two checks without growth");
+        assert_eq!(compare::still_growing(&[5, 9, 8], 2), None, "a count that fell");
+        assert_eq!(compare::still_growing(&[5, 9, 9, 12], 2).map(|g| (g.len, g.first)), Some((4, 5)));
+    }
+
+    /// Sleepers wake by themselves: a line of them needs one snapshot more than the default,
+    /// and follows the default set by the flags; a rules file may still set their own.
+    #[test]
+    fn sleepers_need_one_snapshot_more() {
+        let r = Rules::default();
+        assert!(fires(Category::ChanReceive, &[0, 8, 16, 24], &r));
+        assert!(!fires(Category::Sleep, &[0, 8, 16, 24], &r), "4 snapshots are not enough");
+        assert!(fires(Category::Sleep, &[0, 8, 16, 24, 32], &r), "5 are");
+        let flags = Rules { default: Thresholds { min_snapshots: 2, ..Thresholds::DEFAULT }, ..Rules::default() };
+        assert_eq!(flags.thresholds(Category::Sleep).min_snapshots, 3);
+        let narrow = Rules { window: 4, ..Rules::default() };
+        assert!(fires(Category::Sleep, &[0, 8, 16, 24], &narrow), "never more than the window");
+        let file = Rules::from_toml("r.toml", "[category.sleep]\nmin_snapshots = 3\n").unwrap();
+        assert!(fires(Category::Sleep, &[0, 8, 16], &file));
+        let file = Rules::from_toml("r.toml", "[category.sleep]\nmin_growth = 30\n").unwrap();
+        assert_eq!(
+            file.thresholds(Category::Sleep),
+            Thresholds { min_snapshots: 5, min_growth: 30, min_relative: 0.5 }
+        );
     }
 
     /// `trend` and `check` judge one series alike: the baseline-then-growth.

@@ -21,7 +21,7 @@ use crate::alert::{Firing, NotifySettings, Poster, Resolved};
 use crate::app::LoadSettings;
 use crate::clock::Clock;
 use crate::compare::site_key;
-use crate::group::{GroupBy, GroupSettings, SnapshotReport};
+use crate::group::{GroupBy, GroupSettings, Site, SnapshotReport};
 use crate::history::{ActiveAlert, History, Recorded};
 use crate::layout::clean;
 use crate::metrics::TargetMetrics;
@@ -343,12 +343,13 @@ impl<'a> Checker<'a> {
         let window = self.settings.rules.window;
         let recent = self.history.recent(&t.name, window)?;
         let after_restart = self.history.recent_starts_at_restart(&t.name, window.max(2))?;
-        let ev = crate::rules::evaluate_since(&t.name, &recent, after_restart, &self.settings.rules, now);
+        let active = self.history.active_alerts(&t.name)?;
+        let was_firing: Vec<Site> = active.iter().map(|a| a.site.clone()).collect();
+        let ev = crate::rules::evaluate_since(&t.name, &recent, after_restart, &was_firing, &self.settings.rules, now);
         drop(recent);
         for n in &ev.notes {
             let _ = writeln!(log, "goroscope: {}: {}", clean(&t.name), clean(n));
         }
-        let active = self.history.active_alerts(&t.name)?;
         let mut firing = Vec::new();
         for f in ev.firing {
             let before = active.iter().find(|a| site_key(&a.site) == site_key(&f.site));
