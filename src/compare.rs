@@ -573,28 +573,41 @@ impl Load {
     /// No load in the profile: growth is then plain growth.
     pub const NONE: Load = Load { connections: 0, requests: 0 };
 
+    /// How many times the clients grew from `before` to `self`: connections counted one
+    /// more (0 → 1 is a doubling, not ∞), at least 1 (a load that fell explains no growth).
+    pub fn clients_rise_from(self, before: Load) -> f64 {
+        ((self.connections as f64 + 1.0) / (before.connections as f64 + 1.0)).max(1.0)
+    }
+
     /// How many times the load grew from `before` to `self`: the larger of the two
-    /// proxies' factors, at least 1 (a load that fell explains no growth). Connections are
-    /// counted one more (0 → 1 is a doubling, not ∞), requests in flight two more: they are
-    /// a sample of one instant (1 of 8 busy clients in one snapshot, all 8 in the next), so
-    /// a few more or fewer say little. With one more, the leak hidden in a ramp of
-    /// `tests/load_profile.rs` was caught at check 5 in one of 19 recorded runs (requests
-    /// in flight 4 → 10 in its second step); with three, workers exactly in step with the
-    /// requests in flight looked like growth at a few requests.
-    pub fn rise_from(self, before: Load) -> f64 {
-        let f = |a: u64, b: u64, more: f64| (b as f64 + more) / (a as f64 + more);
-        f(before.connections, self.connections, 1.0).max(f(before.requests, self.requests, 2.0)).max(1.0)
+    /// proxies' factors, at least 1; `None` when the clients more than doubled
+    /// ([`LOAD_JUMP`]), which explains any rise. Requests in flight are counted two more
+    /// and explain at most a doubling: they are a sample of one instant (1 of 8 busy
+    /// clients in one snapshot, all 8 in the next), so a few more or fewer say little, and
+    /// more than twice as many in one step is as often chance as more load. With one more,
+    /// the leak hidden in a ramp of `tests/load_profile.rs` was caught at check 5 in one of
+    /// 19 recorded runs (requests in flight 4 → 10 in its second step); with three, workers
+    /// exactly in step with the requests in flight looked like growth at a few requests.
+    /// Uncapped, requests that went 4 → 11 while the clients went 8 → 14 explained a step
+    /// away, and the same leak was caught at check 5 (fresh-clone CI); capped, each of 33
+    /// recorded runs is caught at the third check.
+    pub fn rise_from(self, before: Load) -> Option<f64> {
+        let clients = self.clients_rise_from(before);
+        if clients > LOAD_JUMP {
+            return None;
+        }
+        let requests = (self.requests as f64 + 2.0) / (before.requests as f64 + 2.0);
+        Some(clients.max(requests.min(LOAD_JUMP)))
     }
 }
 
-/// A step in which the load grew more than this many times says nothing about leaks:
-/// when connections or requests in flight more than double (the first clients after
-/// idle, a burst), how many goroutines a request holds at each line is anyone's guess
-/// (from idle every per-request site starts at 0; `go/leaky`'s shard workers went from
-/// 0.4 to 2.4 a request in flight in one step where those rose 2.4 times), so any rise is
-/// explained. Lower slows detection in a ramp: at 1.5 the leak hidden in a ramp of
-/// `tests/load_profile.rs` (recorded runs replayed through `check`) was caught up to two
-/// checks later than at 2.
+/// A step in which the clients (connections) grew more than this many times says nothing
+/// about leaks: when they more than double (the first clients after idle, a burst), how
+/// many goroutines a request holds at each line is anyone's guess (from idle every
+/// per-request site starts at 0), so any rise is explained. Requests in flight explain at
+/// most this much growth in one step ([`Load::rise_from`]). Lower slows detection in a
+/// ramp: at 1.5 the leak hidden in a ramp of `tests/load_profile.rs` (recorded runs
+/// replayed through `check`) was caught up to two checks later than at 2.
 pub const LOAD_JUMP: f64 = 2.0;
 
 /// A run of snapshots over which a site grew beyond its load (see [`growth`]).
@@ -618,7 +631,7 @@ pub struct Growth {
 /// outgrew the load by at least `t.min_growth` goroutines and `t.min_relative` of what the
 /// load explains; the outgrowth is the sum over the run's steps of
 /// `count − previous × rise` (the load's [`Load::rise_from`]), at least 0, and 0 in a
-/// step where the load more than doubled ([`LOAD_JUMP`]); and the count still rose within
+/// step where the clients more than doubled ([`LOAD_JUMP`]); and the count still rose within
 /// the last `resolve_after` snapshots, to more goroutines than there are requests in
 /// flight (a line holding at most one goroutine per request in flight is per-request work
 /// as far as counts can tell: recorded on a busy machine, the shard workers of `go/leaky`
@@ -648,22 +661,15 @@ pub fn growth(counts: &[u64], loads: &[Load], t: Thresholds, resolve_after: usiz
         }
         // Rising: by one more than the step's rise in connections explains.
         let rises = (1..k)
-            .filter(|&i| {
-                let clients = Load { requests: 0, ..load[i] }.rise_from(Load { requests: 0, ..load[i - 1] });
-                run[i] as f64 >= run[i - 1] as f64 * clients + 1.0
-            })
+            .filter(|&i| run[i] as f64 >= run[i - 1] as f64 * load[i].clients_rise_from(load[i - 1]) + 1.0)
             .count();
         if rises * 2 < k {
             return None;
         }
         let beyond: f64 = (1..k)
-            .map(|i| {
-                let rise = load[i].rise_from(load[i - 1]);
-                if rise > LOAD_JUMP {
-                    0.0
-                } else {
-                    (run[i] as f64 - run[i - 1] as f64 * rise).max(0.0)
-                }
+            .map(|i| match load[i].rise_from(load[i - 1]) {
+                None => 0.0,
+                Some(rise) => (run[i] as f64 - run[i - 1] as f64 * rise).max(0.0),
             })
             .sum();
         let expected = last as f64 - beyond;

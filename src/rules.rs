@@ -160,17 +160,19 @@ pub fn evaluate(target: &str, reports: &[SnapshotReport], rules: &Rules, now_nan
 /// ([`crate::history::History::recent`]) holds no snapshot before it, so the restart is
 /// not seen in the snapshots themselves (ids starting again need the one before).
 ///
-/// `firing`: the sites alerting before this evaluation. One keeps firing while its count
+/// `firing`: the sites (and categories) alerting before this evaluation. One keeps firing while its count
 /// still rose within the last `resolve_after` snapshots ([`compare::still_growing`]), even
 /// where the load now explains its growth: an alert resolves once its site stops
 /// growing, not when a noisy sample of the load catches up with it (recorded in
 /// `tests/load_profile.rs`: the forgotten sender of a ramp, 54 → 87 while requests in
-/// flight went 12 → 24, was told resolved, then alerted again).
+/// flight went 12 → 24, was told resolved, then alerted again). A restart still resolves
+/// it: growth is judged from the restart on, and at the restart's own check that is one
+/// snapshot, which is no growth.
 pub fn evaluate_since(
     target: &str,
     reports: &[SnapshotReport],
     after_restart: bool,
-    firing: &[Site],
+    firing: &[(Site, Category)],
     rules: &Rules,
     now_nanos: i64,
 ) -> Evaluation {
@@ -225,7 +227,9 @@ pub fn evaluate_since(
             }
         };
         let counts = &s.counts[from..];
-        let was_firing = || firing.iter().any(|f| compare::site_key(f) == compare::site_key(&s.site.location));
+        let was_firing = || {
+            firing.iter().any(|(f, c)| *c == s.category && compare::site_key(f) == compare::site_key(&s.site.location))
+        };
         let Some(g) = compare::growth(counts, &loads, t, rules.resolve_after)
             .or_else(|| compare::still_growing(counts, rules.resolve_after).filter(|_| was_firing()))
         else {
@@ -480,29 +484,39 @@ mod tests {
         assert!(fires(Category::ChanSend, &[5, 5, 5, 9, 13, 17], &r), "a leak that starts late");
     }
 
-    /// An alert resolves once its site stops growing, not when the load catches up: the
-    /// forgotten sender of a ramp as recorded by `tests/load_profile.rs` (requests in
-    /// flight 13 → 12 → 24 while it went 29 → 54 → 87) alerted at the fourth check, and the
-    /// fifth alone explains its growth by the load. Firing, it keeps firing until two
-    /// checks without growth.
+    /// An alert resolves once its site stops growing, not when the load catches up: a leak
+    /// caught on flat traffic (+10 a check) keeps growing as a morning ramp starts (clients
+    /// ×1.5 a check), which alone explains its last steps. Firing, it keeps firing until two
+    /// checks without growth; a restart still resolves it.
     #[test]
     fn a_firing_alert_lasts_while_its_site_grows() {
-        let mut s = series("main.lookupSuggestion.func1", Category::ChanSend, &[2, 12, 29, 54, 87, 97, 97, 97]);
-        let loads = [(2, 1), (8, 5), (14, 13), (20, 12), (26, 24), (0, 0), (0, 0), (0, 0)];
-        for (r, (c, q)) in s.iter_mut().zip(loads) {
-            (r.connections, r.requests) = (c, q);
+        let counts = [60, 70, 80, 90, 100, 110, 120, 130, 140, 140, 140];
+        let mut s = series("main.lookupSuggestion.func1", Category::ChanSend, &counts);
+        let conns = [20, 20, 20, 20, 20, 20, 30, 45, 67, 67, 67];
+        for (r, c) in s.iter_mut().zip(conns) {
+            (r.connections, r.requests) = (c, c / 2);
         }
         let r = Rules::default();
-        let site = [s[0].groups[0].site.location.clone()];
-        let fires = |n: usize, firing: &[Site]| !evaluate_since("t", &s[..n], false, firing, &r, 0).firing.is_empty();
-        assert!(!fires(3, &[]) && fires(4, &[]), "caught at the fourth check");
-        assert!(!fires(5, &[]), "the fifth alone reads as the load");
-        for n in 5..=7 {
+        let site = [(s[0].groups[0].site.location.clone(), Category::ChanSend)];
+        let other = [(s[0].groups[0].site.location.clone(), Category::Select)];
+        let fires = |n: usize, firing: &[(Site, Category)]| {
+            !evaluate_since("t", &s[..n], false, firing, &r, 0).firing.is_empty()
+        };
+        assert!(!fires(2, &[]) && fires(3, &[]), "caught at the third check");
+        assert!(!fires(9, &[]), "the ninth alone reads as the load");
+        assert!(!fires(9, &other), "another state's alert at the line");
+        for n in 3..=10 {
             assert!(fires(n, &site), "still growing at check {n}");
         }
-        assert!(!fires(8, &site), "resolved after two checks without growth");
+        assert!(!fires(11, &site), "resolved after two checks without growth");
         assert_eq!(compare::still_growing(&[5, 9, 8], 2), None, "a count that fell");
         assert_eq!(compare::still_growing(&[5, 9, 9, 12], 2).map(|g| (g.len, g.first)), Some((4, 5)));
+        // A restart starts a new baseline: the warm-up's rise keeps no alert firing.
+        let mut warm = series("main.lookupSuggestion.func1", Category::ChanSend, &[0, 5, 12]);
+        for (r, c) in warm.iter_mut().zip([0, 4, 8]) {
+            r.connections = c;
+        }
+        assert!(evaluate_since("t", &warm, true, &site, &r, 0).firing.is_empty(), "the warm-up of a restart");
     }
 
     /// Sleepers wake by themselves: a line of them needs one snapshot more than the default,

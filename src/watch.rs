@@ -19,6 +19,7 @@
 
 use crate::alert::{Firing, NotifySettings, Poster, Resolved};
 use crate::app::LoadSettings;
+use crate::classify::Category;
 use crate::clock::Clock;
 use crate::compare::site_key;
 use crate::group::{GroupBy, GroupSettings, Site, SnapshotReport};
@@ -344,7 +345,7 @@ impl<'a> Checker<'a> {
         let recent = self.history.recent(&t.name, window)?;
         let after_restart = self.history.recent_starts_at_restart(&t.name, window.max(2))?;
         let active = self.history.active_alerts(&t.name)?;
-        let was_firing: Vec<Site> = active.iter().map(|a| a.site.clone()).collect();
+        let was_firing: Vec<(Site, Category)> = active.iter().map(|a| (a.site.clone(), a.category)).collect();
         let ev = crate::rules::evaluate_since(&t.name, &recent, after_restart, &was_firing, &self.settings.rules, now);
         drop(recent);
         for n in &ev.notes {

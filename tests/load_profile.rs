@@ -414,10 +414,10 @@ fn leak_scenario(name: &str, slug: &str, steps: &[&str], by: usize) {
 }
 
 /// The case: a forgotten sender (one leak per 20 searches) hidden in a traffic
-/// ramp is caught by default (debug=0) at the third check, as on steady traffic, in 20 of
-/// 21 recorded runs; at the fourth in one, on a machine busier than the harness makes it,
-/// where requests in flight jumped 5 → 13 in the third step (a load more than doubled
-/// explains any rise). The test allows that one check more.
+/// ramp is caught by default (debug=0) at the third check, as on steady traffic: so in
+/// each of 33 kept runs replayed through `check` (README, "The rule"), since requests in
+/// flight explain at most a doubling in one step. The test allows a fourth check for a
+/// machine busier than any of those runs (the fourth and fifth were seen before that cap).
 #[test]
 fn leaky_forgotten_sender_in_a_ramp_is_caught_within_4_checks() {
     leak_scenario(

@@ -56,14 +56,16 @@ fn sender_from(checks: &[(Vec<String>, bool)], caught: usize) {
     }
 }
 
-/// A ramp 2 → 26 clients with one forgotten sender per 20 searches. At the fifth check
-/// requests in flight had gone 12 → 24 (13 the check before: a sample of one instant) and
-/// the shard workers (`main.fetchShard`, three per search, asleep) 6 → 27: the rule of
-/// the time alerted on the workers, and told the sender (54 → 87) resolved, to alert on
-/// it again at the sixth.
+/// A ramp 2 → 26 clients with one forgotten sender per 20 searches, caught at the third
+/// check (as on steady traffic) now that requests in flight explain at most a doubling in
+/// one step: they went 5 → 13 there, which explained the sender's step away (caught at the
+/// fourth before). At the fifth check requests in flight had gone 12 → 24 (13 the check
+/// before: a sample of one instant) and the shard workers (`main.fetchShard`, three per
+/// search, asleep) 6 → 27: the rule of d5bc789 alerted on the workers, and told the sender
+/// (54 → 87) resolved, to alert on it again at the sixth.
 #[test]
 fn ramp_a_alerts_on_the_sender_alone_and_without_a_gap() {
-    sender_from(&replay("leak-ramp-a"), 4);
+    sender_from(&replay("leak-ramp-a"), 3);
 }
 
 /// The same ramp, another run: the shard workers went 6 → 23 at the fourth check (20
@@ -72,6 +74,13 @@ fn ramp_a_alerts_on_the_sender_alone_and_without_a_gap() {
 #[test]
 fn ramp_b_alerts_on_the_sender_alone() {
     sender_from(&replay("leak-ramp-b"), 3);
+}
+
+/// A third run, where requests in flight went 4 → 12 in the third step: caught at the
+/// fourth check before, at the third now.
+#[test]
+fn ramp_c_is_caught_at_the_third_check() {
+    sender_from(&replay("leak-ramp-c"), 3);
 }
 
 /// No leak through idle, a ramp, 30 held idle connections, a burst of 120 clients, a
