@@ -202,13 +202,7 @@ impl Checks {
             self.n,
             String::from_utf8_lossy(&out.stderr)
         );
-        let events: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-        let mut alerts: Vec<String> = events
-            .iter()
-            .filter(|e| e["type"] == "alert")
-            .map(|a| format!("{} ({})", a["site"]["function"].as_str().unwrap(), a["category"].as_str().unwrap()))
-            .collect();
-        alerts.sort();
+        let (events, alerts) = support::check_events(&stdout);
         let snap = events.iter().find(|e| e["type"] == "snapshot").expect("a snapshot event");
         self.log.push(format!(
             "check {:2} {step:<28} exit {code} goroutines {:4} connections {:3} requests {:3}{} alerts {alerts:?}",

@@ -30,13 +30,7 @@ fn replay(dir: &str) -> Vec<(Vec<String>, bool)> {
                 "--json",
             ]);
             assert!(r.code == 0 || r.code == 1, "{}: {}", f.display(), r.stderr);
-            let events: Vec<serde_json::Value> = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-            let mut alerts: Vec<String> = events
-                .iter()
-                .filter(|e| e["type"] == "alert")
-                .map(|a| format!("{} ({})", a["site"]["function"].as_str().unwrap(), a["category"].as_str().unwrap()))
-                .collect();
-            alerts.sort();
+            let (events, alerts) = support::check_events(&r.stdout);
             assert_eq!(r.code == 1, !alerts.is_empty(), "exit 1 exactly when an alert fires");
             let restart = events.iter().any(|e| e["type"] == "snapshot" && e["restart"] == true);
             (alerts, restart)

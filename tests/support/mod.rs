@@ -60,6 +60,19 @@ pub fn goroscope_in(dir: Option<&Path>, args: &[&str]) -> Run {
     }
 }
 
+/// `check --json`'s events, one a line, and the sites they alert on (`function
+/// (category)`, sorted).
+pub fn check_events(stdout: &str) -> (Vec<serde_json::Value>, Vec<String>) {
+    let events: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut alerts: Vec<String> = events
+        .iter()
+        .filter(|e| e["type"] == "alert")
+        .map(|a| format!("{} ({})", a["site"]["function"].as_str().unwrap(), a["category"].as_str().unwrap()))
+        .collect();
+    alerts.sort();
+    (events, alerts)
+}
+
 pub fn goroscope(args: &[&str]) -> Run {
     goroscope_in(None, args)
 }
