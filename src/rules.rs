@@ -160,9 +160,9 @@ pub fn evaluate(target: &str, reports: &[SnapshotReport], rules: &Rules, now_nan
 /// ([`crate::history::History::recent`]) holds no snapshot before it, so the restart is
 /// not seen in the snapshots themselves (ids starting again need the one before).
 ///
-/// `firing`: the sites (and categories) alerting before this evaluation. One keeps firing while its count
-/// still rose within the last `resolve_after` snapshots ([`compare::still_growing`]), even
-/// where the load now explains its growth: an alert resolves once its site stops
+/// `firing`: the sites (and categories) alerting before this evaluation. One keeps
+/// firing while its count still rose within the last `resolve_after` snapshots
+/// ([`compare::still_growing`]), even where the load now explains its growth: an alert resolves once its site stops
 /// growing, not when a noisy sample of the load catches up with it (recorded in
 /// `tests/load_profile.rs`: the forgotten sender of a ramp, 54 → 87 while requests in
 /// flight went 12 → 24, was told resolved, then alerted again). A restart still resolves
