@@ -627,7 +627,8 @@ pub struct Growth {
 /// the longest trailing run of at least `t.min_snapshots` snapshots in which the count
 /// never fell (leaked goroutines never exit) and stayed above its first value, rose in
 /// most steps by one goroutine more than the step's rise in connections explains (the
-/// clients: a steady measure, where requests in flight are a sample of one instant), and
+/// clients: a steady measure, where requests in flight are a sample of one instant; steps
+/// where the clients more than doubled say nothing and are not counted), and
 /// outgrew the load by at least `t.min_growth` goroutines and `t.min_relative` of what the
 /// load explains; the outgrowth is the sum over the run's steps of
 /// `count − previous × rise` (the load's [`Load::rise_from`]), at least 0, and 0 in a
@@ -659,19 +660,23 @@ pub fn growth(counts: &[u64], loads: &[Load], t: Thresholds, resolve_after: usiz
         if !run[1..].iter().all(|&c| c > first) || run.windows(2).any(|w| w[1] < w[0]) {
             return None;
         }
-        // Rising: by one more than the step's rise in connections explains.
-        let rises = (1..k)
-            .filter(|&i| run[i] as f64 >= run[i - 1] as f64 * load[i].clients_rise_from(load[i - 1]) + 1.0)
+        // Each step's rise; `None` where the clients more than doubled, a step that says
+        // nothing: it neither rises nor outgrows.
+        let rises: Vec<Option<f64>> = (1..k).map(|i| load[i].rise_from(load[i - 1])).collect();
+        let told = rises.iter().filter(|r| r.is_some()).count();
+        // Rising, in most steps that say something: by one more than the step's rise in
+        // connections explains.
+        let rising = (1..k)
+            .filter(|&i| {
+                rises[i - 1].is_some()
+                    && run[i] as f64 >= run[i - 1] as f64 * load[i].clients_rise_from(load[i - 1]) + 1.0
+            })
             .count();
-        if rises * 2 < k {
+        if rising * 2 < told + 1 {
             return None;
         }
-        let beyond: f64 = (1..k)
-            .map(|i| match load[i].rise_from(load[i - 1]) {
-                None => 0.0,
-                Some(rise) => (run[i] as f64 - run[i - 1] as f64 * rise).max(0.0),
-            })
-            .sum();
+        let beyond: f64 =
+            (1..k).map(|i| rises[i - 1].map_or(0.0, |rise| (run[i] as f64 - run[i - 1] as f64 * rise).max(0.0))).sum();
         let expected = last as f64 - beyond;
         if beyond < t.min_growth.max(1) as f64 || beyond < t.min_relative * expected {
             return None;
@@ -1098,6 +1103,18 @@ mod tests {
                 assert_eq!(check_rule(&counts[..k], &l), None, "{counts:?} at {k}");
             }
         }
+    }
+
+    /// A step where the clients more than doubled says nothing, for rising as for
+    /// outgrowing: recorded in a no-leak run of `tests/load_profile.rs` (debug=2), the
+    /// shard workers asleep at 1 after the first clients came (0 → 2), then 1, 1, 10, 14
+    /// as they went 4 → 12: two of four steps that say something rose, not most.
+    #[test]
+    fn a_jump_in_the_clients_is_not_a_rising_step() {
+        let l = loads(&[0, 2, 4, 8, 12, 12], &[0, 2, 3, 7, 11, 11]);
+        let sleepers = Thresholds { min_snapshots: 5, ..Thresholds::DEFAULT };
+        assert_eq!(growth(&[0, 1, 1, 1, 10, 14], &l, sleepers, 2), None);
+        assert!(growth(&[0, 1, 2, 8, 18, 30], &l, sleepers, 2).is_some(), "rising in the steps that tell");
     }
 
     /// ±1 and ±2 jitter of a steady site, with or without a load.
